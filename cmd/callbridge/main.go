@@ -1,0 +1,237 @@
+// Command callbridge receives RTC and live-streaming provider callbacks over HTTP, verifies them,
+// normalises them into CloudEvents and publishes them to NATS JetStream, answering 200 only after
+// the broker acknowledged. Configuration is the environment only: `callbridge env` lists it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/ingest"
+	"github.com/callbridge/callbridge/normalize"
+	"github.com/callbridge/callbridge/publish"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+const usage = `usage: callbridge [command]
+
+commands:
+  serve     run the bridge (default)
+  env       print every CALLBRIDGE_* variable with its type, default, description and current value
+  version   print version, commit and Go version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	specs := providerSpecs()
+	switch cmd {
+	case "serve":
+		cfg, err := config.Load(specs)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		logger := newLogger(stderr, cfg)
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := serve(ctx, cfg, nil, logger); err != nil {
+			var cerr *config.Error
+			if errors.As(err, &cerr) {
+				fmt.Fprintln(stderr, err)
+				return 2
+			}
+			logger.Error("callbridge stopped", "error", err)
+			return 1
+		}
+		return 0
+	case "env":
+		cfg, err := config.Load(specs)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		if err := config.WriteEnv(stdout, cfg, specs); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	case "version":
+		fmt.Fprintf(stdout, "callbridge %s commit %s %s\n", version, commit(), runtime.Version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "callbridge: unknown command %q\n%s", cmd, usage)
+	return 2
+}
+
+func providerSpecs() []config.ProviderSpec {
+	specs := make([]config.ProviderSpec, len(normalize.Providers))
+	for i, p := range normalize.Providers {
+		specs[i] = config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+	}
+	return specs
+}
+
+func commit() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// bridge is a running callbridge: the sink and the HTTP server in front of it.
+type bridge struct {
+	cfg    *config.Config
+	sink   *publish.NATS
+	server *ingest.Server
+	addr   net.Addr
+	served chan error
+	logger *slog.Logger
+}
+
+// serve runs the bridge until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger) error {
+	b, err := start(ctx, cfg, ln, logger)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-b.served:
+		b.sink.Close(context.Background())
+		return fmt.Errorf("HTTP server: %w", err)
+	}
+	return b.stop()
+}
+
+// start connects the sink and starts serving on ln (or on cfg.Listen when ln is nil).
+func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger) (*bridge, error) {
+	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
+	if err != nil {
+		return nil, &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
+	}
+	if cfg.AllowUnsignedAuto() {
+		logger.Warn("no broker configured: embedded NATS JetStream in " + cfg.DataDir + ", and providers without a secret accept UNSIGNED callbacks (development mode; set CALLBRIDGE_ALLOW_UNSIGNED=false or configure secrets)")
+	}
+	routes := make([]ingest.Route, 0, len(normalize.Providers))
+	for _, p := range normalize.Providers {
+		ps := cfg.Providers[p.ID]
+		routes = append(routes, ingest.Route{
+			Provider: p,
+			Auth: normalize.Auth{
+				Secret:        []byte(ps.Secret),
+				AllowUnsigned: cfg.AllowUnsigned(),
+				MaxSkew:       cfg.MaxClockSkew,
+				ExpiryGrace:   cfg.TencentCSSExpiryGrace,
+				SHA256:        cfg.AnyRTCSignature == "hmac-sha256",
+			},
+			Enforce:  ps.Verify != "report",
+			URLToken: []byte(ps.URLToken),
+		})
+		if ps.Secret == "" && !cfg.AllowUnsigned() {
+			logger.Warn("provider has no secret and unsigned callbacks are not allowed: all its callbacks get 401", "provider", p.ID)
+		}
+		if ps.Verify == "report" {
+			logger.Warn("provider in report mode: failed checks are accepted with verified=false", "provider", p.ID)
+		}
+	}
+
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+	}
+	sink, err := publish.NewNATS(ctx, publish.NATSConfig{
+		URL:             cfg.NATSURL,
+		EmbeddedListen:  cfg.EmbeddedNATSListen,
+		DataDir:         cfg.DataDir,
+		Stream:          cfg.NATSStream,
+		DuplicateWindow: cfg.NATSDuplicateWindow,
+		Template:        tmpl,
+		Timeout:         cfg.PublishTimeout,
+		MaxPending:      2 * cfg.MaxInflight,
+		Logger:          logger,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	server := ingest.New(ingest.Config{
+		Routes:       routes,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		MaxInflight:  cfg.MaxInflight,
+		RetryAfter:   cfg.RetryAfter,
+		Logger:       logger,
+		Registry:     reg,
+	}, sink)
+	b := &bridge{cfg: cfg, sink: sink, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
+	go func() { b.served <- server.Serve(ln) }()
+	logger.Info("callbridge listening", "addr", ln.Addr().String(), "nats", sink.ClientURL(), "stream", cfg.NATSStream, "version", version)
+	return b, nil
+}
+
+// stop drains: /readyz turns 503, the listener closes after the shutdown delay, in-flight
+// requests finish, outstanding acknowledgements are awaited, all within the shutdown timeout.
+func (b *bridge) stop() error {
+	b.logger.Info("shutting down", "delay", b.cfg.ShutdownDelay)
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
+	defer cancel()
+	b.server.Drain()
+	select {
+	case <-time.After(b.cfg.ShutdownDelay):
+	case <-ctx.Done():
+	}
+	err := b.server.Shutdown(ctx)
+	if cerr := b.sink.Close(ctx); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		b.logger.Info("stopped cleanly")
+	}
+	return err
+}

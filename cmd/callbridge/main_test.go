@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/callbridge/callbridge/config"
+)
+
+const (
+	neteaseSecret = "nertc-app-secret"
+	anyrtcSecret  = "anyrtc-ncs-secret"
+	tencentKey    = "testkey"
+	tencentToken  = "relay-token-0123456789"
+)
+
+// startBridge runs the whole bridge in-process on a random port with its JetStream in a temp
+// dir (or at natsURL), configured through the environment exactly as in production.
+func startBridge(t *testing.T, env map[string]string) *bridge {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "CALLBRIDGE_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
+	t.Setenv("CALLBRIDGE_EMBEDDED_NATS_LISTEN", "127.0.0.1:0")
+	t.Setenv("CALLBRIDGE_SHUTDOWN_DELAY", "0s")
+	t.Setenv("CALLBRIDGE_PUBLISH_TIMEOUT", "2s")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	b, err := start(context.Background(), cfg, ln, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return b
+}
+
+func signedEnv() map[string]string {
+	return map[string]string{
+		"CALLBRIDGE_NETEASE_NERTC_APP_SECRET": neteaseSecret,
+		"CALLBRIDGE_ANYRTC_SECRET":            anyrtcSecret,
+		"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY": tencentKey,
+		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN":    tencentToken,
+		"CALLBRIDGE_ALLOW_UNSIGNED":           "false",
+		"CALLBRIDGE_MAX_BODY_BYTES":           "65536",
+	}
+}
+
+type request struct {
+	path   string
+	body   []byte
+	header http.Header
+}
+
+var (
+	notifyMsRe = regexp.MustCompile(`"notifyMs":\d+`)
+	tRe        = regexp.MustCompile(`"t":\d+`)
+	signRe     = regexp.MustCompile(`"sign":"[0-9a-f]*"`)
+)
+
+// signed builds the request a provider would send now for body.
+func signed(provider string, body []byte, now time.Time) request {
+	h := http.Header{"Content-Type": {"application/json"}}
+	switch provider {
+	case "netease-nertc":
+		sum := md5.Sum(body)
+		md5hex := hex.EncodeToString(sum[:])
+		cur := strconv.FormatInt(now.UnixMilli(), 10)
+		check := sha1.Sum([]byte(neteaseSecret + md5hex + cur))
+		h.Set("AppKey", "a1b2c3d4e5f6")
+		h.Set("MD5", md5hex)
+		h.Set("CurTime", cur)
+		h.Set("CheckSum", hex.EncodeToString(check[:]))
+		return request{"/v1/callbacks/netease-nertc", body, h}
+	case "anyrtc":
+		body = notifyMsRe.ReplaceAll(body, []byte(fmt.Sprintf(`"notifyMs":%d`, now.UnixMilli())))
+		mac := hmac.New(sha1.New, []byte(anyrtcSecret))
+		mac.Write(body)
+		h.Set("Ar-Signature", hex.EncodeToString(mac.Sum(nil)))
+		return request{"/v1/callbacks/anyrtc", body, h}
+	case "tencent-css":
+		if tRe.Match(body) {
+			t := now.Add(10 * time.Minute).Unix()
+			sum := md5.Sum([]byte(tencentKey + strconv.FormatInt(t, 10)))
+			body = tRe.ReplaceAll(body, []byte(fmt.Sprintf(`"t":%d`, t)))
+			body = signRe.ReplaceAll(body, []byte(`"sign":"`+hex.EncodeToString(sum[:])+`"`))
+		}
+		return request{"/v1/callbacks/tencent-css/" + tencentToken, body, h}
+	}
+	panic(provider)
+}
+
+func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+b.addr.String()+r.path, bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(out)
+}
+
+// streamMessages reads every message on the stream, keyed by subject.
+func streamMessages(t *testing.T, url, stream string) []jetstream.Msg {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []jetstream.Msg
+	for uint64(len(out)) < info.State.Msgs {
+		batch, err := c.Fetch(int(info.State.Msgs)-len(out), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			out = append(out, m)
+		}
+		if batch.Error() != nil {
+			t.Fatal(batch.Error())
+		}
+	}
+	return out
+}
+
+func fixtures(t *testing.T, provider string) map[string][]byte {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", provider, "*.json"))
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	if len(out) == 0 {
+		t.Fatalf("no fixtures for %s", provider)
+	}
+	return out
+}
+
+// TestEndToEnd posts every fixture of every provider, signed, to a running bridge, retries each
+// once, and reads the stream back: one CloudEvent per event, valid per the CloudEvents SDK,
+// equal to the golden file but for time-dependent attributes.
+func TestEndToEnd(t *testing.T) {
+	b := startBridge(t, signedEnv())
+	now := time.Now()
+	want := map[string]string{} // subject → golden file
+	for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
+		for name, body := range fixtures(t, provider) {
+			r := signed(provider, body, now)
+			r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+			status, _, reply := b.post(t, r)
+			if status != 200 {
+				t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
+			}
+			wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
+			if reply != wantReply {
+				t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
+			}
+			// The provider retries: re-signed a second later. JetStream must keep one copy.
+			status, _, _ = b.post(t, signed(provider, body, now.Add(time.Second)))
+			if status != 200 {
+				t.Fatalf("%s/%s retry: %d", provider, name, status)
+			}
+			if !strings.HasPrefix(name, "probe") {
+				want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
+			}
+		}
+	}
+
+	// 314-task-start-signed.json is 314-task-start.json signed: one event, one id.
+	events := len(want) - 1
+	msgs := streamMessages(t, b.sink.ClientURL(), "CALLBACKS")
+	if len(msgs) != events {
+		t.Fatalf("stream holds %d messages, want one per event: %d", len(msgs), events)
+	}
+	byID := map[string]cloudevents.Event{}
+	for _, m := range msgs {
+		if ct := m.Headers().Get("Content-Type"); ct != "application/cloudevents+json" {
+			t.Errorf("%s: content-type %q", m.Subject(), ct)
+		}
+		var ev cloudevents.Event
+		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+			t.Fatalf("%s: not a CloudEvent: %v\n%s", m.Subject(), err, m.Data())
+		}
+		if err := ev.Validate(); err != nil {
+			t.Errorf("%s: invalid CloudEvent: %v", m.Subject(), err)
+		}
+		if got := m.Headers().Get(jetstream.MsgIDHeader); got != ev.ID() {
+			t.Errorf("%s: Nats-Msg-Id %q, CloudEvent id %q", m.Subject(), got, ev.ID())
+		}
+		wantSubject := "callbacks." + ev.Extensions()["provider"].(string) + "." + strings.TrimPrefix(ev.Type(), typePrefix(ev.Type()))
+		if m.Subject() != wantSubject {
+			t.Errorf("subject %s, want %s", m.Subject(), wantSubject)
+		}
+		if ev.Extensions()["traceparent"] != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
+			t.Errorf("%s: traceparent not carried: %v", m.Subject(), ev.Extensions())
+		}
+		if _, ok := ev.Extensions()["verified"]; ok {
+			t.Errorf("%s: signed callback marked unverified", m.Subject())
+		}
+		byID[ev.ID()] = ev
+	}
+	for key, golden := range want {
+		raw, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g cloudevents.Event
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatalf("%s: %v", golden, err)
+		}
+		got, ok := byID[g.ID()]
+		if !ok {
+			t.Errorf("%s: no event with id %s on the stream", key, g.ID())
+			continue
+		}
+		// Receipt time stands in for events without a timestamp of their own.
+		if !strings.Contains(string(raw), `"time": "2026-11-23T12:00:00.000Z"`) && !got.Time().Equal(g.Time()) {
+			t.Errorf("%s: time %s, want %s", key, got.Time(), g.Time())
+		}
+		if got.Type() != g.Type() || got.Subject() != g.Subject() || got.Source() != g.Source() || !bytes.Equal(got.Data(), compact(t, g.Data())) {
+			t.Errorf("%s: event differs from golden\n got %s\nwant %s", key, got, g)
+		}
+	}
+}
+
+func typePrefix(typ string) string {
+	for _, p := range []string{"com.netease.nertc.", "io.anyrtc.", "com.tencent.css."} {
+		if strings.HasPrefix(typ, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func compact(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// runNATS starts a real JetStream server in-process, the kind a deployment points
+// CALLBRIDGE_NATS_URL at.
+func runNATS(t *testing.T, dir string, port int) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return s
+}
+
+// TestBrokerDown stops the broker under a running bridge: callbacks get 503 with Retry-After
+// and /readyz 503; when the broker is back, both recover without a restart.
+func TestBrokerDown(t *testing.T) {
+	dir := t.TempDir()
+	ns := runNATS(t, dir, server.RANDOM_PORT)
+	port := ns.Addr().(*net.TCPAddr).Port
+	env := signedEnv()
+	env["CALLBRIDGE_NATS_URL"] = ns.ClientURL()
+	b := startBridge(t, env)
+	body := fixtures(t, "netease-nertc")["503-play-started.json"]
+
+	if status, _, _ := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
+		t.Fatalf("broker up: %d", status)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitReady(t, b, 503)
+	status, h, reply := b.post(t, signed("netease-nertc", body, time.Now()))
+	if status != 503 || h.Get("Retry-After") == "" {
+		t.Fatalf("broker down: %d Retry-After=%q %s", status, h.Get("Retry-After"), reply)
+	}
+
+	ns = runNATS(t, dir, port)
+	defer ns.Shutdown()
+	waitReady(t, b, 200)
+	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
+		t.Fatalf("broker back: %d %s", status, reply)
+	}
+	if n := len(streamMessages(t, ns.ClientURL(), "CALLBACKS")); n != 1 {
+		t.Errorf("stream holds %d messages, want 1 (one event, retried)", n)
+	}
+}
+
+func waitReady(t *testing.T, b *bridge, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + b.addr.String() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == want {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never answered %d", want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

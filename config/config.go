@@ -1,0 +1,376 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Prefix starts every variable name.
+const Prefix = "CALLBRIDGE_"
+
+// Values of ProviderSettings.Verify.
+const (
+	VerifyEnforce = "enforce"
+	VerifyReport  = "report"
+)
+
+// minDuplicateWindow outlasts Tencent's 12-minute retry horizon, so every retry of an event still
+// meets the first copy in JetStream's duplicate window.
+const minDuplicateWindow = 15 * time.Minute
+
+// Config is callbridge's configuration.
+//
+// Each envconfig tag holds the full variable name, read with an empty envconfig prefix: with a
+// prefix, envconfig falls back to the bare tag name (LISTEN, DATA_DIR, ...) when the prefixed
+// variable is unset, and an unrelated DATA_DIR in the environment must not configure the bridge.
+type Config struct {
+	Listen       string        `envconfig:"CALLBRIDGE_LISTEN" default:":8080" desc:"HTTP listen address (callbacks, probes, metrics)"`
+	MaxBodyBytes int           `envconfig:"CALLBRIDGE_MAX_BODY_BYTES" default:"1048576" desc:"largest callback body accepted; larger gets 413"`
+	ReadTimeout  time.Duration `envconfig:"CALLBRIDGE_READ_TIMEOUT" default:"10s" desc:"HTTP read timeout"`
+	WriteTimeout time.Duration `envconfig:"CALLBRIDGE_WRITE_TIMEOUT" default:"10s" desc:"HTTP write timeout"`
+	IdleTimeout  time.Duration `envconfig:"CALLBRIDGE_IDLE_TIMEOUT" default:"60s" desc:"HTTP keep-alive idle timeout"`
+	MaxInflight  int           `envconfig:"CALLBRIDGE_MAX_INFLIGHT" default:"1024" desc:"callbacks handled at once; more get 503 with Retry-After"`
+	RetryAfter   time.Duration `envconfig:"CALLBRIDGE_RETRY_AFTER" default:"5s" desc:"Retry-After sent with a 503 (whole seconds)"`
+
+	Sink                string        `envconfig:"CALLBRIDGE_SINK" default:"nats" desc:"where events go: nats (kafka is not built yet)"`
+	NATSURL             string        `envconfig:"CALLBRIDGE_NATS_URL" desc:"NATS server URL; empty starts the embedded NATS JetStream server"`
+	EmbeddedNATSListen  string        `envconfig:"CALLBRIDGE_EMBEDDED_NATS_LISTEN" default:"127.0.0.1:4222" desc:"host:port of the embedded NATS server, so other tools can read it"`
+	DataDir             string        `envconfig:"CALLBRIDGE_DATA_DIR" default:"./data" desc:"embedded JetStream store"`
+	NATSStream          string        `envconfig:"CALLBRIDGE_NATS_STREAM" default:"CALLBACKS" desc:"JetStream stream (subjects callbacks.>), created if missing"`
+	NATSDuplicateWindow time.Duration `envconfig:"CALLBRIDGE_NATS_DUPLICATE_WINDOW" default:"1h" desc:"JetStream duplicate window; at least 15m, longer than Tencent's 12-minute retry horizon"`
+	TopicTemplate       string        `envconfig:"CALLBRIDGE_TOPIC_TEMPLATE" default:"callbacks.{provider}.{eventtype}" desc:"subject or topic; placeholders {provider} {eventtype} {type} {subject}"`
+	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (binary is not built yet)"`
+	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged (buffer is not built yet)"`
+	PublishTimeout      time.Duration `envconfig:"CALLBRIDGE_PUBLISH_TIMEOUT" default:"5s" desc:"longest wait for the broker's acknowledgement; past it 503"`
+	ShutdownDelay       time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_DELAY" default:"5s" desc:"after SIGTERM, /readyz answers 503 this long before the listener closes"`
+	ShutdownTimeout     time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_TIMEOUT" default:"30s" desc:"after SIGTERM, exit within this"`
+	LogLevel            string        `envconfig:"CALLBRIDGE_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat           string        `envconfig:"CALLBRIDGE_LOG_FORMAT" default:"json" desc:"json or text"`
+
+	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
+	AllowUnsignedSetting  AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
+	MaxClockSkew          time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"replay window for NetEase CurTime and anyRTC notifyMs"`
+	TencentCSSExpiryGrace time.Duration `envconfig:"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE" default:"5m" desc:"how long past its expiry t a Tencent CSS callback is still accepted"`
+	AnyRTCSignature       string        `envconfig:"CALLBRIDGE_ANYRTC_SIGNATURE" default:"hmac-sha1" desc:"anyRTC Ar-Signature scheme: hmac-sha1 or hmac-sha256"`
+
+	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
+	Providers map[string]ProviderSettings `ignored:"true"`
+
+	secretFiles map[string]string // secret variable name → the _FILE path it was read from
+}
+
+// ProviderSpec names one provider's variables: CALLBRIDGE_<ENV>_<SecretVar>, _URL_TOKEN, _VERIFY.
+type ProviderSpec struct {
+	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
+	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"
+}
+
+func (p ProviderSpec) env() string {
+	return strings.ToUpper(strings.ReplaceAll(p.ID, "-", "_"))
+}
+
+// varName is the full name of one of p's variables.
+func (p ProviderSpec) varName(suffix string) string {
+	return Prefix + p.env() + "_" + suffix
+}
+
+// ProviderSettings is one provider's settings.
+//
+// The envconfig tags hold the name after CALLBRIDGE_<ENV>_; the field without one is the secret,
+// named by ProviderSpec.SecretVar. Load reads these itself rather than with envconfig.Process,
+// whose fallback to the bare tag name would let an unrelated VERIFY variable configure every
+// provider.
+type ProviderSettings struct {
+	// Secret verifies the provider's signatures; empty means its callbacks cannot be verified.
+	Secret string `secret:"true" desc:"secret that signs this provider's callbacks"`
+	// URLToken, when set, serves the provider only on /v1/callbacks/{provider}/{token}.
+	URLToken string `envconfig:"URL_TOKEN" secret:"true" desc:"when set, callbacks are accepted only on /v1/callbacks/{provider}/{token}"`
+	// Verify is VerifyEnforce or VerifyReport.
+	Verify string `envconfig:"VERIFY" default:"enforce" desc:"enforce (a failed check gets 401) or report (it is logged, counted and accepted with verified=false)"`
+}
+
+// AutoBool is a setting that is true, false, or auto (also the zero value): decided by Load from
+// other settings.
+type AutoBool string
+
+// Decode implements envconfig.Decoder.
+func (b *AutoBool) Decode(s string) error {
+	if s == "" || strings.EqualFold(s, "auto") {
+		*b = "auto"
+		return nil
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b = AutoBool(strconv.FormatBool(v))
+	return nil
+}
+
+// Bool returns b's value; ok is false when b is auto.
+func (b AutoBool) Bool() (value, ok bool) {
+	switch b {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// EmbeddedNATS reports whether callbridge runs its own NATS JetStream server (no broker configured).
+func (c *Config) EmbeddedNATS() bool {
+	return c.Sink == "nats" && c.NATSURL == ""
+}
+
+// AllowUnsigned reports whether a provider without a secret accepts unsigned callbacks.
+func (c *Config) AllowUnsigned() bool {
+	if v, ok := c.AllowUnsignedSetting.Bool(); ok {
+		return v
+	}
+	return c.EmbeddedNATS()
+}
+
+// AllowUnsignedAuto reports whether AllowUnsigned is true only because no broker is configured;
+// the caller warns about it at start-up.
+func (c *Config) AllowUnsignedAuto() bool {
+	_, explicit := c.AllowUnsignedSetting.Bool()
+	return !explicit && c.EmbeddedNATS()
+}
+
+// Error is an invalid configuration value. Its message is one line naming the variable, the value
+// (never a secret's) and what is allowed; callbridge exits with status 2 on it.
+type Error struct {
+	Line string
+}
+
+func (e *Error) Error() string { return e.Line }
+
+func invalid(name, value, want string) *Error {
+	return &Error{Line: name + "=" + strconv.Quote(value) + ": " + want}
+}
+
+// Load reads the configuration from the environment and validates it. providers lists the
+// providers whose variables to read.
+func Load(providers []ProviderSpec) (*Config, error) {
+	if err := checkSpecs(providers); err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	if err := envconfig.Process("", c); err != nil {
+		var pe *envconfig.ParseError
+		if !errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, invalid(pe.KeyName, pe.Value, c.want(pe.KeyName))
+	}
+	if err := check(c.rules()); err != nil {
+		return nil, err
+	}
+	c.Providers = make(map[string]ProviderSettings, len(providers))
+	c.secretFiles = make(map[string]string)
+	for _, spec := range providers {
+		var s ProviderSettings
+		for _, f := range providerFields(spec, &s) {
+			v, err := c.read(f)
+			if err != nil {
+				return nil, err
+			}
+			f.value.SetString(v)
+		}
+		if err := check(s.rules(spec)); err != nil {
+			return nil, err
+		}
+		c.Providers[spec.ID] = s
+	}
+	return c, nil
+}
+
+// read returns the value of one provider variable, recording where a secret came from.
+func (c *Config) read(f field) (string, error) {
+	if f.secret() {
+		v, path, err := readSecret(f.name)
+		if path != "" {
+			c.secretFiles[f.name] = path
+		}
+		return v, err
+	}
+	if v, ok := os.LookupEnv(f.name); ok {
+		return v, nil
+	}
+	return f.tag.Get("default"), nil
+}
+
+// readSecret returns the secret in variable name or, when name_FILE is set, in the file it names
+// (a mounted Kubernetes Secret). path is that file, if any.
+func readSecret(name string) (value, path string, err error) {
+	value, path = os.Getenv(name), os.Getenv(name+"_FILE")
+	switch {
+	case path == "":
+		return value, "", nil
+	case value != "":
+		return "", "", &Error{Line: name + " and " + name + "_FILE are both set: set only one"}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is already in the line
+		}
+		return "", "", invalid(name+"_FILE", path, "cannot read the file: "+err.Error())
+	}
+	// Files written by editors and `echo` end in a newline that is not part of the secret.
+	value = strings.TrimSpace(string(b))
+	if value == "" {
+		return "", "", invalid(name+"_FILE", path, "the file is empty")
+	}
+	return value, path, nil
+}
+
+// rule is one variable's constraint. want also explains a value that does not parse.
+type rule struct {
+	name   string
+	ok     bool
+	want   string
+	secret bool // the value is not shown
+}
+
+const (
+	wantPositiveInt         = "want an integer greater than 0"
+	wantPositiveDuration    = "want a duration greater than 0, such as 5s or 1m30s"
+	wantNonNegativeDuration = "want a duration of 0 or more, such as 0s, 5s or 1m30s"
+	wantHostPort            = "want host:port with a numeric port, such as "
+)
+
+func (c *Config) rules() []rule {
+	return []rule{
+		{name: "CALLBRIDGE_LISTEN", ok: isHostPort(c.Listen), want: wantHostPort + ":8080 or 127.0.0.1:8080"},
+		{name: "CALLBRIDGE_MAX_BODY_BYTES", ok: c.MaxBodyBytes > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_READ_TIMEOUT", ok: c.ReadTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_WRITE_TIMEOUT", ok: c.WriteTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_IDLE_TIMEOUT", ok: c.IdleTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_MAX_INFLIGHT", ok: c.MaxInflight > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_RETRY_AFTER", ok: c.RetryAfter >= time.Second && c.RetryAfter%time.Second == 0,
+			want: "want whole seconds, at least 1s, such as 5s"},
+		enum("CALLBRIDGE_SINK", c.Sink, "kafka is not built yet", "nats"),
+		{name: "CALLBRIDGE_EMBEDDED_NATS_LISTEN", ok: isHostPort(c.EmbeddedNATSListen), want: wantHostPort + "127.0.0.1:4222"},
+		{name: "CALLBRIDGE_DATA_DIR", ok: c.DataDir != "", want: "want a directory, not empty"},
+		{name: "CALLBRIDGE_NATS_STREAM", ok: isStreamName(c.NATSStream),
+			want: `want a non-empty JetStream stream name without whitespace or any of . * > / \`},
+		{name: "CALLBRIDGE_NATS_DUPLICATE_WINDOW", ok: c.NATSDuplicateWindow >= minDuplicateWindow,
+			want: "want a duration of at least 15m, such as 1h: longer than Tencent's 12-minute retry horizon, so its retries are deduplicated"},
+		enum("CALLBRIDGE_CE_MODE", c.CEMode, "binary is not built yet", "structured"),
+		enum("CALLBRIDGE_ACK_MODE", c.AckMode, "buffer is not built yet", "broker"),
+		{name: "CALLBRIDGE_PUBLISH_TIMEOUT", ok: c.PublishTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_SHUTDOWN_DELAY", ok: c.ShutdownDelay >= 0, want: wantNonNegativeDuration},
+		{name: "CALLBRIDGE_SHUTDOWN_TIMEOUT", ok: c.ShutdownTimeout > 0, want: wantPositiveDuration},
+		enum("CALLBRIDGE_LOG_LEVEL", c.LogLevel, "", "debug", "info", "warn", "error"),
+		enum("CALLBRIDGE_LOG_FORMAT", c.LogFormat, "", "json", "text"),
+		// Decode rejects what is not allowed; the rule is here for its message.
+		{name: "CALLBRIDGE_ALLOW_UNSIGNED", ok: true, want: "allowed: auto (or empty), true, false"},
+		{name: "CALLBRIDGE_MAX_CLOCK_SKEW", ok: c.MaxClockSkew > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", ok: c.TencentCSSExpiryGrace >= 0, want: wantNonNegativeDuration},
+		enum("CALLBRIDGE_ANYRTC_SIGNATURE", c.AnyRTCSignature, "", "hmac-sha1", "hmac-sha256"),
+	}
+}
+
+func (s *ProviderSettings) rules(spec ProviderSpec) []rule {
+	return []rule{
+		{name: spec.varName("URL_TOKEN"), ok: isPathSegment(s.URLToken), secret: true,
+			want: "want only letters, digits and - . _ ~ (the token is one URL path segment)"},
+		enum(spec.varName("VERIFY"), s.Verify, "", VerifyEnforce, VerifyReport),
+	}
+}
+
+// want explains what variable name accepts, for a value envconfig could not parse.
+func (c *Config) want(name string) string {
+	for _, r := range c.rules() {
+		if r.name == name {
+			return r.want
+		}
+	}
+	return "want a valid value"
+}
+
+func enum(name, value, note string, allowed ...string) rule {
+	want := "allowed: " + strings.Join(allowed, ", ")
+	if note != "" {
+		want += " (" + note + ")"
+	}
+	return rule{name: name, ok: slices.Contains(allowed, value), want: want}
+}
+
+// check returns the first broken rule as an *Error. Only a set variable can break a rule, since
+// the defaults are valid, so the value shown is the variable's.
+func check(rules []rule) error {
+	for _, r := range rules {
+		switch {
+		case r.ok:
+		case r.secret:
+			return &Error{Line: r.name + "=<redacted>: " + r.want}
+		default:
+			return invalid(r.name, os.Getenv(r.name), r.want)
+		}
+	}
+	return nil
+}
+
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// isStreamName follows nats-server's rule for stream names.
+func isStreamName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\r\n\f.*>/\\")
+}
+
+// isPathSegment accepts RFC 3986 unreserved characters, which need no escaping in a path.
+func isPathSegment(s string) bool {
+	for _, r := range s {
+		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func isEnvName(s string) bool {
+	for _, r := range s {
+		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkSpecs catches a provider registry whose variable names would be malformed or collide.
+func checkSpecs(providers []ProviderSpec) error {
+	for _, p := range providers {
+		if !isEnvName(p.env()) || !isEnvName(p.SecretVar) {
+			return fmt.Errorf("config: provider %q: id or secret variable %q does not make a variable name", p.ID, p.SecretVar)
+		}
+	}
+	seen := make(map[string]bool)
+	for _, v := range Vars(providers) {
+		if seen[v.Name] {
+			return fmt.Errorf("config: two settings are named %s; check the provider specs", v.Name)
+		}
+		seen[v.Name] = true
+	}
+	return nil
+}

@@ -1,0 +1,492 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var specs = []ProviderSpec{
+	{ID: "netease-nertc", SecretVar: "APP_SECRET"},
+	{ID: "anyrtc", SecretVar: "SECRET"},
+	{ID: "tencent-css", SecretVar: "CALLBACK_KEY"},
+}
+
+// clearEnv unsets every CALLBRIDGE_* variable for the test: envconfig tells an empty variable
+// from an unset one, so t.Setenv(name, "") would not do.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, Prefix) {
+			continue
+		}
+		os.Unsetenv(name)
+		t.Cleanup(func() { os.Setenv(name, value) })
+	}
+}
+
+// setEnv sets CALLBRIDGE_ + the given names, on a cleared environment.
+func setEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	clearEnv(t)
+	for k, v := range vars {
+		t.Setenv(Prefix+k, v)
+	}
+}
+
+func load(t *testing.T, vars map[string]string) (*Config, error) {
+	t.Helper()
+	setEnv(t, vars)
+	return Load(specs)
+}
+
+func mustLoad(t *testing.T, vars map[string]string) *Config {
+	t.Helper()
+	c, err := load(t, vars)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func TestDefaults(t *testing.T) {
+	c := mustLoad(t, nil)
+	want := Config{
+		Listen:                ":8080",
+		MaxBodyBytes:          1 << 20,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		MaxInflight:           1024,
+		RetryAfter:            5 * time.Second,
+		Sink:                  "nats",
+		EmbeddedNATSListen:    "127.0.0.1:4222",
+		DataDir:               "./data",
+		NATSStream:            "CALLBACKS",
+		NATSDuplicateWindow:   time.Hour,
+		TopicTemplate:         "callbacks.{provider}.{eventtype}",
+		CEMode:                "structured",
+		AckMode:               "broker",
+		PublishTimeout:        5 * time.Second,
+		ShutdownDelay:         5 * time.Second,
+		ShutdownTimeout:       30 * time.Second,
+		LogLevel:              "info",
+		LogFormat:             "json",
+		AllowUnsignedSetting:  "auto",
+		MaxClockSkew:          5 * time.Minute,
+		TencentCSSExpiryGrace: 5 * time.Minute,
+		AnyRTCSignature:       "hmac-sha1",
+	}
+	got := *c
+	got.Providers, got.secretFiles = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	for _, s := range specs {
+		p, ok := c.Providers[s.ID]
+		if !ok {
+			t.Errorf("Providers has no %s", s.ID)
+		}
+		if p != (ProviderSettings{Verify: VerifyEnforce}) {
+			t.Errorf("Providers[%s] = %+v, want only Verify=enforce", s.ID, p)
+		}
+	}
+	if len(c.Providers) != len(specs) {
+		t.Errorf("Providers has %d entries, want %d", len(c.Providers), len(specs))
+	}
+	if !c.EmbeddedNATS() || !c.AllowUnsigned() || !c.AllowUnsignedAuto() {
+		t.Errorf("embedded=%v allowUnsigned=%v auto=%v, want all true by default",
+			c.EmbeddedNATS(), c.AllowUnsigned(), c.AllowUnsignedAuto())
+	}
+}
+
+func TestValidValues(t *testing.T) {
+	c := mustLoad(t, map[string]string{
+		"LISTEN":                   "127.0.0.1:9000",
+		"MAX_BODY_BYTES":           "65536",
+		"RETRY_AFTER":              "1s",
+		"EMBEDDED_NATS_LISTEN":     ":0",
+		"NATS_URL":                 "nats://nats:4222",
+		"NATS_STREAM":              "EVENTS_1",
+		"NATS_DUPLICATE_WINDOW":    "15m",
+		"TOPIC_TEMPLATE":           "cb.{type}",
+		"SHUTDOWN_DELAY":           "0s",
+		"TENCENT_CSS_EXPIRY_GRACE": "0s",
+		"LOG_LEVEL":                "debug",
+		"LOG_FORMAT":               "text",
+		"ANYRTC_SIGNATURE":         "hmac-sha256",
+		"ANYRTC_VERIFY":            "report",
+	})
+	if c.Listen != "127.0.0.1:9000" || c.MaxBodyBytes != 65536 || c.RetryAfter != time.Second ||
+		c.EmbeddedNATSListen != ":0" || c.NATSURL != "nats://nats:4222" || c.NATSStream != "EVENTS_1" ||
+		c.NATSDuplicateWindow != 15*time.Minute || c.TopicTemplate != "cb.{type}" || c.ShutdownDelay != 0 ||
+		c.TencentCSSExpiryGrace != 0 || c.LogLevel != "debug" || c.LogFormat != "text" ||
+		c.AnyRTCSignature != "hmac-sha256" || c.Providers["anyrtc"].Verify != VerifyReport ||
+		c.Providers["tencent-css"].Verify != VerifyEnforce {
+		t.Errorf("values not taken: %+v", c)
+	}
+}
+
+// An unrelated variable without the prefix must not configure the bridge, although envconfig
+// falls back to bare tag names when given a prefix.
+func TestIgnoresUnprefixedVariables(t *testing.T) {
+	t.Setenv("DATA_DIR", "/elsewhere")
+	t.Setenv("LOG_LEVEL", "trace")
+	t.Setenv("VERIFY", "bogus")
+	t.Setenv("URL_TOKEN", "tok")
+	c := mustLoad(t, nil)
+	if c.DataDir != "./data" || c.LogLevel != "info" || c.Providers["anyrtc"] != (ProviderSettings{Verify: VerifyEnforce}) {
+		t.Errorf("unprefixed variables leaked in: %+v", c)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        string // part of the line saying what is allowed
+	}{
+		{"LISTEN", "8080", "host:port"},
+		{"LISTEN", "", "host:port"},
+		{"MAX_BODY_BYTES", "abc", "want an integer greater than 0"},
+		{"MAX_BODY_BYTES", "0", "want an integer greater than 0"},
+		{"MAX_BODY_BYTES", "-1", "want an integer greater than 0"},
+		{"MAX_BODY_BYTES", "1MiB", "want an integer greater than 0"},
+		{"READ_TIMEOUT", "10", "want a duration greater than 0, such as 5s"},
+		{"READ_TIMEOUT", "0s", "want a duration greater than 0"},
+		{"WRITE_TIMEOUT", "-1s", "want a duration greater than 0"},
+		{"IDLE_TIMEOUT", "soon", "want a duration greater than 0"},
+		{"MAX_INFLIGHT", "0", "want an integer greater than 0"},
+		{"MAX_INFLIGHT", "many", "want an integer greater than 0"},
+		{"RETRY_AFTER", "500ms", "whole seconds, at least 1s"},
+		{"RETRY_AFTER", "1500ms", "whole seconds, at least 1s"},
+		{"RETRY_AFTER", "0s", "whole seconds, at least 1s"},
+		{"SINK", "redis", "allowed: nats (kafka is not built yet)"},
+		{"SINK", "kafka", "allowed: nats (kafka is not built yet)"},
+		{"EMBEDDED_NATS_LISTEN", "4222", "host:port"},
+		{"EMBEDDED_NATS_LISTEN", "localhost:nats", "host:port with a numeric port"},
+		{"EMBEDDED_NATS_LISTEN", "localhost:65536", "host:port with a numeric port"},
+		{"DATA_DIR", "", "want a directory"},
+		{"NATS_STREAM", "", "stream name without whitespace or any of . * > / \\"},
+		{"NATS_STREAM", "CALL.BACKS", "stream name without"},
+		{"NATS_STREAM", "CALL BACKS", "stream name without"},
+		{"NATS_STREAM", "CALLBACKS>", "stream name without"},
+		{"NATS_STREAM", "C*", "stream name without"},
+		{"NATS_DUPLICATE_WINDOW", "12m", "at least 15m, such as 1h: longer than Tencent's 12-minute retry horizon"},
+		{"NATS_DUPLICATE_WINDOW", "1", "at least 15m"},
+		{"CE_MODE", "binary", "allowed: structured (binary is not built yet)"},
+		{"ACK_MODE", "buffer", "allowed: broker (buffer is not built yet)"},
+		{"PUBLISH_TIMEOUT", "0s", "want a duration greater than 0"},
+		{"SHUTDOWN_DELAY", "-1s", "want a duration of 0 or more"},
+		{"SHUTDOWN_TIMEOUT", "0s", "want a duration greater than 0"},
+		{"LOG_LEVEL", "trace", "allowed: debug, info, warn, error"},
+		{"LOG_LEVEL", "INFO", "allowed: debug, info, warn, error"},
+		{"LOG_LEVEL", "info\nCALLBRIDGE_INJECTED=1", "allowed: debug, info, warn, error"},
+		{"LOG_FORMAT", "xml", "allowed: json, text"},
+		{"ALLOW_UNSIGNED", "maybe", "allowed: auto (or empty), true, false"},
+		{"MAX_CLOCK_SKEW", "0s", "want a duration greater than 0"},
+		{"TENCENT_CSS_EXPIRY_GRACE", "-5m", "want a duration of 0 or more"},
+		{"ANYRTC_SIGNATURE", "md5", "allowed: hmac-sha1, hmac-sha256"},
+		{"NETEASE_NERTC_VERIFY", "warn", "allowed: enforce, report"},
+		{"TENCENT_CSS_VERIFY", "", "allowed: enforce, report"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := load(t, map[string]string{tt.name: tt.value})
+			line := checkError(t, err)
+			if want := Prefix + tt.name + "=" + strconv.Quote(tt.value) + ": "; !strings.HasPrefix(line, want) {
+				t.Errorf("error %q does not start with %q", line, want)
+			}
+			if !strings.Contains(line, tt.want) {
+				t.Errorf("error %q does not say %q", line, tt.want)
+			}
+		})
+	}
+}
+
+// checkError returns err's line after checking it is a one-line *Error.
+func checkError(t *testing.T, err error) string {
+	t.Helper()
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("Load error = %v (%T), want *Error", err, err)
+	}
+	if ce.Error() != ce.Line || strings.ContainsAny(ce.Line, "\r\n") {
+		t.Errorf("error %q is not one line", ce.Line)
+	}
+	return ce.Line
+}
+
+func TestAllowUnsigned(t *testing.T) {
+	tests := []struct {
+		setting, natsURL string
+		unset            bool // ALLOW_UNSIGNED not set at all
+		want, auto       bool
+	}{
+		{unset: true, want: true, auto: true},
+		{unset: true, natsURL: "nats://nats:4222", want: false, auto: false},
+		{setting: "", want: true, auto: true},
+		{setting: "auto", want: true, auto: true},
+		{setting: "AUTO", natsURL: "nats://nats:4222", want: false, auto: false},
+		{setting: "true", want: true, auto: false},
+		{setting: "true", natsURL: "nats://nats:4222", want: true, auto: false},
+		{setting: "1", natsURL: "nats://nats:4222", want: true, auto: false},
+		{setting: "false", want: false, auto: false},
+		{setting: "0", want: false, auto: false},
+		{setting: "false", natsURL: "nats://nats:4222", want: false, auto: false},
+	}
+	for _, tt := range tests {
+		name := "unset"
+		if !tt.unset {
+			name = strconv.Quote(tt.setting)
+		}
+		t.Run(name+","+tt.natsURL, func(t *testing.T) {
+			vars := map[string]string{}
+			if !tt.unset {
+				vars["ALLOW_UNSIGNED"] = tt.setting
+			}
+			if tt.natsURL != "" {
+				vars["NATS_URL"] = tt.natsURL
+			}
+			c := mustLoad(t, vars)
+			if c.AllowUnsigned() != tt.want || c.AllowUnsignedAuto() != tt.auto {
+				t.Errorf("AllowUnsigned() = %v, AllowUnsignedAuto() = %v; want %v, %v",
+					c.AllowUnsigned(), c.AllowUnsignedAuto(), tt.want, tt.auto)
+			}
+		})
+	}
+
+	// Other packages build a Config by hand; the zero setting is auto.
+	c := &Config{Sink: "nats"}
+	if !c.AllowUnsigned() || !c.AllowUnsignedAuto() {
+		t.Error("zero AllowUnsignedSetting is not auto")
+	}
+}
+
+const (
+	neteaseSecret = "nEtEaSe-SeCrEt-123"
+	anyrtcSecret  = "aNyRtC-SeCrEt-456"
+	tencentKey    = "tEnCeNt-KeY-789"
+	urlToken      = "ToKeN-abc_def.42~"
+)
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestProviderSettings(t *testing.T) {
+	keyFile := writeFile(t, "  "+tencentKey+"\r\n")
+	tokenFile := writeFile(t, urlToken+"\n")
+	c := mustLoad(t, map[string]string{
+		"NETEASE_NERTC_APP_SECRET":      neteaseSecret,
+		"NETEASE_NERTC_URL_TOKEN":       urlToken,
+		"NETEASE_NERTC_VERIFY":          "report",
+		"ANYRTC_SECRET":                 anyrtcSecret,
+		"ANYRTC_URL_TOKEN_FILE":         tokenFile,
+		"TENCENT_CSS_CALLBACK_KEY":      "", // empty counts as unset next to _FILE
+		"TENCENT_CSS_CALLBACK_KEY_FILE": keyFile,
+	})
+	want := map[string]ProviderSettings{
+		"netease-nertc": {Secret: neteaseSecret, URLToken: urlToken, Verify: VerifyReport},
+		"anyrtc":        {Secret: anyrtcSecret, URLToken: urlToken, Verify: VerifyEnforce},
+		"tencent-css":   {Secret: tencentKey, Verify: VerifyEnforce},
+	}
+	for id, w := range want {
+		if got := c.Providers[id]; got != w {
+			t.Errorf("Providers[%s] = %+v, want %+v", id, got, w)
+		}
+	}
+
+	var out bytes.Buffer
+	if err := WriteEnv(&out, c, specs); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{neteaseSecret, anyrtcSecret, tencentKey, urlToken} {
+		if strings.Contains(out.String(), s) {
+			t.Errorf("WriteEnv shows secret %q:\n%s", s, out.String())
+		}
+	}
+	for name, current := range map[string]string{
+		"CALLBRIDGE_NETEASE_NERTC_APP_SECRET":      "(set)",
+		"CALLBRIDGE_ANYRTC_URL_TOKEN":              "(set from file)",
+		"CALLBRIDGE_ANYRTC_URL_TOKEN_FILE":         tokenFile,
+		"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY":      "(set from file)",
+		"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY_FILE": keyFile,
+		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN":         "",
+		"CALLBRIDGE_NETEASE_NERTC_VERIFY":          "report",
+	} {
+		if got := currentColumn(t, out.String(), name); got != current {
+			t.Errorf("WriteEnv shows %s as %q, want %q", name, got, current)
+		}
+	}
+}
+
+// currentColumn returns the CURRENT column of the row for name in WriteEnv's output.
+func currentColumn(t *testing.T, out, name string) string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	at := strings.Index(lines[0], "CURRENT")
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, name+" ") {
+			if len(l) <= at {
+				return ""
+			}
+			return strings.TrimSpace(l[at:])
+		}
+	}
+	t.Fatalf("WriteEnv has no row for %s", name)
+	return ""
+}
+
+func TestSecretErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	empty := writeFile(t, "\n")
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string // parts of the line
+	}{
+		{"both set", map[string]string{"ANYRTC_SECRET": anyrtcSecret, "ANYRTC_SECRET_FILE": writeFile(t, anyrtcSecret)},
+			[]string{"CALLBRIDGE_ANYRTC_SECRET and CALLBRIDGE_ANYRTC_SECRET_FILE are both set"}},
+		{"token both set", map[string]string{"NETEASE_NERTC_URL_TOKEN": urlToken, "NETEASE_NERTC_URL_TOKEN_FILE": writeFile(t, urlToken)},
+			[]string{"CALLBRIDGE_NETEASE_NERTC_URL_TOKEN and CALLBRIDGE_NETEASE_NERTC_URL_TOKEN_FILE are both set"}},
+		{"missing file", map[string]string{"TENCENT_CSS_CALLBACK_KEY_FILE": missing},
+			[]string{"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY_FILE=" + strconv.Quote(missing) + ": cannot read the file: no such file or directory"}},
+		{"directory", map[string]string{"TENCENT_CSS_CALLBACK_KEY_FILE": dir},
+			[]string{"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY_FILE=" + strconv.Quote(dir) + ": cannot read the file"}},
+		{"empty file", map[string]string{"ANYRTC_SECRET_FILE": empty},
+			[]string{"CALLBRIDGE_ANYRTC_SECRET_FILE=" + strconv.Quote(empty) + ": the file is empty"}},
+		{"token with slash", map[string]string{"ANYRTC_URL_TOKEN": "sec/" + anyrtcSecret},
+			[]string{"CALLBRIDGE_ANYRTC_URL_TOKEN=<redacted>: want only letters, digits"}},
+		{"token from file with space", map[string]string{"ANYRTC_URL_TOKEN_FILE": writeFile(t, "sec "+anyrtcSecret)},
+			[]string{"CALLBRIDGE_ANYRTC_URL_TOKEN=<redacted>: want only letters, digits"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, tt.vars)
+			line := checkError(t, err)
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("error %q does not say %q", line, w)
+				}
+			}
+			if strings.Contains(line, anyrtcSecret) || strings.Contains(line, urlToken) {
+				t.Errorf("error %q shows a secret", line)
+			}
+		})
+	}
+}
+
+func TestVarNames(t *testing.T) {
+	var want []string
+	for _, n := range []string{
+		"LISTEN", "MAX_BODY_BYTES", "READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT", "MAX_INFLIGHT",
+		"RETRY_AFTER", "SINK", "NATS_URL", "EMBEDDED_NATS_LISTEN", "DATA_DIR", "NATS_STREAM",
+		"NATS_DUPLICATE_WINDOW", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "PUBLISH_TIMEOUT",
+		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "ALLOW_UNSIGNED",
+		"MAX_CLOCK_SKEW", "TENCENT_CSS_EXPIRY_GRACE", "ANYRTC_SIGNATURE",
+		"NETEASE_NERTC_APP_SECRET", "NETEASE_NERTC_APP_SECRET_FILE",
+		"NETEASE_NERTC_URL_TOKEN", "NETEASE_NERTC_URL_TOKEN_FILE", "NETEASE_NERTC_VERIFY",
+		"ANYRTC_SECRET", "ANYRTC_SECRET_FILE", "ANYRTC_URL_TOKEN", "ANYRTC_URL_TOKEN_FILE", "ANYRTC_VERIFY",
+		"TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_CALLBACK_KEY_FILE",
+		"TENCENT_CSS_URL_TOKEN", "TENCENT_CSS_URL_TOKEN_FILE", "TENCENT_CSS_VERIFY",
+	} {
+		want = append(want, Prefix+n)
+	}
+	vars := Vars(specs)
+	var got []string
+	secret := map[string]bool{}
+	for _, v := range vars {
+		got = append(got, v.Name)
+		secret[v.Name] = v.Secret
+		if v.Type == "" || v.Description == "" {
+			t.Errorf("%s has no type or description: %+v", v.Name, v)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Vars names:\n got %v\nwant %v", got, want)
+	}
+	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY"} {
+		if !secret[Prefix+n] {
+			t.Errorf("%s is not marked secret", n)
+		}
+	}
+
+	// A rule under a name no variable has would report errors under the wrong name.
+	c := &Config{}
+	rules := c.rules()
+	for _, s := range specs {
+		rules = append(rules, (&ProviderSettings{}).rules(s)...)
+	}
+	for _, r := range rules {
+		if !slices.Contains(got, r.name) {
+			t.Errorf("rule for %s, which is not a variable", r.name)
+		}
+	}
+}
+
+func TestWriteEnv(t *testing.T) {
+	c := mustLoad(t, map[string]string{
+		"NATS_URL":              "nats://alice:pa55word@nats-1:4222,nats://t0ken@nats-2:4222",
+		"NATS_DUPLICATE_WINDOW": "2h",
+		"ALLOW_UNSIGNED":        "auto",
+	})
+	var out bytes.Buffer
+	if err := WriteEnv(&out, c, specs); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.HasPrefix(s, "NAME ") || !strings.Contains(strings.SplitN(s, "\n", 2)[0], "CURRENT") {
+		t.Errorf("no header:\n%s", s)
+	}
+	for _, v := range Vars(specs) {
+		currentColumn(t, s, v.Name) // fails when the row is missing
+	}
+	for _, leak := range []string{"alice", "pa55word", "t0ken"} {
+		if strings.Contains(s, leak) {
+			t.Errorf("WriteEnv shows NATS credentials %q:\n%s", leak, s)
+		}
+	}
+	for name, current := range map[string]string{
+		"CALLBRIDGE_NATS_URL":              "nats://redacted@nats-1:4222,nats://redacted@nats-2:4222",
+		"CALLBRIDGE_NATS_DUPLICATE_WINDOW": "2h",
+		"CALLBRIDGE_MAX_CLOCK_SKEW":        "5m",
+		"CALLBRIDGE_RETRY_AFTER":           "5s",
+		"CALLBRIDGE_IDLE_TIMEOUT":          "60s",
+		"CALLBRIDGE_MAX_BODY_BYTES":        "1048576",
+		"CALLBRIDGE_ALLOW_UNSIGNED":        "auto (false)",
+		"CALLBRIDGE_ANYRTC_SECRET":         "",
+		"CALLBRIDGE_ANYRTC_VERIFY":         "enforce",
+	} {
+		if got := currentColumn(t, s, name); got != current {
+			t.Errorf("WriteEnv shows %s as %q, want %q", name, got, current)
+		}
+	}
+}
+
+func TestBadSpecs(t *testing.T) {
+	clearEnv(t)
+	for _, bad := range [][]ProviderSpec{
+		{{ID: "anyrtc", SecretVar: "SECRET"}, {ID: "anyrtc", SecretVar: "KEY"}},
+		{{ID: "anyrtc", SecretVar: "SIGNATURE"}}, // CALLBRIDGE_ANYRTC_SIGNATURE is taken
+		{{ID: "any.rtc", SecretVar: "SECRET"}},
+		{{ID: "anyrtc", SecretVar: ""}},
+	} {
+		if _, err := Load(bad); err == nil {
+			t.Errorf("Load(%v) accepted bad specs", bad)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package normalize
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"strconv"
+	"sync"
+)
+
+// anyRTC 消息通知服务 (NCS): Agora's envelope {"noticeId","productId","eventType","notifyMs",
+// "payload"}. anyRTC does not publish its signature scheme; the Ar-Signature header is checked
+// as Agora's, hex HMAC-SHA1 (or HMAC-SHA256) of the raw body, so run it in report mode until a
+// captured request confirms it. Event numbers repeat across products, so the key is
+// (productId, eventType). noticeId identifies one notification and is the event id; notifyMs
+// changes between retries and is used only for the replay window.
+var AnyRTC = Provider{
+	ID:         "anyrtc",
+	TypePrefix: anyrtcPrefix,
+	Reply:      []byte(`{"code":0}`),
+	SecretName: "NCS secret (from anyRTC support)",
+	SecretVar:  "SECRET",
+	Subject:    "RTC: `payload.channelName`; CDN push: `payload.stream` (else `payload.channel`)",
+	TimeSource: "RTC: `payload.ts` (s); CDN push: `payload.time` (ms); recording: `payload.sendts` (ms); else `notifyMs` (ms)",
+	Events:     anyrtcEvents,
+	IsProbe:    func(*Callback) bool { return false },
+	Verify:     anyrtcVerify,
+	Normalize:  anyrtcNormalize,
+}
+
+const anyrtcPrefix = "io.anyrtc."
+
+// Codes are "<productId>/<eventType>".
+var anyrtcEvents = []EventDef{
+	{"1/101", "rtc.channel.created", "channel create 创建频道"},
+	{"1/102", "rtc.channel.destroyed", "channel destroy 销毁频道"},
+	{"1/103", "rtc.broadcaster.joined", "broadcaster join channel 主播加入频道"},
+	{"1/104", "rtc.broadcaster.left", "broadcaster leave channel 主播离开频道"},
+	{"1/105", "rtc.audience.joined", "audience join channel 观众加入频道"},
+	{"1/106", "rtc.audience.left", "audience leave channel 观众离开频道"},
+	{"1/107", "rtc.user.joined", "user join channel, communication mode 通信场景用户加入"},
+	{"1/108", "rtc.user.left", "user leave channel, communication mode 通信场景用户离开"},
+	{"1/111", "rtc.role.broadcaster", "client role change to broadcaster 切换为主播"},
+	{"1/112", "rtc.role.audience", "client role change to audience 切换为观众"},
+	{"2/1", "cdn.publish.started", "PublishStream 开始推流"},
+	{"2/2", "cdn.publish.stopped", "UnpublishStream 取消推流"},
+	{"2/3", "cdn.publish.status", "PublishStatus 推流状态改变"},
+	{"2/4", "cdn.transcoding.updated", "UpdateTranscoding 转码布局已更新"},
+	{"2/5", "cdn.publish.requested", "PublishRequest 推流服务器收到推流请求"},
+	{"2/6", "cdn.publish.first_frame", "PublishFirstFrame 视频首帧已推到 CDN"},
+}
+
+// anyrtcMAC keeps a keyed HMAC between requests: building one costs several allocations.
+type anyrtcMAC struct {
+	key    string
+	sha256 bool
+	h      hash.Hash
+}
+
+var anyrtcMACs sync.Pool
+
+func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
+	if len(a.Secret) == 0 {
+		return unsigned(a)
+	}
+	got := c.Header.Peek("Ar-Signature")
+	if len(got) == 0 {
+		return Signed, &AuthError{Reason: "Ar-Signature header missing"}
+	}
+	m, _ := anyrtcMACs.Get().(*anyrtcMAC)
+	if m == nil || m.key != string(a.Secret) || m.sha256 != a.SHA256 {
+		newHash := sha1.New
+		if a.SHA256 {
+			newHash = sha256.New
+		}
+		m = &anyrtcMAC{key: string(a.Secret), sha256: a.SHA256, h: hmac.New(newHash, a.Secret)}
+	}
+	m.h.Reset()
+	m.h.Write(c.Body)
+	var sum [sha256.Size]byte
+	var want [sha256.Size * 2]byte
+	n := hex.Encode(want[:], m.h.Sum(sum[:0]))
+	anyrtcMACs.Put(m)
+	if !equalHex(got, want[:n]) {
+		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
+	}
+	top, err := c.members()
+	if err != nil {
+		return Signed, nil // authentic but malformed: Normalize names the problem
+	}
+	ms, ok := intValue(lookup(top, "notifyMs"))
+	if !ok {
+		return Signed, &AuthError{Reason: "notifyMs missing or not a millisecond timestamp, so the replay window cannot be checked"}
+	}
+	return Signed, checkSkew("notifyMs", unixTime(ms), c.Received, a.MaxSkew)
+}
+
+func anyrtcNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+	}
+	product, ok := intValue(lookup(top, "productId"))
+	if !ok {
+		return payloadErr("productId", "missing or not an integer")
+	}
+	code, ok := intValue(lookup(top, "eventType"))
+	if !ok {
+		return payloadErr("eventType", "missing or not an integer")
+	}
+	payload := lookup(top, "payload")
+	if len(payload) == 0 || payload[0] != '{' {
+		return payloadErr("payload", "missing or not an object")
+	}
+	var channelName, channel, cname, stream, ts, tms []byte
+	eachMember(payload, func(m member) {
+		switch string(m.key) {
+		case "channelName":
+			channelName = m.val
+		case "channel":
+			channel = m.val
+		case "cname":
+			cname = m.val
+		case "stream":
+			stream = m.val
+		case "ts":
+			ts = m.val
+		case "time", "sendts": // CDN push; cloud recording (Agora's layout)
+			tms = m.val
+		}
+	})
+
+	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
+	var keyBuf [48]byte
+	key := strconv.AppendInt(keyBuf[:0], product, 10)
+	key = append(key, '/')
+	key = strconv.AppendInt(key, code, 10)
+	if def := findEvent(anyrtcEvents, key); def != nil {
+		ev.setType(anyrtcPrefix, def.Name)
+	} else {
+		// unknown.<productId>.<eventType>: both are digits, safe as subject tokens.
+		ev.Type = ev.keep([]byte(anyrtcPrefix), []byte("unknown."), key)
+		ev.Type[len(ev.Type)-len(ev.ProviderEventType)-1] = '.'
+		ev.EventType = ev.Type[len(anyrtcPrefix):]
+	}
+
+	var subject []byte
+	for _, raw := range [...][]byte{channelName, stream, channel, cname} {
+		if subject, ev.scratch, ok = stringValue(raw, ev.scratch[:0]); ok && len(subject) > 0 {
+			break
+		}
+	}
+	ev.Subject = ev.keep(subject)
+
+	ev.Time = c.Received.UTC()
+	if s, ok := intValue(ts); ok {
+		ev.Time = unixTime(s)
+	} else if ms, ok := intValue(tms); ok {
+		ev.Time = unixTime(ms)
+	} else if ms, ok := intValue(lookup(top, "notifyMs")); ok {
+		ev.Time = unixTime(ms)
+	}
+
+	ev.setSource(nil)
+	ev.data = appendCompact(ev.data[:0], payload)
+	ev.Data = ev.data
+	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
+		ev.scratch = scratch
+		ev.ID = ev.keep(notice)
+	} else {
+		ev.hashID(key, ev.Data)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package normalize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+)
+
+// Event is one CloudEvents 1.0 envelope. Its byte slices point into the callback body or into the
+// Event's own buffers, so an Event is valid until Reset or until the body is reused; Events are
+// meant to be pooled.
+type Event struct {
+	ID                []byte
+	Source            []byte // "/callbridge/<provider>[/<app id>]"
+	Type              []byte // reverse-DNS type, e.g. com.netease.nertc.cloudplayer.play.started
+	EventType         []byte // Type without the provider prefix, used in topics
+	Subject           []byte
+	Time              time.Time
+	Provider          string
+	ProviderEventType []byte // the native code, e.g. "503"
+	TraceParent       []byte
+	TraceState        []byte
+	Unverified        bool   // the signature check failed in report mode, or the callback was unsigned
+	Data              []byte // compact JSON
+
+	arena   []byte // storage for the small fields above
+	data    []byte // storage for Data
+	scratch []byte // working space: decoded strings, hash input
+}
+
+// Reset empties e for reuse, keeping its buffers.
+func (e *Event) Reset() {
+	arena, data, scratch := e.arena[:0], e.data[:0], e.scratch[:0]
+	*e = Event{arena: arena, data: data, scratch: scratch}
+}
+
+// keep copies parts into e's arena and returns the joined copy. When the arena is full a new one
+// is started rather than grown, so slices handed out earlier stay valid.
+func (e *Event) keep(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if cap(e.arena)-len(e.arena) < n {
+		e.arena = make([]byte, 0, max(512, 2*cap(e.arena), n))
+	}
+	start := len(e.arena)
+	for _, p := range parts {
+		e.arena = append(e.arena, p...)
+	}
+	return e.arena[start:len(e.arena):len(e.arena)]
+}
+
+func (e *Event) keepString(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if cap(e.arena)-len(e.arena) < n {
+		e.arena = make([]byte, 0, max(512, 2*cap(e.arena), n))
+	}
+	start := len(e.arena)
+	for _, p := range parts {
+		e.arena = append(e.arena, p...)
+	}
+	return e.arena[start:len(e.arena):len(e.arena)]
+}
+
+// setType sets Type and EventType from the provider's type prefix and a short name.
+func (e *Event) setType(prefix, name string) {
+	e.Type = e.keepString(prefix, name)
+	e.EventType = e.Type[len(prefix):]
+}
+
+// setUnknownType names an event code the provider's table does not hold: "unknown.<code>", with
+// the code sanitised so it cannot add subject tokens.
+func (e *Event) setUnknownType(prefix string, code []byte) {
+	start := len(prefix)
+	e.Type = e.keep([]byte(prefix), []byte("unknown."), code)
+	for i := start + len("unknown."); i < len(e.Type); i++ {
+		if !tokenSafe(e.Type[i]) {
+			e.Type[i] = '_'
+		}
+	}
+	e.EventType = e.Type[start:]
+}
+
+func tokenSafe(c byte) bool {
+	return c > ' ' && c != '.' && c != '*' && c != '>' && c < 0x7f
+}
+
+// setSource sets Source to /callbridge/<provider>[/<app>].
+func (e *Event) setSource(app []byte) {
+	if len(app) == 0 {
+		e.Source = e.keep([]byte("/callbridge/"), []byte(e.Provider))
+		return
+	}
+	e.Source = e.keep([]byte("/callbridge/"), []byte(e.Provider), []byte("/"), app)
+}
+
+// hashID sets ID to a hash of the event's identity: the provider, the native code and the
+// parts given, each length-prefixed so that no two different identities share an input.
+func (e *Event) hashID(parts ...[]byte) {
+	b := appendIdentityPart(e.scratch[:0], []byte(e.Provider))
+	b = appendIdentityPart(b, e.ProviderEventType)
+	for _, p := range parts {
+		b = appendIdentityPart(b, p)
+	}
+	e.scratch = b
+	sum := sha256.Sum256(b)
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	e.ID = e.keep(id[:])
+}
+
+func appendIdentityPart(dst, p []byte) []byte {
+	dst = strconv.AppendInt(dst, int64(len(p)), 10)
+	dst = append(dst, ':')
+	return append(dst, p...)
+}
+
+// unixTime reads a provider timestamp that may be seconds or milliseconds: values of 10^11 and
+// more are milliseconds (10^11 seconds is the year 5138).
+func unixTime(v int64) time.Time {
+	if v >= 1e11 || v <= -1e11 {
+		return time.UnixMilli(v).UTC()
+	}
+	return time.Unix(v, 0).UTC()
+}
+
+// AppendStructured appends the event in the CloudEvents JSON format (structured content mode).
+func (e *Event) AppendStructured(dst []byte) []byte {
+	dst = append(dst, `{"specversion":"1.0","id":`...)
+	dst = appendString(dst, e.ID)
+	dst = append(dst, `,"source":`...)
+	dst = appendString(dst, e.Source)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, e.Type)
+	if len(e.Subject) > 0 {
+		dst = append(dst, `,"subject":`...)
+		dst = appendString(dst, e.Subject)
+	}
+	dst = append(dst, `,"time":"`...)
+	dst = e.AppendTime(dst)
+	dst = append(dst, `","datacontenttype":"application/json","provider":"`...)
+	dst = append(dst, e.Provider...)
+	dst = append(dst, `","providereventtype":`...)
+	dst = appendString(dst, e.ProviderEventType)
+	if len(e.TraceParent) > 0 {
+		dst = append(dst, `,"traceparent":`...)
+		dst = appendString(dst, e.TraceParent)
+		if len(e.TraceState) > 0 {
+			dst = append(dst, `,"tracestate":`...)
+			dst = appendString(dst, e.TraceState)
+		}
+	}
+	if e.Unverified {
+		dst = append(dst, `,"verified":false`...)
+	}
+	dst = append(dst, `,"data":`...)
+	dst = append(dst, e.Data...)
+	return append(dst, '}')
+}
+
+// AppendTime appends Time in RFC 3339 with milliseconds, in UTC.
+func (e *Event) AppendTime(dst []byte) []byte {
+	return e.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+}

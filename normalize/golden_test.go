@@ -1,0 +1,80 @@
+package normalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected CloudEvents under testdata/<provider>/golden")
+
+// HeaderMap is a case-insensitive Headers for tests.
+type HeaderMap map[string]string
+
+func (h HeaderMap) Peek(key string) []byte {
+	for k, v := range h {
+		if strings.EqualFold(k, key) {
+			return []byte(v)
+		}
+	}
+	return nil
+}
+
+var received = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// TestGolden normalises every fixture under testdata/<provider>/ and compares the structured
+// CloudEvent with testdata/<provider>/golden/<fixture>. Run with -update to rewrite them, then
+// read the diff.
+func TestGolden(t *testing.T) {
+	for _, p := range Providers {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", p.ID, "*.json"))
+		if len(files) == 0 {
+			t.Errorf("%s: no fixtures", p.ID)
+		}
+		for _, file := range files {
+			name := filepath.Base(file)
+			t.Run(p.ID+"/"+name, func(t *testing.T) {
+				body, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := &Callback{Body: body, Header: HeaderMap{"AppKey": "a1b2c3d4e5f6", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, Received: received}
+				if p.IsProbe(c) {
+					if !strings.HasPrefix(name, "probe") {
+						t.Fatalf("treated as a URL check")
+					}
+					return
+				}
+				var ev Event
+				if err := p.Envelope(c, &ev); err != nil {
+					t.Fatalf("normalize: %v", err)
+				}
+				var got bytes.Buffer
+				if err := json.Indent(&got, ev.AppendStructured(nil), "", "  "); err != nil {
+					t.Fatalf("output is not JSON: %v\n%s", err, ev.AppendStructured(nil))
+				}
+				got.WriteByte('\n')
+				golden := filepath.Join("..", "testdata", p.ID, "golden", name)
+				if *update {
+					os.MkdirAll(filepath.Dir(golden), 0o755)
+					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./normalize -run TestGolden -update)", err)
+				}
+				if !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("CloudEvent differs from %s\n got: %s\nwant: %s", golden, got.Bytes(), want)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,440 @@
+package normalize
+
+import (
+	"errors"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small JSON reader that works on the raw body without reflection or allocation: it validates,
+// finds members and copies values byte for byte, so numbers are never converted at all unless a
+// mapping asks for one, and then straight to int64.
+
+const maxDepth = 64
+
+var (
+	errSyntax = errors.New("invalid JSON")
+	errDepth  = errors.New("JSON nested too deeply")
+)
+
+// member is one key/value pair of an object; key is the raw key without quotes, val the raw value.
+type member struct {
+	key, val []byte
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// eachMember calls fn for every member of the object b (which must be exactly one object, with
+// optional surrounding white space). It validates the whole object.
+func eachMember(b []byte, fn func(m member)) error {
+	i := skipSpace(b, 0)
+	end, err := scanObject(b, i, 0, fn)
+	if err != nil {
+		return err
+	}
+	if skipSpace(b, end) != len(b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// validValue reports whether b is exactly one JSON value.
+func validValue(b []byte) bool {
+	i := skipSpace(b, 0)
+	end, err := scanValue(b, i, 0)
+	return err == nil && skipSpace(b, end) == len(b)
+}
+
+func scanObject(b []byte, i, depth int, fn func(member)) (int, error) {
+	if depth > maxDepth {
+		return 0, errDepth
+	}
+	if i >= len(b) || b[i] != '{' {
+		return 0, errSyntax
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, errSyntax
+		}
+		kEnd, err := scanString(b, i)
+		if err != nil {
+			return 0, err
+		}
+		key := b[i+1 : kEnd-1]
+		i = skipSpace(b, kEnd)
+		if i >= len(b) || b[i] != ':' {
+			return 0, errSyntax
+		}
+		i = skipSpace(b, i+1)
+		vEnd, err := scanValue(b, i, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		if fn != nil {
+			fn(member{key: key, val: b[i:vEnd]})
+		}
+		i = skipSpace(b, vEnd)
+		if i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, errSyntax
+		}
+	}
+}
+
+func scanArray(b []byte, i, depth int) (int, error) {
+	if depth > maxDepth {
+		return 0, errDepth
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		end, err := scanValue(b, i, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return 0, errSyntax
+		}
+	}
+}
+
+// scanValue returns the end of the value starting at b[i].
+func scanValue(b []byte, i, depth int) (int, error) {
+	if i >= len(b) {
+		return 0, errSyntax
+	}
+	switch c := b[i]; {
+	case c == '{':
+		return scanObject(b, i, depth, nil)
+	case c == '[':
+		return scanArray(b, i, depth)
+	case c == '"':
+		return scanString(b, i)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(b, i)
+	case c == 't':
+		return scanLiteral(b, i, "true")
+	case c == 'f':
+		return scanLiteral(b, i, "false")
+	case c == 'n':
+		return scanLiteral(b, i, "null")
+	}
+	return 0, errSyntax
+}
+
+func scanLiteral(b []byte, i int, lit string) (int, error) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, errSyntax
+	}
+	return i + len(lit), nil
+}
+
+func scanNumber(b []byte, i int) (int, error) {
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return 0, errSyntax
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return 0, errSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, errSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, errSyntax
+		}
+	}
+	if i == start {
+		return 0, errSyntax
+	}
+	return i, nil
+}
+
+// scanString returns the index just past the closing quote of the string starting at b[i].
+func scanString(b []byte, i int) (int, error) {
+	i++
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, errSyntax
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return 0, errSyntax
+				}
+				for _, h := range b[i+2 : i+6] {
+					if hexVal(h) < 0 {
+						return 0, errSyntax
+					}
+				}
+				i += 6
+			default:
+				return 0, errSyntax
+			}
+		case c < 0x20:
+			return 0, errSyntax
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				return 0, errSyntax
+			}
+			i += n
+		}
+	}
+	return 0, errSyntax
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// appendUnquoted appends the decoded contents of the raw JSON string value s (with its quotes)
+// to dst. s must have been validated by scanString.
+func appendUnquoted(dst, s []byte) []byte {
+	s = s[1 : len(s)-1]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := rune(hex4(s[i+2:]))
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, rune(hex4(s[i+2:]))); r2 != utf8.RuneError {
+						r = r2
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/'
+			dst = append(dst, s[i+1])
+		}
+		i += 2
+	}
+	return dst
+}
+
+func hex4(b []byte) int {
+	return hexVal(b[0])<<12 | hexVal(b[1])<<8 | hexVal(b[2])<<4 | hexVal(b[3])
+}
+
+// stringValue returns the text of a raw scalar: a string's contents (decoded into scratch when it
+// holds escapes, else a slice of raw), or a number or literal as written. ok is false for objects,
+// arrays and null.
+func stringValue(raw, scratch []byte) (text, newScratch []byte, ok bool) {
+	if len(raw) == 0 {
+		return nil, scratch, false
+	}
+	switch raw[0] {
+	case '"':
+		inner := raw[1 : len(raw)-1]
+		for _, c := range inner {
+			if c == '\\' {
+				start := len(scratch)
+				scratch = appendUnquoted(scratch, raw)
+				return scratch[start:len(scratch):len(scratch)], scratch, true
+			}
+		}
+		return inner, scratch, true
+	case '{', '[', 'n':
+		return nil, scratch, false
+	}
+	return raw, scratch, true
+}
+
+// intValue reads an integer written either as a JSON number or as a string of digits (providers
+// disagree between doc versions), without going through float64. Fractions and exponents are
+// refused: no timestamp or id we read has them.
+func intValue(raw []byte) (int64, bool) {
+	if len(raw) >= 2 && raw[0] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	neg := false
+	if len(raw) > 0 && raw[0] == '-' {
+		neg, raw = true, raw[1:]
+	}
+	if len(raw) == 0 || len(raw) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// appendCompact appends the validated JSON value v without insignificant white space.
+func appendCompact(dst, v []byte) []byte {
+	inString := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if inString {
+			dst = append(dst, c)
+			switch c {
+			case '\\':
+				i++
+				dst = append(dst, v[i])
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		if isSpace(c) {
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendString appends s as a JSON string literal.
+func appendString(dst []byte, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i += n
+				start = i
+				continue
+			}
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hex[r&0xF])
+				i += n
+				start = i
+				continue
+			}
+			i += n
+			continue
+		}
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,174 @@
+package normalize
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/hex"
+	"strconv"
+)
+
+// NetEase Yunxin NERTC 消息抄送: {"eventType":N,"data":{...}}, signed in headers with
+// MD5 = md5hex(body) and CheckSum = sha1hex(AppSecret + MD5 + CurTime), CurTime in milliseconds.
+// The console checks the URL with an empty or {} body. The body carries no send time, so a retry
+// re-signed with a new CurTime has the same body, and the id hashes the event code and data.
+var NetEaseNERTC = Provider{
+	ID:         "netease-nertc",
+	TypePrefix: neteasePrefix,
+	Reply:      []byte(`{"code":200}`),
+	SecretName: "AppSecret",
+	SecretVar:  "APP_SECRET",
+	Subject:    "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
+	TimeSource: "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
+	Events:     neteaseEvents,
+	IsProbe:    neteaseIsProbe,
+	Verify:     neteaseVerify,
+	Normalize:  neteaseNormalize,
+}
+
+const neteasePrefix = "com.netease.nertc."
+
+var neteaseEvents = []EventDef{
+	{"1", "room.started", "房间启动 room started"},
+	{"2", "room.ended", "房间结束 room ended (example spells createtime as creaetime)"},
+	{"3", "room.recording.ready", "录制文件下载信息 recording file ready"},
+	{"4", "room.user.joined", "用户进入房间 user joined"},
+	{"5", "room.user.left", "用户离开房间 user left"},
+	{"6", "room.user.join_failed", "用户加入房间失败 join failed"},
+	{"7", "room.create_failed", "创建房间失败 room creation failed"},
+	{"8", "room.duration", "房间时长 room duration"},
+	{"9", "room.user.role.audience", "用户角色变更为观众 role changed to audience"},
+	{"10", "room.user.role.broadcaster", "用户角色变更为主播 role changed to broadcaster"},
+	{"11", "room.user.video.started", "用户开始发布视频流 video publishing started"},
+	{"12", "room.user.video.stopped", "用户停止发布视频流 video publishing stopped"},
+	{"13", "room.user.audio.started", "用户开始发布音频流 audio publishing started"},
+	{"14", "room.user.audio.stopped", "用户停止发布音频流 audio publishing stopped"},
+	{"500", "cloudplayer.task.created", "创建任务成功 task created"},
+	{"501", "cloudplayer.task.updated", "更新任务成功 task updated"},
+	{"502", "cloudplayer.task.destroyed", "销毁任务成功 task destroyed"},
+	{"503", "cloudplayer.play.started", "开始播放 playing started"},
+	{"504", "cloudplayer.play.ended", "播放结束 playing ended"},
+	{"505", "cloudplayer.play.failed", "播放异常 play error, carries reason (the page lists it as a second 506)"},
+	{"506", "cloudplayer.play.paused", "暂停播放 paused"},
+	{"507", "cloudplayer.play.resumed", "恢复播放 resumed"},
+}
+
+func neteaseIsProbe(c *Callback) bool {
+	b := c.Body[skipSpace(c.Body, 0):]
+	if len(b) == 0 {
+		return true
+	}
+	if b[0] != '{' {
+		return false
+	}
+	i := skipSpace(b, 1)
+	return i < len(b) && b[i] == '}' && skipSpace(b, i+1) == len(b)
+}
+
+func neteaseVerify(c *Callback, a *Auth) (Verified, error) {
+	if len(a.Secret) == 0 {
+		return unsigned(a)
+	}
+	md5Header, curTime, checkSum := c.Header.Peek("MD5"), c.Header.Peek("CurTime"), c.Header.Peek("CheckSum")
+	switch {
+	case len(checkSum) == 0:
+		return Signed, &AuthError{Reason: "CheckSum header missing"}
+	case len(md5Header) == 0:
+		return Signed, &AuthError{Reason: "MD5 header missing"}
+	case len(curTime) == 0:
+		return Signed, &AuthError{Reason: "CurTime header missing"}
+	}
+	var sum [md5.Size * 2]byte
+	bodyMD5 := md5.Sum(c.Body)
+	hex.Encode(sum[:], bodyMD5[:])
+	if !equalHex(md5Header, sum[:]) {
+		return Signed, &AuthError{Reason: "MD5 header does not match the body"}
+	}
+	var buf [256]byte
+	in := append(append(append(buf[:0], a.Secret...), md5Header...), curTime...)
+	want := sha1.Sum(in)
+	var wantHex [sha1.Size * 2]byte
+	hex.Encode(wantHex[:], want[:])
+	if !equalHex(checkSum, wantHex[:]) {
+		return Signed, &AuthError{Reason: "CheckSum does not match"}
+	}
+	ms, ok := intValue(curTime)
+	if !ok {
+		return Signed, &AuthError{Reason: "CurTime is not a millisecond timestamp"}
+	}
+	return Signed, checkSkew("CurTime", unixTime(ms), c.Received, a.MaxSkew)
+}
+
+func neteaseNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+	}
+	codeRaw := lookup(top, "eventType")
+	if codeRaw == nil {
+		return payloadErr("eventType", "missing")
+	}
+	// IM callbacks that share the URL send eventType as a string.
+	code, ok := intValue(codeRaw)
+	if !ok {
+		return payloadErr("eventType", "not an integer: %s", codeRaw)
+	}
+	data := lookup(top, "data")
+	if len(data) == 0 || data[0] != '{' {
+		return payloadErr("data", "missing or not an object")
+	}
+	var taskID, channelID, channelName, stamp, created []byte
+	eachMember(data, func(m member) {
+		switch string(m.key) {
+		case "taskId":
+			taskID = m.val
+		case "channelId":
+			channelID = m.val
+		case "channelName":
+			channelName = m.val
+		case "timestamp":
+			stamp = m.val
+		case "createtime", "creaetime":
+			created = m.val
+		}
+	})
+
+	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
+	if def := findEvent(neteaseEvents, ev.ProviderEventType); def != nil {
+		ev.setType(neteasePrefix, def.Name)
+	} else {
+		ev.setUnknownType(neteasePrefix, ev.ProviderEventType)
+	}
+
+	var subject []byte
+	if code >= 500 && code <= 507 {
+		if subject, ev.scratch, ok = stringValue(taskID, ev.scratch[:0]); !ok || len(subject) == 0 {
+			return payloadErr("data.taskId", "missing or empty")
+		}
+	} else if subject, ev.scratch, ok = stringValue(channelID, ev.scratch[:0]); !ok {
+		subject, ev.scratch, _ = stringValue(channelName, ev.scratch[:0])
+	}
+	ev.Subject = ev.keep(subject)
+
+	ev.Time = c.Received.UTC()
+	if ms, ok := intValue(stamp); ok {
+		ev.Time = unixTime(ms)
+	} else if ms, ok := intValue(created); ok {
+		ev.Time = unixTime(ms)
+	}
+
+	ev.setSource(c.Header.Peek("AppKey"))
+	ev.data = appendCompact(ev.data[:0], data)
+	ev.Data = ev.data
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// findEvent returns the table row for a native code.
+func findEvent(defs []EventDef, code []byte) *EventDef {
+	for i := range defs {
+		if defs[i].Code == string(code) {
+			return &defs[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package normalize
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"time"
+)
+
+// Headers is read access to request headers; *fasthttp.RequestHeader satisfies it.
+type Headers interface {
+	Peek(key string) []byte
+}
+
+// Callback is one request as received: its raw body, its headers and when it arrived.
+type Callback struct {
+	Body     []byte
+	Header   Headers
+	Received time.Time
+	// TokenRoute is true when the request arrived on the URL-token route with the right token.
+	TokenRoute bool
+
+	top     []member // the body's top-level members, scanned once
+	topErr  error
+	scanned bool
+}
+
+// members returns the body's top-level object members, scanning the body on first use only.
+func (c *Callback) members() ([]member, error) {
+	if !c.scanned {
+		c.scanned = true
+		c.top = c.top[:0]
+		c.topErr = eachMember(c.Body, func(m member) { c.top = append(c.top, m) })
+	}
+	return c.top, c.topErr
+}
+
+// Reset empties c for reuse, keeping its buffers.
+func (c *Callback) Reset() {
+	top := c.top[:0]
+	*c = Callback{top: top}
+}
+
+// field returns the value of the top-level member key, or nil.
+func (c *Callback) field(key string) []byte {
+	top, _ := c.members()
+	return lookup(top, key)
+}
+
+func lookup(ms []member, key string) []byte {
+	for _, m := range ms {
+		if string(m.key) == key {
+			return m.val
+		}
+	}
+	return nil
+}
+
+// Auth is what a provider's Verify needs from the configuration.
+type Auth struct {
+	Secret        []byte
+	AllowUnsigned bool
+	MaxSkew       time.Duration // NetEase CurTime, anyRTC notifyMs
+	ExpiryGrace   time.Duration // Tencent t, an expiry
+	SHA256        bool          // anyRTC: HMAC-SHA256 instead of HMAC-SHA1
+}
+
+// Verified is the outcome of a successful Verify.
+type Verified int
+
+const (
+	// Signed means the callback's signature and replay window checked out.
+	Signed Verified = iota
+	// Unsigned means the callback was accepted without a signature check, by policy.
+	Unsigned
+)
+
+// AuthError is a failed signature, replay or policy check; ingest answers 401.
+type AuthError struct{ Reason string }
+
+func (e *AuthError) Error() string { return e.Reason }
+
+// PayloadError is an authenticated body that is not valid JSON or not the documented shape;
+// ingest answers 400 and dead-letters the body.
+type PayloadError struct {
+	Field  string // the member at fault, empty when the body is not JSON at all
+	Reason string
+}
+
+func (e *PayloadError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
+
+func payloadErr(field, format string, args ...any) *PayloadError {
+	return &PayloadError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// EventDef documents one event a provider sends; the README table and the docs tests read it.
+type EventDef struct {
+	Code    string // native code as documented, e.g. "503", "1/103", "314 TaskStart"
+	Name    string // the short dotted name, {eventtype}
+	Meaning string
+}
+
+// Provider is everything callbridge knows about one provider. Each is one value in Providers.
+type Provider struct {
+	ID         string // route and topic id, e.g. "netease-nertc"
+	TypePrefix string // reverse-DNS prefix of every CloudEvents type
+	Reply      []byte // the success body the provider expects
+	SecretName string // the secret's name in the provider's console, for docs
+	SecretVar  string // suffix of the secret's variable: CALLBRIDGE_<ID>_<SecretVar>
+	Subject    string // where subject comes from, for the README
+	TimeSource string // where time comes from, for the README
+	Events     []EventDef
+	// IsProbe reports a URL check that is answered 200 and publishes nothing.
+	IsProbe func(c *Callback) bool
+	// Verify checks signature and replay window; it returns *AuthError.
+	Verify func(c *Callback, a *Auth) (Verified, error)
+	// Normalize fills ev from the callback; it returns *PayloadError.
+	Normalize func(c *Callback, ev *Event) error
+}
+
+// Providers is the registry: one line per provider.
+var Providers = []*Provider{
+	&NetEaseNERTC,
+	&AnyRTC,
+	&TencentCSS,
+}
+
+// Lookup returns the provider with the given id.
+func Lookup(id []byte) *Provider {
+	for _, p := range Providers {
+		if p.ID == string(id) {
+			return p
+		}
+	}
+	return nil
+}
+
+// Run verifies and normalises one callback. A failed check in report mode is not an error:
+// the event is marked Unverified and the failure is returned as reportErr for logging.
+func (p *Provider) Run(c *Callback, a *Auth, enforce bool, ev *Event) (reportErr, err error) {
+	v, verr := p.Verify(c, a)
+	if verr != nil {
+		if enforce {
+			return nil, verr
+		}
+		reportErr = verr
+	}
+	err = p.Envelope(c, ev)
+	ev.Unverified = verr != nil || v == Unsigned
+	return reportErr, err
+}
+
+// Envelope fills ev from c without verifying it: for callbacks verified by Run, and for
+// replaying dead letters that were verified when they arrived.
+func (p *Provider) Envelope(c *Callback, ev *Event) error {
+	ev.Provider = p.ID
+	ev.TraceParent = c.Header.Peek("traceparent")
+	if len(ev.TraceParent) > 0 {
+		ev.TraceState = c.Header.Peek("tracestate")
+	}
+	return p.Normalize(c, ev)
+}
+
+// unsigned applies the policy for a provider with no secret configured.
+func unsigned(a *Auth) (Verified, error) {
+	if a.AllowUnsigned {
+		return Unsigned, nil
+	}
+	return Signed, &AuthError{Reason: "no secret is configured for this provider and unsigned callbacks are not allowed"}
+}
+
+// equalHex compares a received hex digest with the expected lower-case one in constant time,
+// accepting upper-case input.
+func equalHex(got []byte, want []byte) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	var diff byte
+	for i := range got {
+		c := got[i]
+		if c >= 'A' && c <= 'F' {
+			c += 'a' - 'A'
+		}
+		diff |= c ^ want[i]
+	}
+	return subtle.ConstantTimeByteEq(diff, 0) == 1
+}
+
+// checkSkew refuses a send time further than max from now either way.
+func checkSkew(name string, sent, now time.Time, max time.Duration) error {
+	d := now.Sub(sent)
+	if d > max {
+		return &AuthError{Reason: fmt.Sprintf("%s is %s old, more than the allowed clock skew of %s (replay window)", name, d.Round(time.Second), max)}
+	}
+	if -d > max {
+		return &AuthError{Reason: fmt.Sprintf("%s is %s in the future, more than the allowed clock skew of %s", name, (-d).Round(time.Second), max)}
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package normalize
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Tencent Cloud CSS (云直播) callbacks: one flat object discriminated by event_type, with t (an
+// expiry in unix seconds, by default send time + 10 min) and sign = md5hex(key + t) beside the
+// event fields. The signature does not cover the body, so t and sign are removed from the event:
+// a pair read off the bus would let anyone forge callbacks until t passes. Retries are re-signed,
+// so the id hashes the body without them. Relay (314) callbacks carry no t/sign at all and are
+// accepted only on the URL-token route or with unsigned callbacks allowed. msg, source_urls and
+// callback_ext are JSON inside strings and are decoded into data.
+var TencentCSS = Provider{
+	ID:         "tencent-css",
+	TypePrefix: tencentPrefix,
+	Reply:      []byte(`{"code":0}`),
+	SecretName: "回调密钥 CallbackKey",
+	SecretVar:  "CALLBACK_KEY",
+	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
+	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
+	Events:     tencentEvents,
+	IsProbe:    func(*Callback) bool { return false },
+	Verify:     tencentVerify,
+	Normalize:  tencentNormalize,
+}
+
+const tencentPrefix = "com.tencent.css."
+
+// Relay events share event_type 314 and differ by callback_event: codes are "314/<callback_event>".
+var tencentEvents = []EventDef{
+	{"1", "stream.started", "直播推流 stream push started"},
+	{"0", "stream.ended", "直播断流 stream push ended"},
+	{"100", "recording.file.created", "直播录制 recording file written"},
+	{"200", "snapshot.created", "直播截图 snapshot taken"},
+	{"314/TaskStart", "relay.task.started", "拉流转推 relay task started"},
+	{"314/VodSourceFileStart", "relay.vodfile.started", "relay: on-demand source file started"},
+	{"314/VodSourceFileFinish", "relay.vodfile.finished", "relay: on-demand source file finished"},
+	{"314/TaskExit", "relay.task.exited", "relay task exited (not terminal: the task may be retried or migrated)"},
+	{"314/TaskAlarm", "relay.task.alarm", "relay task alarm (PullFileUnstable, PushStreamUnstable, ...)"},
+}
+
+func tencentVerify(c *Callback, a *Auth) (Verified, error) {
+	top, _ := c.members()
+	t, sign := lookup(top, "t"), lookup(top, "sign")
+	if t == nil && sign == nil {
+		switch {
+		case c.TokenRoute:
+			return Signed, nil
+		case a.AllowUnsigned:
+			return Unsigned, nil
+		}
+		return Signed, &AuthError{Reason: "callback carries no t/sign; unsigned callbacks are accepted only on the URL-token route or with CALLBRIDGE_ALLOW_UNSIGNED"}
+	}
+	if len(a.Secret) == 0 {
+		return unsigned(a)
+	}
+	if t == nil || sign == nil {
+		return Signed, &AuthError{Reason: "t or sign missing"}
+	}
+	expiry, ok := intValue(t)
+	if !ok {
+		return Signed, &AuthError{Reason: "t is not a unix timestamp"}
+	}
+	sig, _, ok := stringValue(sign, nil)
+	if !ok || sign[0] != '"' {
+		return Signed, &AuthError{Reason: "sign is not a string"}
+	}
+	var buf [128]byte
+	in := strconv.AppendInt(append(buf[:0], a.Secret...), expiry, 10)
+	sum := md5.Sum(in)
+	var want [md5.Size * 2]byte
+	hex.Encode(want[:], sum[:])
+	if !equalHex(sig, want[:]) {
+		return Signed, &AuthError{Reason: "sign does not match md5(key + t)"}
+	}
+	if late := c.Received.Sub(time.Unix(expiry, 0)); late > a.ExpiryGrace {
+		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), a.ExpiryGrace)}
+	}
+	return Signed, nil
+}
+
+func tencentNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+	}
+	code, ok := intValue(lookup(top, "event_type"))
+	if !ok {
+		return payloadErr("event_type", "missing or not an integer")
+	}
+	var appID, subject, relayEvent, eventTime, createTime, msg []byte
+	d := append(ev.data[:0], '{')
+	for _, m := range top {
+		switch string(m.key) {
+		case "t", "sign":
+			continue
+		case "appid":
+			appID = m.val
+		case "stream_id", "streamId", "channel_id":
+			if subject == nil || len(subject) <= 2 {
+				subject = m.val
+			}
+		case "task_id":
+			if code == 314 {
+				subject = m.val
+			}
+		case "callback_event":
+			relayEvent = m.val
+		case "event_time":
+			eventTime = m.val
+		case "create_time":
+			createTime = m.val
+		}
+		if len(d) > 1 {
+			d = append(d, ',')
+		}
+		d = appendString(d, m.key)
+		d = append(d, ':')
+		start := len(d)
+		switch string(m.key) {
+		case "msg", "source_urls", "callback_ext":
+			d, ev.scratch = appendEmbeddedJSON(d, m.val, ev.scratch)
+			if string(m.key) == "msg" && d[start] == '{' {
+				msg = d[start:]
+			}
+		default:
+			d = appendCompact(d, m.val)
+		}
+	}
+	ev.data = append(d, '}')
+	ev.Data = ev.data
+
+	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
+	var def *EventDef
+	if code == 314 {
+		var name []byte
+		name, ev.scratch, _ = stringValue(relayEvent, ev.scratch[:0])
+		var keyBuf [64]byte
+		def = findEvent(tencentEvents, append(append(keyBuf[:0], "314/"...), name...))
+		if def == nil {
+			ev.setType(tencentPrefix, "relay.unknown")
+		}
+	} else {
+		def = findEvent(tencentEvents, ev.ProviderEventType)
+		if def == nil {
+			ev.setUnknownType(tencentPrefix, ev.ProviderEventType)
+		}
+	}
+	if def != nil {
+		ev.setType(tencentPrefix, def.Name)
+	}
+
+	subject, ev.scratch, _ = stringValue(subject, ev.scratch[:0])
+	ev.Subject = ev.keep(subject)
+
+	ev.Time = c.Received.UTC()
+	if s, ok := intValue(eventTime); ok {
+		ev.Time = unixTime(s)
+	} else if s, ok := intValue(createTime); ok {
+		ev.Time = unixTime(s)
+	} else if len(msg) > 0 {
+		var exit, start []byte
+		eachMember(msg, func(m member) {
+			switch string(m.key) {
+			case "task_exit_time":
+				exit = m.val
+			case "task_start_time":
+				start = m.val
+			}
+		})
+		if ms, ok := intValue(exit); ok && ms > 0 {
+			ev.Time = unixTime(ms)
+		} else if ms, ok := intValue(start); ok && ms > 0 {
+			ev.Time = unixTime(ms)
+		}
+	}
+
+	app, scratch, _ := stringValue(appID, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.setSource(app)
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// appendEmbeddedJSON appends the JSON held inside the string value raw, decoded, when it is
+// valid JSON; one extra level of escaping (as in some doc examples) is tolerated. Anything else
+// is appended unchanged, so nothing is lost.
+func appendEmbeddedJSON(dst, raw, scratch []byte) ([]byte, []byte) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return appendCompact(dst, raw), scratch
+	}
+	inner := bytes.TrimSpace(appendUnquoted(scratch[:0], raw))
+	if len(inner) > 0 && validValue(inner) {
+		return appendCompact(dst, inner), inner[:0]
+	}
+	// {\"a\":1} once more: quote it and unescape again.
+	n := len(inner)
+	twice := append(append(append(inner, '"'), inner...), '"')
+	quoted := twice[n:]
+	if end, err := scanString(quoted, 0); err == nil && end == len(quoted) {
+		again := appendUnquoted(twice[len(twice):], quoted)
+		if len(again) > 0 && validValue(again) {
+			return appendCompact(dst, again), twice[:0]
+		}
+	}
+	return appendCompact(dst, raw), twice[:0]
+}
