@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
-	"strconv"
 	"sync"
 )
 
@@ -57,6 +56,7 @@ type anyrtcMAC struct {
 	key    string
 	sha256 bool
 	h      hash.Hash
+	sum    [sha256.Size]byte // outside the stack: Sum through an interface would make it escape
 }
 
 var anyrtcMACs sync.Pool
@@ -79,9 +79,8 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	}
 	m.h.Reset()
 	m.h.Write(c.Body)
-	var sum [sha256.Size]byte
 	var want [sha256.Size * 2]byte
-	n := hex.Encode(want[:], m.h.Sum(sum[:0]))
+	n := hex.Encode(want[:], m.h.Sum(m.sum[:0]))
 	anyrtcMACs.Put(m)
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
@@ -132,11 +131,8 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 		}
 	})
 
-	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
-	var keyBuf [48]byte
-	key := strconv.AppendInt(keyBuf[:0], product, 10)
-	key = append(key, '/')
-	key = strconv.AppendInt(key, code, 10)
+	ev.ProviderEventType = ev.keepInt(code)
+	key := ev.keep(ev.keepInt(product), []byte{'/'}, ev.ProviderEventType)
 	if def := findEvent(anyrtcEvents, key); def != nil {
 		ev.setType(anyrtcPrefix, def.Name)
 	} else {

@@ -67,6 +67,12 @@ func (e *Event) keepString(parts ...string) []byte {
 	return e.arena[start:len(e.arena):len(e.arena)]
 }
 
+// keepInt stores the decimal form of v in e's arena.
+func (e *Event) keepInt(v int64) []byte {
+	var b [20]byte
+	return e.keep(strconv.AppendInt(b[:0], v, 10))
+}
+
 // setType sets Type and EventType from the provider's type prefix and a short name.
 func (e *Event) setType(prefix, name string) {
 	e.Type = e.keepString(prefix, name)
@@ -163,7 +169,36 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// AppendTime appends Time in RFC 3339 with milliseconds, in UTC.
+// AppendTime appends Time in RFC 3339 with milliseconds, in UTC: 2024-04-12T05:33:20.123Z.
+// Written out by hand: time.AppendFormat parses its layout on every call.
 func (e *Event) AppendTime(dst []byte) []byte {
-	return e.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+	t := e.Time.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+	}
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1e6, 3)
+	return append(dst, 'Z')
+}
+
+func appendDigits(dst []byte, v, width int) []byte {
+	var b [4]byte
+	for i := width - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[:width]...)
 }

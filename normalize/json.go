@@ -17,6 +17,16 @@ var (
 	errDepth  = errors.New("JSON nested too deeply")
 )
 
+// plain marks the bytes that stand for themselves inside a JSON string: not '"', '\\', a control
+// character or the start of a multi-byte UTF-8 sequence. Loops over it skip the common case in
+// one comparison a byte.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // member is one key/value pair of an object; key is the raw key without quotes, val the raw value.
 type member struct {
 	key, val []byte
@@ -208,6 +218,12 @@ func scanNumber(b []byte, i int) (int, error) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for i < len(b) {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -361,31 +377,41 @@ func intValue(raw []byte) (int64, bool) {
 	return n, true
 }
 
-// appendCompact appends the validated JSON value v without insignificant white space.
+// appendCompact appends the validated JSON value v without insignificant white space, copying
+// runs rather than bytes.
 func appendCompact(dst, v []byte) []byte {
-	inString := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if inString {
-			dst = append(dst, c)
-			switch c {
-			case '\\':
+	start := 0
+	for i := 0; i < len(v); {
+		switch c := v[i]; {
+		case c == '"':
+			i++
+			for {
+				for i < len(v) && plain[v[i]] {
+					i++
+				}
+				if i >= len(v) {
+					break
+				}
+				if v[i] == '\\' {
+					i += 2
+					continue
+				}
 				i++
-				dst = append(dst, v[i])
-			case '"':
-				inString = false
+				if v[i-1] == '"' {
+					break
+				}
 			}
-			continue
+		case isSpace(c):
+			dst = append(dst, v[start:i]...)
+			for i < len(v) && isSpace(v[i]) {
+				i++
+			}
+			start = i
+		default:
+			i++
 		}
-		if isSpace(c) {
-			continue
-		}
-		if c == '"' {
-			inString = true
-		}
-		dst = append(dst, c)
 	}
-	return dst
+	return append(dst, v[start:]...)
 }
 
 // appendString appends s as a JSON string literal.
@@ -394,6 +420,10 @@ func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if plain[s[i]] {
+			i++
+			continue
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRune(s[i:])

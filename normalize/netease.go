@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
-	"strconv"
 )
 
 // NetEase Yunxin NERTC 消息抄送: {"eventType":N,"data":{...}}, signed in headers with
@@ -132,7 +131,7 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 		}
 	})
 
-	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
+	ev.ProviderEventType = ev.keepInt(code)
 	if def := findEvent(neteaseEvents, ev.ProviderEventType); def != nil {
 		ev.setType(neteasePrefix, def.Name)
 	} else {

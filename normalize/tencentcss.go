@@ -136,7 +136,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.data = append(d, '}')
 	ev.Data = ev.data
 
-	ev.ProviderEventType = ev.keep(strconv.AppendInt(ev.scratch[:0], code, 10))
+	ev.ProviderEventType = ev.keepInt(code)
 	var def *EventDef
 	if code == 314 {
 		var name []byte

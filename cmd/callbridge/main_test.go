@@ -374,3 +374,108 @@ func waitReady(t *testing.T, b *bridge, want int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestStatusCodes walks SPEC §2's status table against a running bridge and a real stream.
+func TestStatusCodes(t *testing.T) {
+	env := signedEnv()
+	delete(env, "CALLBRIDGE_ANYRTC_SECRET") // a provider without a secret, unsigned not allowed
+	b := startBridge(t, env)
+	now := time.Now()
+	play := fixtures(t, "netease-nertc")["503-play-started.json"]
+	stale := signed("netease-nertc", play, now.Add(-10*time.Minute))
+	wrongSig := signed("netease-nertc", play, now)
+	wrongSig.header.Set("CheckSum", strings.Repeat("0", 40))
+	noSig := signed("netease-nertc", play, now)
+	noSig.header.Del("CheckSum")
+	notJSON := signed("netease-nertc", []byte(`{"eventType":503,"data":`), now)
+	noTask := signed("netease-nertc", []byte(`{"eventType":503,"data":{"channelId":1}}`), now)
+	unknown := signed("netease-nertc", []byte(`{"eventType":42,"data":{"channelId":7,"timestamp":1712900000000}}`), now)
+	big := signed("netease-nertc", []byte(`{"eventType":503,"data":{"pad":"`+strings.Repeat("x", 70000)+`"}}`), now)
+	relay := fixtures(t, "tencent-css")["314-task-start.json"]
+	wrongToken := signed("tencent-css", relay, now)
+	wrongToken.path = "/v1/callbacks/tencent-css/not-the-token"
+	noToken := signed("tencent-css", relay, now)
+	noToken.path = "/v1/callbacks/tencent-css"
+
+	tests := []struct {
+		name      string
+		method    string
+		req       request
+		status    int
+		errSubstr string
+	}{
+		{"accepted", "POST", signed("netease-nertc", play, now), 200, ""},
+		{"retry of an acknowledged event", "POST", signed("netease-nertc", play, now.Add(time.Second)), 200, ""},
+		{"URL check, empty body", "POST", signed("netease-nertc", nil, now), 200, ""},
+		{"URL check, {}", "POST", signed("netease-nertc", []byte("{}"), now), 200, ""},
+		{"unknown provider", "POST", request{path: "/v1/callbacks/agora-rtc", body: play}, 404, "not found"},
+		{"not POST", "GET", signed("netease-nertc", play, now), 405, "POST"},
+		{"wrong signature", "POST", wrongSig, 401, "CheckSum does not match"},
+		{"signature missing", "POST", noSig, 401, "CheckSum header missing"},
+		{"replay window exceeded", "POST", stale, 401, "replay window"},
+		{"no secret, unsigned not allowed", "POST", request{path: "/v1/callbacks/anyrtc", body: fixtures(t, "anyrtc")["1-103-broadcaster-join.json"]}, 401, "no secret"},
+		{"wrong URL token", "POST", wrongToken, 404, "not found"},
+		{"URL token missing", "POST", noToken, 404, "not found"},
+		{"body over the limit", "POST", big, 413, "MAX_BODY_BYTES"},
+		{"authenticated, not JSON", "POST", notJSON, 400, "not a JSON object"},
+		{"authenticated, wrong shape", "POST", noTask, 400, "data.taskId"},
+		{"unknown event type", "POST", unknown, 200, ""},
+		{"token route, unsigned relay", "POST", signed("tencent-css", relay, now), 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, "http://"+b.addr.String()+tt.req.path, bytes.NewReader(tt.req.body))
+			for k, v := range tt.req.header {
+				req.Header[k] = v
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				var e struct{ Error string }
+				if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, tt.errSubstr) {
+					t.Errorf("body %s, want JSON error containing %q", body, tt.errSubstr)
+				}
+			}
+		})
+	}
+
+	// Published: the play event once, the unknown event with a generic type, the relay event;
+	// dead letters: the two bad bodies, raw, with their reasons.
+	bySubject := map[string][]jetstream.Msg{}
+	for _, m := range streamMessages(t, b.sink.ClientURL(), "CALLBACKS") {
+		bySubject[m.Subject()] = append(bySubject[m.Subject()], m)
+	}
+	for subject, n := range map[string]int{
+		"callbacks.netease-nertc.cloudplayer.play.started": 1,
+		"callbacks.netease-nertc.unknown.42":               1,
+		"callbacks.tencent-css.relay.task.started":         1,
+		"callbacks.deadletter.netease-nertc":               2,
+	} {
+		if got := len(bySubject[subject]); got != n {
+			t.Errorf("%s: %d messages, want %d", subject, got, n)
+		}
+		delete(bySubject, subject)
+	}
+	for subject, msgs := range bySubject {
+		t.Errorf("unexpected %d messages on %s", len(msgs), subject)
+	}
+	for _, m := range streamMessages(t, b.sink.ClientURL(), "CALLBACKS") {
+		if m.Subject() != "callbacks.deadletter.netease-nertc" {
+			continue
+		}
+		reason := m.Headers().Get("Callbridge-Deadletter-Reason")
+		if !bytes.Equal(m.Data(), notJSON.body) && !bytes.Equal(m.Data(), noTask.body) {
+			t.Errorf("dead letter is not the raw body: %s", m.Data())
+		}
+		if reason == "" {
+			t.Errorf("dead letter without a reason header")
+		}
+	}
+}
