@@ -14,9 +14,11 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -180,24 +182,9 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 	}
-	sink, err := publish.NewNATS(ctx, publish.NATSConfig{
-		URL:             cfg.NATSURL,
-		EmbeddedListen:  cfg.EmbeddedNATSListen,
-		DataDir:         cfg.DataDir,
-		Stream:          cfg.NATSStream,
-		DuplicateWindow: cfg.NATSDuplicateWindow,
-		Template:        tmpl,
-		Timeout:         cfg.PublishTimeout,
-		MaxPending:      2 * cfg.MaxInflight,
-		Logger:          logger,
-	})
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sink := &lateSink{}
 	server := ingest.New(ingest.Config{
 		Routes:       routes,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -209,10 +196,87 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Logger:       logger,
 		Registry:     reg,
 	}, sink)
-	b := &bridge{cfg: cfg, sink: sink, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
+	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
+	// Probes are served while the broker connects: /readyz says 503 until it has.
 	go func() { b.served <- server.Serve(ln) }()
-	logger.Info("callbridge listening", "addr", ln.Addr().String(), "nats", sink.ClientURL(), "stream", cfg.NATSStream, "version", version)
+
+	nc, err := connect(ctx, cfg, tmpl, logger)
+	if err != nil {
+		server.Shutdown(context.Background())
+		return nil, err
+	}
+	sink.set(nc)
+	b.sink = nc
+	logger.Info("callbridge listening", "addr", ln.Addr().String(), "nats", nc.ClientURL(), "stream", cfg.NATSStream, "version", version)
 	return b, nil
+}
+
+// connect opens the sink. An external broker that cannot be reached yet is retried with
+// backoff until ctx ends; anything else (the embedded server failing, a stream that does not
+// cover our subjects) stops start-up.
+func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, logger *slog.Logger) (*publish.NATS, error) {
+	wait := 500 * time.Millisecond
+	for {
+		nc, err := publish.NewNATS(ctx, publish.NATSConfig{
+			URL:             cfg.NATSURL,
+			EmbeddedListen:  cfg.EmbeddedNATSListen,
+			DataDir:         cfg.DataDir,
+			Stream:          cfg.NATSStream,
+			DuplicateWindow: cfg.NATSDuplicateWindow,
+			Template:        tmpl,
+			Timeout:         cfg.PublishTimeout,
+			MaxPending:      2 * cfg.MaxInflight,
+			Logger:          logger,
+		})
+		if err == nil || cfg.NATSURL == "" || !errors.Is(err, nats.ErrNoServers) {
+			return nc, err
+		}
+		logger.Warn("NATS not reachable yet, retrying", "error", err, "in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
+}
+
+// lateSink stands in for the broker connection until it exists, so the HTTP side can answer
+// probes during start-up.
+type lateSink struct {
+	sink atomic.Pointer[publish.NATS]
+}
+
+var errConnecting = errors.New("connecting to the broker")
+
+func (l *lateSink) set(s *publish.NATS) { l.sink.Store(s) }
+
+func (l *lateSink) Publish(ev *normalize.Event) error {
+	if s := l.sink.Load(); s != nil {
+		return s.Publish(ev)
+	}
+	return errConnecting
+}
+
+func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {
+	if s := l.sink.Load(); s != nil {
+		return s.DeadLetter(provider, body, reason)
+	}
+	return errConnecting
+}
+
+func (l *lateSink) Ready() error {
+	if s := l.sink.Load(); s != nil {
+		return s.Ready()
+	}
+	return errConnecting
+}
+
+func (l *lateSink) Close(ctx context.Context) error {
+	if s := l.sink.Load(); s != nil {
+		return s.Close(ctx)
+	}
+	return nil
 }
 
 // stop drains: /readyz turns 503, the listener closes after the shutdown delay, in-flight

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -478,4 +479,106 @@ func TestStatusCodes(t *testing.T) {
 			t.Errorf("dead letter without a reason header")
 		}
 	}
+}
+
+// TestStartBeforeBroker starts the bridge while its external broker is still down: probes are
+// served from the start, /readyz says 503 and callbacks get 503 until the broker appears.
+func TestStartBeforeBroker(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsPort := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	env := signedEnv()
+	env["CALLBRIDGE_NATS_URL"] = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("CALLBRIDGE_SHUTDOWN_DELAY", "0s")
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan *bridge, 1)
+	go func() {
+		b, err := start(context.Background(), cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Error(err)
+		}
+		started <- b
+	}()
+	early := &bridge{addr: ln.Addr()}
+	waitReady(t, early, 503)
+	status, h, _ := early.post(t, signed("netease-nertc", fixtures(t, "netease-nertc")["503-play-started.json"], time.Now()))
+	if status != 503 || h.Get("Retry-After") == "" {
+		t.Fatalf("callback before the broker is up: %d, Retry-After %q", status, h.Get("Retry-After"))
+	}
+
+	ns := runNATS(t, t.TempDir(), natsPort)
+	defer ns.Shutdown()
+	b := <-started
+	if b == nil {
+		t.FailNow()
+	}
+	defer b.stop()
+	waitReady(t, b, 200)
+	if status, _, reply := b.post(t, signed("netease-nertc", fixtures(t, "netease-nertc")["503-play-started.json"], time.Now())); status != 200 {
+		t.Fatalf("after the broker came up: %d %s", status, reply)
+	}
+}
+
+// TestSIGTERM runs the command as a process would and sends it SIGTERM: /readyz turns 503 while
+// callbacks are still answered during the shutdown delay, then it exits 0.
+func TestSIGTERM(t *testing.T) {
+	probe, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := probe.Addr().String()
+	probe.Close()
+	env := signedEnv()
+	env["CALLBRIDGE_LISTEN"] = addr
+	env["CALLBRIDGE_SHUTDOWN_DELAY"] = "700ms"
+	env["CALLBRIDGE_DATA_DIR"] = t.TempDir()
+	env["CALLBRIDGE_EMBEDDED_NATS_LISTEN"] = "127.0.0.1:0"
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	code := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() { code <- run([]string{"serve"}, io.Discard, &stderr) }()
+	b := &bridge{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: mustPort(t, addr)}}
+	waitReady(t, b, 200)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, b, 503)
+	if status, _, reply := b.post(t, signed("netease-nertc", fixtures(t, "netease-nertc")["503-play-started.json"], time.Now())); status != 200 {
+		t.Errorf("callback during the shutdown delay: %d %s", status, reply)
+	}
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", c, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "stopped cleanly") {
+		t.Errorf("log does not say it stopped cleanly:\n%s", stderr.String())
+	}
+}
+
+func mustPort(t *testing.T, addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
