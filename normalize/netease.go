@@ -19,6 +19,7 @@ var NetEaseNERTC = Provider{
 	Subject:    "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
 	TimeSource: "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
 	Events:     neteaseEvents,
+	Unknown:    "unknown.<eventType>",
 	IsProbe:    neteaseIsProbe,
 	Verify:     neteaseVerify,
 	Normalize:  neteaseNormalize,

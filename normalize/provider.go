@@ -114,6 +114,7 @@ type Provider struct {
 	Subject    string // where subject comes from, for the README
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef
+	Unknown    string // the {eventtype} of a code Events lacks, for docs: "unknown.<code>"
 	// IsProbe reports a URL check that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
 	// Verify checks signature and replay window; it returns *AuthError.

@@ -25,6 +25,7 @@ var TencentCSS = Provider{
 	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
 	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
 	Events:     tencentEvents,
+	Unknown:    "unknown.<event_type>; 314: relay.unknown",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     tencentVerify,
 	Normalize:  tencentNormalize,

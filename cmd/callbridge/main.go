@@ -83,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "callbridge %s commit %s %s\n", version, commit(), runtime.Version())
 		return 0
+	case "send", "tail", "replay":
+		fmt.Fprintf(stderr, "callbridge %s: in the SPEC but not built yet\n", cmd)
+		return 2
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
