@@ -1,0 +1,237 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/callbridge/callbridge/normalize"
+)
+
+func TestParseTemplate(t *testing.T) {
+	tests := []struct {
+		text    string
+		wantErr string
+		prefix  string
+	}{
+		{"callbacks.{provider}.{eventtype}", "", "callbacks."},
+		{"{provider}.{type}", "", ""},
+		{"events.{subject}", "", "events."},
+		{"fixed", "", "fixed"},
+		{"callbacks.{provider}.{event}", "unknown placeholder {event}", ""},
+		{"callbacks.{provider", "unclosed placeholder", ""},
+		{"", "empty template", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			tmpl, err := ParseTemplate(tt.text)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tmpl.Prefix() != tt.prefix {
+				t.Errorf("prefix %q, want %q", tmpl.Prefix(), tt.prefix)
+			}
+		})
+	}
+}
+
+func TestTemplateSanitises(t *testing.T) {
+	tmpl, err := ParseTemplate("x.{provider}.{eventtype}.{subject}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		subject, eventtype, want string
+	}{
+		{"room1", "rtc.broadcaster.joined", "x.anyrtc.rtc.broadcaster.joined.room1"},
+		{"a.b", "rtc.x", "x.anyrtc.rtc.x.a_b"},
+		{"a*b>c", "rtc.x", "x.anyrtc.rtc.x.a_b_c"},
+		{"with space\ttab\nnl", "rtc.x", "x.anyrtc.rtc.x.with_space_tab_nl"},
+		{"", "rtc.x", "x.anyrtc.rtc.x._"},
+		{"rtmp://push.example.com/live/s1", "cdn.publish.started", "x.anyrtc.cdn.publish.started.rtmp://push_example_com/live/s1"},
+		{"房间", "rtc.x", "x.anyrtc.rtc.x.房间"},
+	}
+	for _, tt := range tests {
+		ev := &normalize.Event{Provider: "anyrtc", Subject: []byte(tt.subject), EventType: []byte(tt.eventtype)}
+		if got := string(tmpl.Append(nil, ev)); got != tt.want {
+			t.Errorf("subject %q: %q, want %q", tt.subject, got, tt.want)
+		}
+	}
+}
+
+func TestSubjectCovers(t *testing.T) {
+	tests := []struct {
+		filter, want string
+		ok           bool
+	}{
+		{"callbacks.>", "callbacks.>", true},
+		{">", "callbacks.>", true},
+		{"callbacks.*", "callbacks.>", false},
+		{"callbacks.>", "events.>", false},
+		{"callbacks.deadletter.>", "callbacks.>", false},
+		{"callbacks.*.>", "callbacks.x.>", true},
+		{"a.b", "a.b", true},
+		{"a.*", "a.b", true},
+		{"a.b", "a.*", false},
+	}
+	for _, tt := range tests {
+		if got := subjectCovers(tt.filter, tt.want); got != tt.ok {
+			t.Errorf("subjectCovers(%q, %q) = %v", tt.filter, tt.want, got)
+		}
+	}
+}
+
+func newEmbedded(t testing.TB, cfg NATSConfig) *NATS {
+	t.Helper()
+	if cfg.Template == nil {
+		cfg.Template, _ = ParseTemplate("callbacks.{provider}.{eventtype}")
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.EmbeddedListen = "127.0.0.1:0"
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Stream == "" {
+		cfg.Stream = "CALLBACKS"
+	}
+	if cfg.DuplicateWindow == 0 {
+		cfg.DuplicateWindow = time.Hour
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	s, err := NewNATS(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+func event(id, subject string) *normalize.Event {
+	return &normalize.Event{
+		ID: []byte(id), Source: []byte("/callbridge/anyrtc"), Type: []byte("io.anyrtc.rtc.channel.created"),
+		EventType: []byte("rtc.channel.created"), Subject: []byte(subject), Time: time.Unix(1712900000, 0),
+		Provider: "anyrtc", ProviderEventType: []byte("101"), Data: []byte(`{"channelName":"room1"}`),
+	}
+}
+
+func TestNATSPublishAndDedup(t *testing.T) {
+	s := newEmbedded(t, NATSConfig{})
+	for _, id := range []string{"a", "b", "a"} {
+		if err := s.Publish(event(id, "room1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeadLetter("anyrtc", []byte("not json"), "body is not a JSON object"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	str, err := s.js.Stream(ctx, "CALLBACKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := str.Info(ctx)
+	if info.State.Msgs != 3 {
+		t.Errorf("%d messages, want 3 (a, b, the dead letter; the second a is a duplicate)", info.State.Msgs)
+	}
+	if info.Config.Duplicates != time.Hour || info.Config.Storage != jetstream.FileStorage {
+		t.Errorf("stream config %+v", info.Config)
+	}
+	m, err := str.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "callbacks.anyrtc.rtc.channel.created" || m.Header.Get(jetstream.MsgIDHeader) != "a" {
+		t.Errorf("message 1: %s %v", m.Subject, m.Header)
+	}
+	dl, _ := str.GetMsg(ctx, 3)
+	if dl.Subject != "callbacks.deadletter.anyrtc" || string(dl.Data) != "not json" || dl.Header.Get(ReasonHeader) == "" {
+		t.Errorf("dead letter: %s %q %v", dl.Subject, dl.Data, dl.Header)
+	}
+}
+
+// An existing stream that does not hold our subjects is a start-up error, not silent loss.
+func TestNATSStreamMismatch(t *testing.T) {
+	dir := t.TempDir()
+	s := newEmbedded(t, NATSConfig{DataDir: dir})
+	url := s.ClientURL()
+	nc, _ := nats.Connect(url)
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"other.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	tmpl, _ := ParseTemplate("callbacks.{provider}.{eventtype}")
+	_, err := NewNATS(context.Background(), NATSConfig{URL: url, Stream: "OTHER", Template: tmpl, Timeout: time.Second, DuplicateWindow: time.Hour})
+	if err == nil || !strings.Contains(err.Error(), "do not cover") {
+		t.Fatalf("err %v, want a subjects mismatch", err)
+	}
+	// The same stream name with our subjects is accepted.
+	if _, err := NewNATS(context.Background(), NATSConfig{URL: url, Stream: "CALLBACKS", Template: tmpl, Timeout: time.Second, DuplicateWindow: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Concurrent publishers share the connection; every one is acknowledged.
+func TestNATSConcurrent(t *testing.T) {
+	s := newEmbedded(t, NATSConfig{MaxPending: 64})
+	var wg sync.WaitGroup
+	errs := make(chan error, 500)
+	for i := range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Publish(event(fmt.Sprint(i), "room1")); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	str, _ := s.js.Stream(context.Background(), "CALLBACKS")
+	info, _ := str.Info(context.Background())
+	if info.State.Msgs != 500 {
+		t.Errorf("%d messages, want 500", info.State.Msgs)
+	}
+}
+
+// BenchmarkNATSPublish is the broker round trip per event through the embedded JetStream file
+// store, with concurrent callers pipelining over one connection.
+func BenchmarkNATSPublish(b *testing.B) {
+	s := newEmbedded(b, NATSConfig{MaxPending: 8192})
+	var n sync.Mutex
+	i := 0
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n.Lock()
+			i++
+			id := fmt.Sprint(i)
+			n.Unlock()
+			if err := s.Publish(event(id, "room1")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
