@@ -41,12 +41,7 @@ const (
 // dir (or at natsURL), configured through the environment exactly as in production.
 func startBridge(t *testing.T, env map[string]string) *bridge {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "CALLBRIDGE_") {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
+	clearEnv(t)
 	t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
 	t.Setenv("CALLBRIDGE_EMBEDDED_NATS_LISTEN", "127.0.0.1:0")
 	t.Setenv("CALLBRIDGE_SHUTDOWN_DELAY", "0s")

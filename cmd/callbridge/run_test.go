@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+func clearEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "CALLBRIDGE_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+}
+
+// An invalid value stops start-up with one line naming the variable, the value and what is
+// allowed, and exit code 2.
+func TestRunRejectsInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        []string
+	}{
+		{"CALLBRIDGE_MAX_BODY_BYTES", "abc", []string{"CALLBRIDGE_MAX_BODY_BYTES", "abc", "integer"}},
+		{"CALLBRIDGE_SINK", "redis", []string{"CALLBRIDGE_SINK", "redis", "nats"}},
+		{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", []string{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", "duration"}},
+		{"CALLBRIDGE_TOPIC_TEMPLATE", "callbacks.{nope}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "{nope}", "{provider}"}},
+		{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", []string{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", "report"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
+			t.Setenv("CALLBRIDGE_LISTEN", "127.0.0.1:0")
+			t.Setenv("CALLBRIDGE_EMBEDDED_NATS_LISTEN", "127.0.0.1:0")
+			t.Setenv(tt.name, tt.value)
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"serve"}, &stdout, &stderr); code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr %s", code, stderr.String())
+			}
+			line := strings.TrimSuffix(stderr.String(), "\n")
+			if strings.Contains(line, "\n") {
+				t.Errorf("more than one line: %q", stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("%q does not mention %q", line, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvCommand(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBRIDGE_ANYRTC_SECRET", "s3cr3t-value")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"env"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if strings.Contains(out, "s3cr3t-value") {
+		t.Error("env printed a secret")
+	}
+	for _, name := range []string{"CALLBRIDGE_LISTEN", "CALLBRIDGE_NATS_URL", "CALLBRIDGE_ANYRTC_SECRET", "CALLBRIDGE_TENCENT_CSS_URL_TOKEN_FILE", "CALLBRIDGE_MAX_CLOCK_SKEW"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("env does not list %s", name)
+		}
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "callbridge ") {
+		t.Errorf("version: %d %q", code, stdout.String())
+	}
+	if code := run([]string{"frobnicate"}, &stdout, &stderr); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
