@@ -41,6 +41,23 @@ const (
 // dir (or at natsURL), configured through the environment exactly as in production.
 func startBridge(t *testing.T, env map[string]string) *bridge {
 	t.Helper()
+	cfg, ln := testConfig(t, env)
+	b, err := start(context.Background(), cfg, ln, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return b
+}
+
+// testConfig loads the configuration from env on top of test defaults, and a listener on a
+// random loopback port.
+func testConfig(t *testing.T, env map[string]string) (*config.Config, net.Listener) {
+	t.Helper()
 	clearEnv(t)
 	t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
 	t.Setenv("CALLBRIDGE_EMBEDDED_NATS_LISTEN", "127.0.0.1:0")
@@ -57,20 +74,14 @@ func startBridge(t *testing.T, env map[string]string) *bridge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return cfg, ln
+}
+
+func testLogger() *slog.Logger {
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	b, err := start(context.Background(), cfg, ln, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return b
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func signedEnv() map[string]string {
@@ -487,21 +498,10 @@ func TestStartBeforeBroker(t *testing.T) {
 	probe.Close()
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	t.Setenv("CALLBRIDGE_SHUTDOWN_DELAY", "0s")
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, ln := testConfig(t, env)
 	started := make(chan *bridge, 1)
 	go func() {
-		b, err := start(context.Background(), cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		b, err := start(context.Background(), cfg, ln, testLogger())
 		if err != nil {
 			t.Error(err)
 		}
