@@ -152,13 +152,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 	ev.Subject = ev.keep(subject)
 
 	ev.Time = c.Received.UTC()
-	if s, ok := intValue(ts); ok {
-		ev.Time = unixTime(s)
-	} else if ms, ok := intValue(tms); ok {
-		ev.Time = unixTime(ms)
-	} else if ms, ok := intValue(lookup(top, "notifyMs")); ok {
-		ev.Time = unixTime(ms)
-	}
+	_ = ev.setTime(intValue(ts)) || ev.setTime(intValue(tms)) || ev.setTime(intValue(lookup(top, "notifyMs")))
 
 	ev.setSource(nil)
 	ev.data = appendCompact(ev.data[:0], payload)

@@ -126,6 +126,21 @@ func appendIdentityPart(dst, p []byte) []byte {
 	return append(dst, p...)
 }
 
+// setTime sets Time from a provider timestamp read by intValue, when there is one and it lies
+// in the years RFC 3339 can write (0001-9999); it reports whether it did, so callers can fall
+// through their list of sources to the receipt time.
+func (e *Event) setTime(v int64, ok bool) bool {
+	if !ok {
+		return false
+	}
+	t := unixTime(v)
+	if y := t.Year(); y < 1 || y > 9999 {
+		return false
+	}
+	e.Time = t
+	return true
+}
+
 // unixTime reads a provider timestamp that may be seconds or milliseconds: values of 10^11 and
 // more are milliseconds (10^11 seconds is the year 5138).
 func unixTime(v int64) time.Time {

@@ -150,11 +150,7 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	ev.Subject = ev.keep(subject)
 
 	ev.Time = c.Received.UTC()
-	if ms, ok := intValue(stamp); ok {
-		ev.Time = unixTime(ms)
-	} else if ms, ok := intValue(created); ok {
-		ev.Time = unixTime(ms)
-	}
+	_ = ev.setTime(intValue(stamp)) || ev.setTime(intValue(created))
 
 	ev.setSource(c.Header.Peek("AppKey"))
 	ev.data = appendCompact(ev.data[:0], data)

@@ -121,8 +121,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		if len(d) > 1 {
 			d = append(d, ',')
 		}
-		d = appendString(d, m.key)
-		d = append(d, ':')
+		d = append(append(append(d, '"'), m.key...), '"', ':') // the raw key, escapes and all
 		start := len(d)
 		switch string(m.key) {
 		case "msg", "source_urls", "callback_ext":
@@ -161,11 +160,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.Subject = ev.keep(subject)
 
 	ev.Time = c.Received.UTC()
-	if s, ok := intValue(eventTime); ok {
-		ev.Time = unixTime(s)
-	} else if s, ok := intValue(createTime); ok {
-		ev.Time = unixTime(s)
-	} else if len(msg) > 0 {
+	if !ev.setTime(intValue(eventTime)) && !ev.setTime(intValue(createTime)) && len(msg) > 0 {
 		var exit, start []byte
 		eachMember(msg, func(m member) {
 			switch string(m.key) {
@@ -175,11 +170,8 @@ func tencentNormalize(c *Callback, ev *Event) error {
 				start = m.val
 			}
 		})
-		if ms, ok := intValue(exit); ok && ms > 0 {
-			ev.Time = unixTime(ms)
-		} else if ms, ok := intValue(start); ok && ms > 0 {
-			ev.Time = unixTime(ms)
-		}
+		// TaskStart reports task_start_time 0 in the docs: no time, not 1970.
+		_ = ev.setTime(positive(intValue(exit))) || ev.setTime(positive(intValue(start)))
 	}
 
 	app, scratch, _ := stringValue(appID, ev.scratch[:0])
@@ -188,6 +180,8 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.hashID(ev.Data)
 	return nil
 }
+
+func positive(v int64, ok bool) (int64, bool) { return v, ok && v > 0 }
 
 // appendEmbeddedJSON appends the JSON held inside the string value raw, decoded, when it is
 // valid JSON; one extra level of escaping (as in some doc examples) is tolerated. Anything else
