@@ -94,6 +94,7 @@ func New(cfg Config, sink publish.Sink) *Server {
 	s.http = &fasthttp.Server{
 		Handler:               s.Handle,
 		ErrorHandler:          s.handleError,
+		ExpectHandler:         s.expect,
 		Name:                  "callbridge",
 		MaxRequestBodySize:    cfg.MaxBodyBytes,
 		ReadTimeout:           cfg.ReadTimeout,
@@ -311,6 +312,16 @@ func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
 		}
 		s.reply(ctx, fasthttp.StatusBadRequest, errBadSyntax)
 	}
+}
+
+// expect answers "Expect: 100-continue": a body announced over the limit gets 413 before the
+// client is invited to send it.
+func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
+	if n := ctx.Request.Header.ContentLength(); n > s.cfg.MaxBodyBytes {
+		s.metrics.tooLarge.Inc()
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	return fasthttp.StatusContinue
 }
 
 type slogPrinter struct{ l *slog.Logger }
