@@ -58,7 +58,9 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ReconnectJitter(250*time.Millisecond, time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.cfg.Logger.Warn("nats disconnected", "error", err)
+			if err != nil { // nil: our own Close
+				s.cfg.Logger.Warn("nats disconnected", "error", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())

@@ -285,7 +285,7 @@ func (l *lateSink) Close(ctx context.Context) error {
 // stop drains: /readyz turns 503, the listener closes after the shutdown delay, in-flight
 // requests finish, outstanding acknowledgements are awaited, all within the shutdown timeout.
 func (b *bridge) stop() error {
-	b.logger.Info("shutting down", "delay", b.cfg.ShutdownDelay)
+	b.logger.Info("shutting down", "delay", b.cfg.ShutdownDelay.String())
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
 	defer cancel()
 	b.server.Drain()
