@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,20 +42,49 @@ type Config struct {
 	MaxInflight  int           `envconfig:"CALLBRIDGE_MAX_INFLIGHT" default:"1024" desc:"callbacks handled at once; more get 503 with Retry-After"`
 	RetryAfter   time.Duration `envconfig:"CALLBRIDGE_RETRY_AFTER" default:"5s" desc:"Retry-After sent with a 503 (whole seconds)"`
 
-	Sink                string        `envconfig:"CALLBRIDGE_SINK" default:"nats" desc:"where events go: nats (kafka is not built yet)"`
+	Sink                string        `envconfig:"CALLBRIDGE_SINK" default:"nats" desc:"where events go: nats or kafka"`
 	NATSURL             string        `envconfig:"CALLBRIDGE_NATS_URL" desc:"NATS server URL; empty starts the embedded NATS JetStream server"`
 	EmbeddedNATSListen  string        `envconfig:"CALLBRIDGE_EMBEDDED_NATS_LISTEN" default:"127.0.0.1:4222" desc:"host:port of the embedded NATS server, so other tools can read it"`
 	DataDir             string        `envconfig:"CALLBRIDGE_DATA_DIR" default:"./data" desc:"embedded JetStream store"`
 	NATSStream          string        `envconfig:"CALLBRIDGE_NATS_STREAM" default:"CALLBACKS" desc:"JetStream stream (subjects callbacks.>), created if missing"`
 	NATSDuplicateWindow time.Duration `envconfig:"CALLBRIDGE_NATS_DUPLICATE_WINDOW" default:"1h" desc:"JetStream duplicate window; at least 15m, longer than Tencent's 12-minute retry horizon"`
 	TopicTemplate       string        `envconfig:"CALLBRIDGE_TOPIC_TEMPLATE" default:"callbacks.{provider}.{eventtype}" desc:"subject or topic; placeholders {provider} {eventtype} {type} {subject}"`
-	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (binary is not built yet)"`
+	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (the JSON event is the message) or binary (data is the message, attributes are headers)"`
 	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged (buffer is not built yet)"`
 	PublishTimeout      time.Duration `envconfig:"CALLBRIDGE_PUBLISH_TIMEOUT" default:"5s" desc:"longest wait for the broker's acknowledgement; past it 503"`
 	ShutdownDelay       time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_DELAY" default:"5s" desc:"after SIGTERM, /readyz answers 503 this long before the listener closes"`
 	ShutdownTimeout     time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_TIMEOUT" default:"30s" desc:"after SIGTERM, exit within this"`
 	LogLevel            string        `envconfig:"CALLBRIDGE_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat           string        `envconfig:"CALLBRIDGE_LOG_FORMAT" default:"json" desc:"json or text"`
+
+	NATSUser                  string `envconfig:"CALLBRIDGE_NATS_USER" desc:"external NATS: user name (with CALLBRIDGE_NATS_PASSWORD)"`
+	NATSPassword              string `envconfig:"CALLBRIDGE_NATS_PASSWORD" secret:"true" desc:"external NATS: password"`
+	NATSToken                 string `envconfig:"CALLBRIDGE_NATS_TOKEN" secret:"true" desc:"external NATS: authentication token"`
+	NATSNKeySeedFile          string `envconfig:"CALLBRIDGE_NATS_NKEY_SEED_FILE" desc:"external NATS: file holding an NKey seed (SU...)"`
+	NATSCredsFile             string `envconfig:"CALLBRIDGE_NATS_CREDS_FILE" desc:"external NATS: .creds file (user JWT and NKey seed)"`
+	NATSTLSCAFile             string `envconfig:"CALLBRIDGE_NATS_TLS_CA_FILE" desc:"external NATS: PEM CA bundle to verify the server (default: the system pool)"`
+	NATSTLSCertFile           string `envconfig:"CALLBRIDGE_NATS_TLS_CERT_FILE" desc:"external NATS: PEM client certificate (with CALLBRIDGE_NATS_TLS_KEY_FILE)"`
+	NATSTLSKeyFile            string `envconfig:"CALLBRIDGE_NATS_TLS_KEY_FILE" desc:"external NATS: PEM client key"`
+	NATSTLSInsecureSkipVerify bool   `envconfig:"CALLBRIDGE_NATS_TLS_INSECURE_SKIP_VERIFY" default:"false" desc:"external NATS: do not verify the server certificate (testing only)"`
+
+	KafkaBrokers               string        `envconfig:"CALLBRIDGE_KAFKA_BROKERS" desc:"comma-separated host:port of Kafka bootstrap brokers; required with CALLBRIDGE_SINK=kafka"`
+	KafkaRequiredAcks          string        `envconfig:"CALLBRIDGE_KAFKA_REQUIRED_ACKS" default:"all" desc:"acknowledgement awaited before answering 200: all (every in-sync replica), one (the leader) or none"`
+	KafkaCompression           string        `envconfig:"CALLBRIDGE_KAFKA_COMPRESSION" default:"none" desc:"none, gzip, snappy, lz4 or zstd"`
+	KafkaClientID              string        `envconfig:"CALLBRIDGE_KAFKA_CLIENT_ID" default:"callbridge" desc:"Kafka client id"`
+	KafkaKeyTemplate           string        `envconfig:"CALLBRIDGE_KAFKA_KEY_TEMPLATE" default:"{subject}" desc:"message key; placeholders as the topic template; {subject} keeps one entity's events in one partition, in order"`
+	KafkaCreateTopics          bool          `envconfig:"CALLBRIDGE_KAFKA_CREATE_TOPICS" default:"false" desc:"create missing topics; when false a missing topic stops start-up (known topics) or answers 503 (others)"`
+	KafkaTopicPartitions       int           `envconfig:"CALLBRIDGE_KAFKA_TOPIC_PARTITIONS" default:"3" desc:"partitions of a topic callbridge creates"`
+	KafkaTopicReplication      int           `envconfig:"CALLBRIDGE_KAFKA_TOPIC_REPLICATION" default:"-1" desc:"replication factor of a topic callbridge creates; -1: the broker's default"`
+	KafkaBatchTimeout          time.Duration `envconfig:"CALLBRIDGE_KAFKA_BATCH_TIMEOUT" default:"2ms" desc:"longest a message waits for its batch to fill; concurrent callbacks share batches"`
+	KafkaBatchSize             int           `envconfig:"CALLBRIDGE_KAFKA_BATCH_SIZE" default:"100" desc:"messages per batch at most"`
+	KafkaTLS                   bool          `envconfig:"CALLBRIDGE_KAFKA_TLS" default:"false" desc:"connect to Kafka with TLS"`
+	KafkaTLSCAFile             string        `envconfig:"CALLBRIDGE_KAFKA_TLS_CA_FILE" desc:"PEM CA bundle to verify the brokers (default: the system pool)"`
+	KafkaTLSCertFile           string        `envconfig:"CALLBRIDGE_KAFKA_TLS_CERT_FILE" desc:"PEM client certificate (with CALLBRIDGE_KAFKA_TLS_KEY_FILE)"`
+	KafkaTLSKeyFile            string        `envconfig:"CALLBRIDGE_KAFKA_TLS_KEY_FILE" desc:"PEM client key"`
+	KafkaTLSInsecureSkipVerify bool          `envconfig:"CALLBRIDGE_KAFKA_TLS_INSECURE_SKIP_VERIFY" default:"false" desc:"do not verify the brokers' certificates (testing only)"`
+	KafkaSASLMechanism         string        `envconfig:"CALLBRIDGE_KAFKA_SASL_MECHANISM" default:"none" desc:"none, plain, scram-sha-256 or scram-sha-512"`
+	KafkaSASLUsername          string        `envconfig:"CALLBRIDGE_KAFKA_SASL_USERNAME" desc:"SASL user name"`
+	KafkaSASLPassword          string        `envconfig:"CALLBRIDGE_KAFKA_SASL_PASSWORD" secret:"true" desc:"SASL password"`
 
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
 	AllowUnsignedSetting  AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
@@ -173,11 +203,20 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		}
 		return nil, invalid(pe.KeyName, pe.Value, c.want(pe.KeyName))
 	}
+	c.secretFiles = make(map[string]string)
+	for _, f := range configFields(c) {
+		if f.secret() {
+			v, err := c.read(f)
+			if err != nil {
+				return nil, err
+			}
+			f.value.SetString(v)
+		}
+	}
 	if err := check(c.rules()); err != nil {
 		return nil, err
 	}
 	c.Providers = make(map[string]ProviderSettings, len(providers))
-	c.secretFiles = make(map[string]string)
 	for _, spec := range providers {
 		var s ProviderSettings
 		for _, f := range providerFields(spec, &s) {
@@ -261,14 +300,14 @@ func (c *Config) rules() []rule {
 		{name: "CALLBRIDGE_MAX_INFLIGHT", ok: c.MaxInflight > 0, want: wantPositiveInt},
 		{name: "CALLBRIDGE_RETRY_AFTER", ok: c.RetryAfter >= time.Second && c.RetryAfter%time.Second == 0,
 			want: "want whole seconds, at least 1s, such as 5s"},
-		enum("CALLBRIDGE_SINK", c.Sink, "kafka is not built yet", "nats"),
+		enum("CALLBRIDGE_SINK", c.Sink, "", "nats", "kafka"),
 		{name: "CALLBRIDGE_EMBEDDED_NATS_LISTEN", ok: isHostPort(c.EmbeddedNATSListen), want: wantHostPort + "127.0.0.1:4222"},
 		{name: "CALLBRIDGE_DATA_DIR", ok: c.DataDir != "", want: "want a directory, not empty"},
 		{name: "CALLBRIDGE_NATS_STREAM", ok: isStreamName(c.NATSStream),
 			want: `want a non-empty JetStream stream name without whitespace or any of . * > / \`},
 		{name: "CALLBRIDGE_NATS_DUPLICATE_WINDOW", ok: c.NATSDuplicateWindow >= minDuplicateWindow,
 			want: "want a duration of at least 15m, such as 1h: longer than Tencent's 12-minute retry horizon, so its retries are deduplicated"},
-		enum("CALLBRIDGE_CE_MODE", c.CEMode, "binary is not built yet", "structured"),
+		enum("CALLBRIDGE_CE_MODE", c.CEMode, "", "structured", "binary"),
 		enum("CALLBRIDGE_ACK_MODE", c.AckMode, "buffer is not built yet", "broker"),
 		{name: "CALLBRIDGE_PUBLISH_TIMEOUT", ok: c.PublishTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_SHUTDOWN_DELAY", ok: c.ShutdownDelay >= 0, want: wantNonNegativeDuration},
@@ -280,7 +319,39 @@ func (c *Config) rules() []rule {
 		{name: "CALLBRIDGE_MAX_CLOCK_SKEW", ok: c.MaxClockSkew > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", ok: c.TencentCSSExpiryGrace >= 0, want: wantNonNegativeDuration},
 		enum("CALLBRIDGE_ANYRTC_SIGNATURE", c.AnyRTCSignature, "", "hmac-sha1", "hmac-sha256"),
+
+		{name: "CALLBRIDGE_NATS_PASSWORD", ok: (c.NATSUser == "") == (c.NATSPassword == ""), secret: true,
+			want: "CALLBRIDGE_NATS_USER and CALLBRIDGE_NATS_PASSWORD go together: set both or neither"},
+		{name: "CALLBRIDGE_NATS_TOKEN", ok: c.NATSToken == "" || c.NATSUser == "", secret: true,
+			want: "set a token or a user and password, not both"},
+		{name: "CALLBRIDGE_NATS_TLS_KEY_FILE", ok: (c.NATSTLSCertFile == "") == (c.NATSTLSKeyFile == ""),
+			want: "CALLBRIDGE_NATS_TLS_CERT_FILE and CALLBRIDGE_NATS_TLS_KEY_FILE go together: set both or neither"},
+
+		{name: "CALLBRIDGE_KAFKA_BROKERS", ok: c.Sink != "kafka" || isHostPortList(c.KafkaBrokers),
+			want: "want comma-separated host:port, such as kafka-0:9092,kafka-1:9092 (required with CALLBRIDGE_SINK=kafka)"},
+		enum("CALLBRIDGE_KAFKA_REQUIRED_ACKS", c.KafkaRequiredAcks, "", "all", "one", "none"),
+		enum("CALLBRIDGE_KAFKA_COMPRESSION", c.KafkaCompression, "", "none", "gzip", "snappy", "lz4", "zstd"),
+		{name: "CALLBRIDGE_KAFKA_CLIENT_ID", ok: c.KafkaClientID != "", want: "want a client id, not empty"},
+		{name: "CALLBRIDGE_KAFKA_TOPIC_PARTITIONS", ok: c.KafkaTopicPartitions > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_KAFKA_TOPIC_REPLICATION", ok: c.KafkaTopicReplication == -1 || c.KafkaTopicReplication > 0,
+			want: "want -1 (the broker's default) or an integer greater than 0"},
+		{name: "CALLBRIDGE_KAFKA_BATCH_TIMEOUT", ok: c.KafkaBatchTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_KAFKA_BATCH_SIZE", ok: c.KafkaBatchSize > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_KAFKA_TLS_KEY_FILE", ok: (c.KafkaTLSCertFile == "") == (c.KafkaTLSKeyFile == ""),
+			want: "CALLBRIDGE_KAFKA_TLS_CERT_FILE and CALLBRIDGE_KAFKA_TLS_KEY_FILE go together: set both or neither"},
+		enum("CALLBRIDGE_KAFKA_SASL_MECHANISM", c.KafkaSASLMechanism, "", "none", "plain", "scram-sha-256", "scram-sha-512"),
+		{name: "CALLBRIDGE_KAFKA_SASL_PASSWORD", ok: c.KafkaSASLMechanism == "none" || (c.KafkaSASLUsername != "" && c.KafkaSASLPassword != ""), secret: true,
+			want: "a SASL mechanism needs CALLBRIDGE_KAFKA_SASL_USERNAME and CALLBRIDGE_KAFKA_SASL_PASSWORD"},
 	}
+}
+
+func isHostPortList(s string) bool {
+	for _, hp := range strings.Split(s, ",") {
+		if !isHostPort(strings.TrimSpace(hp)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (s *ProviderSettings) rules(spec ProviderSpec) []rule {
@@ -296,6 +367,11 @@ func (c *Config) want(name string) string {
 	for _, r := range c.rules() {
 		if r.name == name {
 			return r.want
+		}
+	}
+	for _, f := range configFields(c) {
+		if f.name == name && f.value.Kind() == reflect.Bool {
+			return "want true or false"
 		}
 	}
 	return "want a valid value"

@@ -80,6 +80,15 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout:       30 * time.Second,
 		LogLevel:              "info",
 		LogFormat:             "json",
+		KafkaRequiredAcks:     "all",
+		KafkaCompression:      "none",
+		KafkaClientID:         "callbridge",
+		KafkaKeyTemplate:      "{subject}",
+		KafkaTopicPartitions:  3,
+		KafkaTopicReplication: -1,
+		KafkaBatchTimeout:     2 * time.Millisecond,
+		KafkaBatchSize:        100,
+		KafkaSASLMechanism:    "none",
 		AllowUnsignedSetting:  "auto",
 		MaxClockSkew:          5 * time.Minute,
 		TencentCSSExpiryGrace: 5 * time.Minute,
@@ -168,8 +177,7 @@ func TestInvalid(t *testing.T) {
 		{"RETRY_AFTER", "500ms", "whole seconds, at least 1s"},
 		{"RETRY_AFTER", "1500ms", "whole seconds, at least 1s"},
 		{"RETRY_AFTER", "0s", "whole seconds, at least 1s"},
-		{"SINK", "redis", "allowed: nats (kafka is not built yet)"},
-		{"SINK", "kafka", "allowed: nats (kafka is not built yet)"},
+		{"SINK", "redis", "allowed: nats, kafka"},
 		{"EMBEDDED_NATS_LISTEN", "4222", "host:port"},
 		{"EMBEDDED_NATS_LISTEN", "localhost:nats", "host:port with a numeric port"},
 		{"EMBEDDED_NATS_LISTEN", "localhost:65536", "host:port with a numeric port"},
@@ -181,7 +189,15 @@ func TestInvalid(t *testing.T) {
 		{"NATS_STREAM", "C*", "stream name without"},
 		{"NATS_DUPLICATE_WINDOW", "12m", "at least 15m, such as 1h: longer than Tencent's 12-minute retry horizon"},
 		{"NATS_DUPLICATE_WINDOW", "1", "at least 15m"},
-		{"CE_MODE", "binary", "allowed: structured (binary is not built yet)"},
+		{"CE_MODE", "xml", "allowed: structured, binary"},
+		{"KAFKA_REQUIRED_ACKS", "2", "allowed: all, one, none"},
+		{"KAFKA_COMPRESSION", "brotli", "allowed: none, gzip, snappy, lz4, zstd"},
+		{"KAFKA_TOPIC_PARTITIONS", "0", "want an integer greater than 0"},
+		{"KAFKA_TOPIC_REPLICATION", "0", "want -1 (the broker's default) or an integer greater than 0"},
+		{"KAFKA_BATCH_TIMEOUT", "0s", "want a duration greater than 0"},
+		{"KAFKA_SASL_MECHANISM", "gssapi", "allowed: none, plain, scram-sha-256, scram-sha-512"},
+		{"KAFKA_CREATE_TOPICS", "sure", "true"},
+		{"NATS_TLS_INSECURE_SKIP_VERIFY", "yes please", "true"},
 		{"ACK_MODE", "buffer", "allowed: broker (buffer is not built yet)"},
 		{"PUBLISH_TIMEOUT", "0s", "want a duration greater than 0"},
 		{"SHUTDOWN_DELAY", "-1s", "want a duration of 0 or more"},
@@ -396,7 +412,16 @@ func TestVarNames(t *testing.T) {
 		"LISTEN", "MAX_BODY_BYTES", "READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT", "MAX_INFLIGHT",
 		"RETRY_AFTER", "SINK", "NATS_URL", "EMBEDDED_NATS_LISTEN", "DATA_DIR", "NATS_STREAM",
 		"NATS_DUPLICATE_WINDOW", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "PUBLISH_TIMEOUT",
-		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "ALLOW_UNSIGNED",
+		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
+		"NATS_USER", "NATS_PASSWORD", "NATS_PASSWORD_FILE", "NATS_TOKEN", "NATS_TOKEN_FILE",
+		"NATS_NKEY_SEED_FILE", "NATS_CREDS_FILE", "NATS_TLS_CA_FILE", "NATS_TLS_CERT_FILE",
+		"NATS_TLS_KEY_FILE", "NATS_TLS_INSECURE_SKIP_VERIFY",
+		"KAFKA_BROKERS", "KAFKA_REQUIRED_ACKS", "KAFKA_COMPRESSION", "KAFKA_CLIENT_ID",
+		"KAFKA_KEY_TEMPLATE", "KAFKA_CREATE_TOPICS", "KAFKA_TOPIC_PARTITIONS", "KAFKA_TOPIC_REPLICATION",
+		"KAFKA_BATCH_TIMEOUT", "KAFKA_BATCH_SIZE", "KAFKA_TLS", "KAFKA_TLS_CA_FILE", "KAFKA_TLS_CERT_FILE",
+		"KAFKA_TLS_KEY_FILE", "KAFKA_TLS_INSECURE_SKIP_VERIFY", "KAFKA_SASL_MECHANISM",
+		"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE",
+		"ALLOW_UNSIGNED",
 		"MAX_CLOCK_SKEW", "TENCENT_CSS_EXPIRY_GRACE", "ANYRTC_SIGNATURE",
 		"NETEASE_NERTC_APP_SECRET", "NETEASE_NERTC_APP_SECRET_FILE",
 		"NETEASE_NERTC_URL_TOKEN", "NETEASE_NERTC_URL_TOKEN_FILE", "NETEASE_NERTC_VERIFY",
@@ -419,7 +444,7 @@ func TestVarNames(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Vars names:\n got %v\nwant %v", got, want)
 	}
-	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY"} {
+	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY", "NATS_PASSWORD", "NATS_TOKEN", "KAFKA_SASL_PASSWORD"} {
 		if !secret[Prefix+n] {
 			t.Errorf("%s is not marked secret", n)
 		}
@@ -488,5 +513,52 @@ func TestBadSpecs(t *testing.T) {
 		if _, err := Load(bad); err == nil {
 			t.Errorf("Load(%v) accepted bad specs", bad)
 		}
+	}
+}
+
+// Settings that only make sense together are refused apart, naming what is missing; secrets in
+// them are never shown.
+func TestCombinations(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"CALLBRIDGE_SINK": "kafka"}, "CALLBRIDGE_KAFKA_BROKERS"},
+		{map[string]string{"CALLBRIDGE_SINK": "kafka", "CALLBRIDGE_KAFKA_BROKERS": "kafka-0"}, "host:port"},
+		{map[string]string{"CALLBRIDGE_SINK": "kafka", "CALLBRIDGE_KAFKA_BROKERS": "k:9092", "CALLBRIDGE_KAFKA_SASL_MECHANISM": "plain", "CALLBRIDGE_KAFKA_SASL_USERNAME": "u"}, "CALLBRIDGE_KAFKA_SASL_PASSWORD=<redacted>"},
+		{map[string]string{"CALLBRIDGE_KAFKA_TLS_CERT_FILE": "/c.pem"}, "CALLBRIDGE_KAFKA_TLS_KEY_FILE"},
+		{map[string]string{"CALLBRIDGE_NATS_USER": "u"}, "CALLBRIDGE_NATS_PASSWORD=<redacted>"},
+		{map[string]string{"CALLBRIDGE_NATS_USER": "u", "CALLBRIDGE_NATS_PASSWORD": "hunter2", "CALLBRIDGE_NATS_TOKEN": "tok"}, "not both"},
+		{map[string]string{"CALLBRIDGE_NATS_TLS_KEY_FILE": "/k.pem"}, "CALLBRIDGE_NATS_TLS_CERT_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load(specs)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err %v, want it to mention %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		})
+	}
+	clearEnv(t)
+	t.Setenv("CALLBRIDGE_SINK", "kafka")
+	t.Setenv("CALLBRIDGE_KAFKA_BROKERS", "kafka-0:9092, kafka-1:9092")
+	dir := t.TempDir()
+	os.WriteFile(dir+"/pw", []byte("s3cret\n"), 0o600)
+	t.Setenv("CALLBRIDGE_KAFKA_SASL_MECHANISM", "scram-sha-512")
+	t.Setenv("CALLBRIDGE_KAFKA_SASL_USERNAME", "bridge")
+	t.Setenv("CALLBRIDGE_KAFKA_SASL_PASSWORD_FILE", dir+"/pw")
+	c, err := Load(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KafkaSASLPassword != "s3cret" || c.AllowUnsigned() {
+		t.Errorf("password %q from file, allow unsigned %v (want false with a broker)", c.KafkaSASLPassword, c.AllowUnsigned())
 	}
 }

@@ -132,8 +132,11 @@ func typeName(t reflect.Type) string {
 	case reflect.TypeFor[AutoBool]():
 		return "auto|true|false"
 	}
-	if t.Kind() == reflect.Int {
+	switch t.Kind() {
+	case reflect.Int:
 		return "integer"
+	case reflect.Bool:
+		return "true|false"
 	}
 	return "string"
 }

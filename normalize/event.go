@@ -164,7 +164,7 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 	}
 	dst = append(dst, `,"time":"`...)
 	dst = e.AppendTime(dst)
-	dst = append(dst, `","datacontenttype":"application/json","provider":"`...)
+	dst = append(dst, `","datacontenttype":"`+DataContentType+`","provider":"`...)
 	dst = append(dst, e.Provider...)
 	dst = append(dst, `","providereventtype":`...)
 	dst = appendString(dst, e.ProviderEventType)
@@ -183,6 +183,35 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 	dst = append(dst, e.Data...)
 	return append(dst, '}')
 }
+
+// EachAttribute calls set for every context attribute and extension but datacontenttype (which
+// protocol bindings carry as their content-type header) and data, each as the string the binary
+// content mode writes: the order and values of AppendStructured.
+func (e *Event) EachAttribute(set func(name string, value []byte)) {
+	var t [32]byte
+	set("specversion", []byte("1.0"))
+	set("id", e.ID)
+	set("source", e.Source)
+	set("type", e.Type)
+	if len(e.Subject) > 0 {
+		set("subject", e.Subject)
+	}
+	set("time", e.AppendTime(t[:0]))
+	set("provider", []byte(e.Provider))
+	set("providereventtype", e.ProviderEventType)
+	if len(e.TraceParent) > 0 {
+		set("traceparent", e.TraceParent)
+		if len(e.TraceState) > 0 {
+			set("tracestate", e.TraceState)
+		}
+	}
+	if e.Unverified {
+		set("verified", []byte("false"))
+	}
+}
+
+// DataContentType is the media type of Data.
+const DataContentType = "application/json"
 
 // AppendTime appends Time in RFC 3339 with milliseconds, in UTC: 2024-04-12T05:33:20.123Z.
 // Written out by hand: time.AppendFormat parses its layout on every call.

@@ -27,9 +27,17 @@ type NATSConfig struct {
 	Stream          string
 	DuplicateWindow time.Duration
 	Template        *Template
+	Mode            Mode
 	Timeout         time.Duration // publish acknowledgement deadline
 	MaxPending      int           // async publishes awaiting their ack
 	Logger          *slog.Logger
+
+	// External servers only.
+	User, Password string
+	Token          string
+	NKeySeedFile   string
+	CredsFile      string
+	TLS            *TLSFiles // nil: no client TLS settings (a tls:// URL still uses TLS)
 }
 
 // NATS publishes to a JetStream stream. Concurrent Publish calls share one connection and are
@@ -225,22 +233,18 @@ func (s *NATS) getBuf() *[]byte {
 	return &b
 }
 
-// Publish sends ev in structured mode with Nats-Msg-Id = ev.ID, so JetStream drops a retry
-// inside the duplicate window.
+// Publish sends ev with Nats-Msg-Id = ev.ID, so JetStream drops a retry inside the duplicate
+// window. In binary mode the attributes are "ce-" headers, lower case: NATS headers are
+// case-sensitive and that is how the CloudEvents SDK reads them.
 func (s *NATS) Publish(ev *normalize.Event) error {
 	buf := s.getBuf()
 	b := s.cfg.Template.Append((*buf)[:0], ev)
 	subject := string(b)
-	data := ev.AppendStructured(b[len(b):])
-	msg := &nats.Msg{
-		Subject: subject,
-		Data:    data,
-		Header: nats.Header{
-			jetstream.MsgIDHeader: []string{string(ev.ID)},
-			"Content-Type":        []string{"application/cloudevents+json"},
-		},
-	}
-	err := s.send(msg)
+	header := nats.Header{jetstream.MsgIDHeader: []string{string(ev.ID)}}
+	data := encode(b[len(b):], ev, s.cfg.Mode, "ce-", func(k string, v []byte) {
+		header[k] = []string{string(v)}
+	})
+	err := s.send(&nats.Msg{Subject: subject, Data: data, Header: header})
 	*buf = data[:0]
 	if err == nil {
 		s.bufs.Put(buf)

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -126,7 +127,7 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // bridge is a running callbridge: the sink and the HTTP server in front of it.
 type bridge struct {
 	cfg    *config.Config
-	sink   *publish.NATS
+	sink   publish.Sink
 	server *ingest.Server
 	addr   net.Addr
 	served chan error
@@ -154,7 +155,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	if err != nil {
 		return nil, &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
 	}
-	if cfg.AllowUnsignedAuto() {
+	if cfg.AllowUnsignedAuto() && cfg.AllowUnsigned() {
 		logger.Warn("no broker configured: embedded NATS JetStream in " + cfg.DataDir + ", and providers without a secret accept UNSIGNED callbacks (development mode; set CALLBRIDGE_ALLOW_UNSIGNED=false or configure secrets)")
 	}
 	routes := make([]ingest.Route, 0, len(normalize.Providers))
@@ -187,7 +188,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sink := &lateSink{}
+	late := &lateSink{}
 	server := ingest.New(ingest.Config{
 		Routes:       routes,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -198,26 +199,37 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		RetryAfter:   cfg.RetryAfter,
 		Logger:       logger,
 		Registry:     reg,
-	}, sink)
+	}, late)
 	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
 	// Probes are served while the broker connects: /readyz says 503 until it has.
 	go func() { b.served <- server.Serve(ln) }()
 
-	nc, err := connect(ctx, cfg, tmpl, logger)
+	sink, where, err := connect(ctx, cfg, tmpl, logger)
 	if err != nil {
 		server.Shutdown(context.Background())
 		return nil, err
 	}
-	sink.set(nc)
-	b.sink = nc
-	logger.Info("callbridge listening", "addr", ln.Addr().String(), "nats", nc.ClientURL(), "stream", cfg.NATSStream, "version", version)
+	late.set(sink)
+	b.sink = sink
+	logger.Info("callbridge listening", "addr", ln.Addr().String(), "broker", where, "mode", cfg.CEMode, "version", version)
 	return b, nil
 }
 
 // connect opens the sink. An external broker that cannot be reached yet is retried with
-// backoff until ctx ends; anything else (the embedded server failing, a stream that does not
-// cover our subjects) stops start-up.
-func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, logger *slog.Logger) (*publish.NATS, error) {
+// backoff until ctx ends; anything else (the embedded server failing, a stream or topic that
+// does not fit) stops start-up.
+func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, logger *slog.Logger) (publish.Sink, string, error) {
+	mode, err := publish.ParseMode(cfg.CEMode)
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg.Sink == "kafka" {
+		return connectKafka(ctx, cfg, tmpl, mode, logger)
+	}
+	var tlsFiles *publish.TLSFiles
+	if cfg.NATSTLSCAFile != "" || cfg.NATSTLSCertFile != "" || cfg.NATSTLSInsecureSkipVerify {
+		tlsFiles = &publish.TLSFiles{CAFile: cfg.NATSTLSCAFile, CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, InsecureSkipVerify: cfg.NATSTLSInsecureSkipVerify}
+	}
 	wait := 500 * time.Millisecond
 	for {
 		nc, err := publish.NewNATS(ctx, publish.NATSConfig{
@@ -227,56 +239,138 @@ func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, lo
 			Stream:          cfg.NATSStream,
 			DuplicateWindow: cfg.NATSDuplicateWindow,
 			Template:        tmpl,
+			Mode:            mode,
 			Timeout:         cfg.PublishTimeout,
 			MaxPending:      2 * cfg.MaxInflight,
 			Logger:          logger,
+			User:            cfg.NATSUser,
+			Password:        cfg.NATSPassword,
+			Token:           cfg.NATSToken,
+			NKeySeedFile:    cfg.NATSNKeySeedFile,
+			CredsFile:       cfg.NATSCredsFile,
+			TLS:             tlsFiles,
 		})
-		if err == nil || cfg.NATSURL == "" || !errors.Is(err, nats.ErrNoServers) {
-			return nc, err
+		if err == nil {
+			return nc, nc.ClientURL(), nil
 		}
-		logger.Warn("NATS not reachable yet, retrying", "error", err, "in", wait)
+		if cfg.NATSURL == "" || !errors.Is(err, nats.ErrNoServers) {
+			return nil, "", err
+		}
+		logger.Warn("NATS not reachable yet, retrying", "error", err, "in", wait.String())
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		wait = min(2*wait, 15*time.Second)
 	}
 }
 
+func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
+	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
+	if err != nil {
+		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_KAFKA_KEY_TEMPLATE=%q: %v", cfg.KafkaKeyTemplate, err)}
+	}
+	var tlsFiles *publish.TLSFiles
+	if cfg.KafkaTLS {
+		tlsFiles = &publish.TLSFiles{CAFile: cfg.KafkaTLSCAFile, CertFile: cfg.KafkaTLSCertFile, KeyFile: cfg.KafkaTLSKeyFile, InsecureSkipVerify: cfg.KafkaTLSInsecureSkipVerify}
+	}
+	var brokers []string
+	for _, b := range strings.Split(cfg.KafkaBrokers, ",") {
+		brokers = append(brokers, strings.TrimSpace(b))
+	}
+	k, err := publish.NewKafka(ctx, publish.KafkaConfig{
+		Brokers:       brokers,
+		RequiredAcks:  cfg.KafkaRequiredAcks,
+		Compression:   cfg.KafkaCompression,
+		ClientID:      cfg.KafkaClientID,
+		Template:      tmpl,
+		KeyTemplate:   key,
+		Mode:          mode,
+		CreateTopics:  cfg.KafkaCreateTopics,
+		Partitions:    cfg.KafkaTopicPartitions,
+		Replication:   cfg.KafkaTopicReplication,
+		KnownTopics:   knownTopics(tmpl),
+		BatchTimeout:  cfg.KafkaBatchTimeout,
+		BatchSize:     cfg.KafkaBatchSize,
+		TLS:           tlsFiles,
+		SASLMechanism: cfg.KafkaSASLMechanism,
+		SASLUsername:  cfg.KafkaSASLUsername,
+		SASLPassword:  cfg.KafkaSASLPassword,
+		Timeout:       cfg.PublishTimeout,
+		Logger:        logger,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, "kafka://" + cfg.KafkaBrokers, nil
+}
+
+// knownTopics renders the topic template for every documented event of every provider, and
+// the dead-letter topics: the topics a deployment needs before its first callback. A template
+// with {subject} has no fixed set; its topics are checked as they are first used.
+func knownTopics(tmpl *publish.Template) []string {
+	if strings.Contains(tmpl.String(), "{subject}") {
+		return nil
+	}
+	seen := map[string]bool{}
+	var topics []string
+	add := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			topics = append(topics, t)
+		}
+	}
+	for _, p := range normalize.Providers {
+		for _, e := range p.Events {
+			ev := normalize.Event{Provider: p.ID, EventType: []byte(e.Name), Type: []byte(p.TypePrefix + e.Name)}
+			add(string(tmpl.Append(nil, &ev)))
+		}
+		add(publish.DeadLetterSubject(p.ID))
+	}
+	return topics
+}
+
 // lateSink stands in for the broker connection until it exists, so the HTTP side can answer
 // probes during start-up.
 type lateSink struct {
-	sink atomic.Pointer[publish.NATS]
+	sink atomic.Pointer[publish.Sink]
 }
 
 var errConnecting = errors.New("connecting to the broker")
 
-func (l *lateSink) set(s *publish.NATS) { l.sink.Store(s) }
+func (l *lateSink) set(s publish.Sink) { l.sink.Store(&s) }
+
+func (l *lateSink) get() publish.Sink {
+	if s := l.sink.Load(); s != nil {
+		return *s
+	}
+	return nil
+}
 
 func (l *lateSink) Publish(ev *normalize.Event) error {
-	if s := l.sink.Load(); s != nil {
+	if s := l.get(); s != nil {
 		return s.Publish(ev)
 	}
 	return errConnecting
 }
 
 func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {
-	if s := l.sink.Load(); s != nil {
+	if s := l.get(); s != nil {
 		return s.DeadLetter(provider, body, reason)
 	}
 	return errConnecting
 }
 
 func (l *lateSink) Ready() error {
-	if s := l.sink.Load(); s != nil {
+	if s := l.get(); s != nil {
 		return s.Ready()
 	}
 	return errConnecting
 }
 
 func (l *lateSink) Close(ctx context.Context) error {
-	if s := l.sink.Load(); s != nil {
+	if s := l.get(); s != nil {
 		return s.Close(ctx)
 	}
 	return nil

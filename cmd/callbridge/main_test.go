@@ -28,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/publish"
 )
 
 const (
@@ -244,13 +245,13 @@ func TestEndToEnd(t *testing.T) {
 
 	// 314-task-start-signed.json is 314-task-start.json signed: one event, one id.
 	events := len(want) - 1
-	msgs := streamMessages(t, b.sink.ClientURL(), "CALLBACKS")
+	msgs := streamMessages(t, b.natsURL(t), "CALLBACKS")
 	if len(msgs) != events {
 		t.Fatalf("stream holds %d messages, want one per event: %d", len(msgs), events)
 	}
 	byID := map[string]cloudevents.Event{}
 	for _, m := range msgs {
-		if ct := m.Headers().Get("Content-Type"); ct != "application/cloudevents+json" {
+		if ct := m.Headers().Get("content-type"); ct != "application/cloudevents+json; charset=UTF-8" {
 			t.Errorf("%s: content-type %q", m.Subject(), ct)
 		}
 		var ev cloudevents.Event
@@ -456,7 +457,7 @@ func TestStatusCodes(t *testing.T) {
 	// Published: the play event once, the unknown event with a generic type, the relay event;
 	// dead letters: the two bad bodies, raw, with their reasons.
 	bySubject := map[string][]jetstream.Msg{}
-	for _, m := range streamMessages(t, b.sink.ClientURL(), "CALLBACKS") {
+	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
 		bySubject[m.Subject()] = append(bySubject[m.Subject()], m)
 	}
 	for subject, n := range map[string]int{
@@ -473,7 +474,7 @@ func TestStatusCodes(t *testing.T) {
 	for subject, msgs := range bySubject {
 		t.Errorf("unexpected %d messages on %s", len(msgs), subject)
 	}
-	for _, m := range streamMessages(t, b.sink.ClientURL(), "CALLBACKS") {
+	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
 		if m.Subject() != "callbacks.deadletter.netease-nertc" {
 			continue
 		}
@@ -576,4 +577,12 @@ func mustPort(t *testing.T, addr string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func (b *bridge) natsURL(t *testing.T) string {
+	n, ok := b.sink.(*publish.NATS)
+	if !ok {
+		t.Fatalf("sink is %T, not NATS", b.sink)
+	}
+	return n.ClientURL()
 }
