@@ -37,22 +37,11 @@ func (e *Event) Reset() {
 
 // keep copies parts into e's arena and returns the joined copy. When the arena is full a new one
 // is started rather than grown, so slices handed out earlier stay valid.
-func (e *Event) keep(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	if cap(e.arena)-len(e.arena) < n {
-		e.arena = make([]byte, 0, max(512, 2*cap(e.arena), n))
-	}
-	start := len(e.arena)
-	for _, p := range parts {
-		e.arena = append(e.arena, p...)
-	}
-	return e.arena[start:len(e.arena):len(e.arena)]
-}
+func (e *Event) keep(parts ...[]byte) []byte { return keepParts(e, parts) }
 
-func (e *Event) keepString(parts ...string) []byte {
+func (e *Event) keepString(parts ...string) []byte { return keepParts(e, parts) }
+
+func keepParts[T ~string | ~[]byte](e *Event, parts []T) []byte {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
