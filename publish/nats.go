@@ -3,18 +3,24 @@ package publish
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -48,6 +54,10 @@ type NATS struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	bufs     sync.Pool
+
+	errMu     sync.Mutex
+	lastErr   string // the last asynchronous error logged, and when
+	lastErrAt time.Time
 }
 
 // NewNATS starts the embedded server when cfg.URL is empty, connects, and creates the stream if
@@ -74,21 +84,34 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
 	}
-	url := cfg.URL
-	if url == "" {
+	serverURL := cfg.URL
+	if serverURL == "" {
 		srv, err := startEmbedded(cfg)
 		if err != nil {
 			return nil, err
 		}
 		s.embedded = srv
 		opts = append(opts, nats.InProcessServer(srv))
+		if cfg.hasExternalOptions() {
+			s.cfg.Logger.Warn("NATS credentials or TLS files are set without CALLBRIDGE_NATS_URL: the embedded server does not use them")
+		}
 	} else {
-		opts = append(opts, nats.RetryOnFailedConnect(false))
+		ext, err := cfg.externalOptions()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.RetryOnFailedConnect(false),
+			// Reconnect forever means through auth errors too (by default the client gives up
+			// after the same one twice): the server's users may be fixed while we wait, and the
+			// .creds file is read again at every attempt.
+			nats.IgnoreAuthErrorAbort(),
+			nats.ErrorHandler(s.logAsyncError))
+		opts = append(opts, ext...)
 	}
-	nc, err := nats.Connect(url, opts...)
+	nc, err := nats.Connect(serverURL, opts...)
 	if err != nil {
 		s.shutdownEmbedded()
-		return nil, fmt.Errorf("connect to NATS: %w", err)
+		return nil, cfg.connectError(err)
 	}
 	s.nc = nc
 	s.js, err = jetstream.New(nc,
@@ -103,6 +126,27 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// logAsyncError logs the client's asynchronous errors (a permissions violation, an auth error
+// while reconnecting), the same one at most once a minute: a refused reconnect repeats it
+// every second or so.
+func (s *NATS) logAsyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	s.errMu.Lock()
+	now := time.Now()
+	repeat := err.Error() == s.lastErr && now.Sub(s.lastErrAt) < time.Minute
+	if !repeat {
+		s.lastErr, s.lastErrAt = err.Error(), now
+	}
+	s.errMu.Unlock()
+	if repeat {
+		return
+	}
+	if sub != nil {
+		s.cfg.Logger.Warn("nats error", "error", err, "subscription", sub.Subject)
+		return
+	}
+	s.cfg.Logger.Warn("nats error", "error", err)
 }
 
 func startEmbedded(cfg NATSConfig) (*server.Server, error) {
@@ -233,6 +277,8 @@ func (s *NATS) getBuf() *[]byte {
 	return &b
 }
 
+const binaryDataContentTypeHeader = "ce-datacontenttype"
+
 // Publish sends ev with Nats-Msg-Id = ev.ID, so JetStream drops a retry inside the duplicate
 // window. In binary mode the attributes are "ce-" headers, lower case: NATS headers are
 // case-sensitive and that is how the CloudEvents SDK reads them.
@@ -244,6 +290,11 @@ func (s *NATS) Publish(ev *normalize.Event) error {
 	data := encode(b[len(b):], ev, s.cfg.Mode, "ce-", func(k string, v []byte) {
 		header[k] = []string{string(v)}
 	})
+	if s.cfg.Mode == Binary {
+		// The NATS binding maps datacontenttype to ce-datacontenttype (1.0.3-wip §3.1.3.1);
+		// content-type stays as well: the CloudEvents SDK reads either. See natsbinding.md.
+		header[binaryDataContentTypeHeader] = header["content-type"]
+	}
 	err := s.send(&nats.Msg{Subject: subject, Data: data, Header: header})
 	*buf = data[:0]
 	if err == nil {
@@ -310,4 +361,126 @@ func (s *NATS) shutdownEmbedded() {
 		s.embedded.Shutdown()
 		s.embedded.WaitForShutdown()
 	}
+}
+
+// hasExternalOptions reports whether any setting for an external server is present.
+func (c *NATSConfig) hasExternalOptions() bool {
+	return c.User != "" || c.Password != "" || c.Token != "" || c.NKeySeedFile != "" || c.CredsFile != "" || c.TLS != nil
+}
+
+// externalOptions turns the credentials and TLS files into client options. Files are read now,
+// so a missing or malformed one stops start-up with its variable named. The client reads the
+// .creds file again at every (re)connect, so a renewed user JWT needs no restart.
+func (c *NATSConfig) externalOptions() ([]nats.Option, error) {
+	var opts []nats.Option
+	if c.User != "" || c.Password != "" {
+		opts = append(opts, nats.UserInfo(c.User, c.Password))
+	}
+	if c.Token != "" {
+		opts = append(opts, nats.Token(c.Token))
+	}
+	if c.NKeySeedFile != "" && c.CredsFile != "" {
+		return nil, errors.New("CALLBRIDGE_NATS_NKEY_SEED_FILE and CALLBRIDGE_NATS_CREDS_FILE: set one, not both (a .creds file holds its own NKey seed)")
+	}
+	if c.NKeySeedFile != "" {
+		o, err := nats.NkeyOptionFromSeed(c.NKeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("CALLBRIDGE_NATS_NKEY_SEED_FILE %s: %w", c.NKeySeedFile, err)
+		}
+		opts = append(opts, o)
+	}
+	if c.CredsFile != "" {
+		if err := checkCredsFile(c.CredsFile); err != nil {
+			return nil, fmt.Errorf("CALLBRIDGE_NATS_CREDS_FILE %s: %w", c.CredsFile, err)
+		}
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.TLS != nil {
+		tc, err := c.TLS.Config()
+		if err != nil {
+			return nil, fmt.Errorf("NATS client TLS (CALLBRIDGE_NATS_TLS_*): %w", err)
+		}
+		opts = append(opts, nats.Secure(tc))
+	}
+	return opts, nil
+}
+
+// checkCredsFile checks that path holds a user JWT, not expired, and a user NKey seed. Error
+// messages name what is wrong, never the file's content.
+func checkCredsFile(path string) error {
+	contents, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	defer clear(contents) // the seed
+	token, err := nkeys.ParseDecoratedJWT(contents)
+	if err != nil {
+		return fmt.Errorf("no user JWT: %w", err)
+	}
+	claims, err := jwt.DecodeUserClaims(token)
+	if err != nil {
+		return fmt.Errorf("no valid user JWT: %w", err)
+	}
+	if claims.Expires > 0 && time.Unix(claims.Expires, 0).Before(time.Now()) {
+		return fmt.Errorf("the user JWT for %s expired at %s", claims.Subject, time.Unix(claims.Expires, 0).UTC().Format(time.RFC3339))
+	}
+	kp, err := nkeys.ParseDecoratedUserNKey(contents)
+	if err != nil {
+		return fmt.Errorf("no user NKey seed: %w", err)
+	}
+	defer kp.Wipe()
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return fmt.Errorf("no user NKey seed: %w", err)
+	}
+	if pub != claims.Subject {
+		return fmt.Errorf("the NKey seed (public key %s) does not belong to the user JWT (subject %s)", pub, claims.Subject)
+	}
+	return nil
+}
+
+// connectError names what failed and which settings to check. It keeps err wrapped (the caller
+// retries nats.ErrNoServers) and never quotes a secret: the client's errors carry none.
+func (c *NATSConfig) connectError(err error) error {
+	text := strings.ToLower(err.Error())
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(text, "authorization violation"):
+		return fmt.Errorf("NATS authorization violation: %s: %w", c.credentialHint(), err)
+	case errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAccountAuthExpired) || strings.Contains(text, "authentication expired"):
+		return fmt.Errorf("NATS credentials expired: renew the user JWT in CALLBRIDGE_NATS_CREDS_FILE: %w", err)
+	case errors.Is(err, nats.ErrAuthRevoked) || strings.Contains(text, "authentication revoked"):
+		return fmt.Errorf("NATS credentials revoked: the account no longer accepts the user of CALLBRIDGE_NATS_CREDS_FILE: %w", err)
+	case errors.Is(err, nats.ErrSecureConnWanted):
+		return fmt.Errorf("NATS server does not offer TLS, but a tls:// CALLBRIDGE_NATS_URL or CALLBRIDGE_NATS_TLS_* asks for it: %w", err)
+	case errors.As(err, &verify):
+		return fmt.Errorf("NATS server certificate not trusted: check CALLBRIDGE_NATS_TLS_CA_FILE (and that the certificate names the host of CALLBRIDGE_NATS_URL): %w", err)
+	case errors.Is(err, nats.ErrTLS):
+		return fmt.Errorf("NATS TLS handshake failed: check CALLBRIDGE_NATS_TLS_* and the server's tls settings: %w", err)
+	}
+	return fmt.Errorf("connect to NATS: %w", err)
+}
+
+// credentialHint names the settings that produced the credentials the server refused.
+func (c *NATSConfig) credentialHint() string {
+	var set []string
+	if c.User != "" {
+		set = append(set, "CALLBRIDGE_NATS_USER/PASSWORD")
+	}
+	if c.Token != "" {
+		set = append(set, "CALLBRIDGE_NATS_TOKEN")
+	}
+	if c.NKeySeedFile != "" {
+		set = append(set, "CALLBRIDGE_NATS_NKEY_SEED_FILE (its public key must be a user on the server)")
+	}
+	if c.CredsFile != "" {
+		set = append(set, "CALLBRIDGE_NATS_CREDS_FILE (its account must be known to the server)")
+	}
+	if u, err := url.Parse(c.URL); err == nil && u.User != nil {
+		set = append(set, "the user information in CALLBRIDGE_NATS_URL")
+	}
+	if len(set) == 0 {
+		return "the server wants credentials: set CALLBRIDGE_NATS_USER/PASSWORD, CALLBRIDGE_NATS_TOKEN, CALLBRIDGE_NATS_NKEY_SEED_FILE or CALLBRIDGE_NATS_CREDS_FILE"
+	}
+	return "check " + strings.Join(set, " and ")
 }

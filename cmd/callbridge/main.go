@@ -216,47 +216,26 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 }
 
 // connect opens the sink. An external broker that cannot be reached yet is retried with
-// backoff until ctx ends; anything else (the embedded server failing, a stream or topic that
-// does not fit) stops start-up.
+// backoff until ctx ends; anything else (the embedded server failing, refused credentials, a
+// stream or topic that does not fit) stops start-up.
 func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, logger *slog.Logger) (publish.Sink, string, error) {
 	mode, err := publish.ParseMode(cfg.CEMode)
 	if err != nil {
 		return nil, "", err
 	}
+	open, retryable := func() (publish.Sink, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) },
+		func(err error) bool { return cfg.NATSURL != "" && errors.Is(err, nats.ErrNoServers) }
 	if cfg.Sink == "kafka" {
-		return connectKafka(ctx, cfg, tmpl, mode, logger)
-	}
-	var tlsFiles *publish.TLSFiles
-	if cfg.NATSTLSCAFile != "" || cfg.NATSTLSCertFile != "" || cfg.NATSTLSInsecureSkipVerify {
-		tlsFiles = &publish.TLSFiles{CAFile: cfg.NATSTLSCAFile, CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, InsecureSkipVerify: cfg.NATSTLSInsecureSkipVerify}
+		open, retryable = func() (publish.Sink, string, error) { return connectKafka(ctx, cfg, tmpl, mode, logger) },
+			func(err error) bool { return errors.Is(err, publish.ErrNotReady) }
 	}
 	wait := 500 * time.Millisecond
 	for {
-		nc, err := publish.NewNATS(ctx, publish.NATSConfig{
-			URL:             cfg.NATSURL,
-			EmbeddedListen:  cfg.EmbeddedNATSListen,
-			DataDir:         cfg.DataDir,
-			Stream:          cfg.NATSStream,
-			DuplicateWindow: cfg.NATSDuplicateWindow,
-			Template:        tmpl,
-			Mode:            mode,
-			Timeout:         cfg.PublishTimeout,
-			MaxPending:      2 * cfg.MaxInflight,
-			Logger:          logger,
-			User:            cfg.NATSUser,
-			Password:        cfg.NATSPassword,
-			Token:           cfg.NATSToken,
-			NKeySeedFile:    cfg.NATSNKeySeedFile,
-			CredsFile:       cfg.NATSCredsFile,
-			TLS:             tlsFiles,
-		})
-		if err == nil {
-			return nc, nc.ClientURL(), nil
+		sink, where, err := open()
+		if err == nil || !retryable(err) {
+			return sink, where, err
 		}
-		if cfg.NATSURL == "" || !errors.Is(err, nats.ErrNoServers) {
-			return nil, "", err
-		}
-		logger.Warn("NATS not reachable yet, retrying", "error", err, "in", wait.String())
+		logger.Warn("broker not reachable yet, retrying", "sink", cfg.Sink, "error", err, "in", wait.String())
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -264,6 +243,35 @@ func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, lo
 		}
 		wait = min(2*wait, 15*time.Second)
 	}
+}
+
+func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
+	var tlsFiles *publish.TLSFiles
+	if cfg.NATSTLSCAFile != "" || cfg.NATSTLSCertFile != "" || cfg.NATSTLSInsecureSkipVerify {
+		tlsFiles = &publish.TLSFiles{CAFile: cfg.NATSTLSCAFile, CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, InsecureSkipVerify: cfg.NATSTLSInsecureSkipVerify}
+	}
+	nc, err := publish.NewNATS(ctx, publish.NATSConfig{
+		URL:             cfg.NATSURL,
+		EmbeddedListen:  cfg.EmbeddedNATSListen,
+		DataDir:         cfg.DataDir,
+		Stream:          cfg.NATSStream,
+		DuplicateWindow: cfg.NATSDuplicateWindow,
+		Template:        tmpl,
+		Mode:            mode,
+		Timeout:         cfg.PublishTimeout,
+		MaxPending:      2 * cfg.MaxInflight,
+		Logger:          logger,
+		User:            cfg.NATSUser,
+		Password:        cfg.NATSPassword,
+		Token:           cfg.NATSToken,
+		NKeySeedFile:    cfg.NATSNKeySeedFile,
+		CredsFile:       cfg.NATSCredsFile,
+		TLS:             tlsFiles,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return nc, nc.ClientURL(), nil
 }
 
 func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
@@ -308,11 +316,9 @@ func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Templat
 
 // knownTopics renders the topic template for every documented event of every provider, and
 // the dead-letter topics: the topics a deployment needs before its first callback. A template
-// with {subject} has no fixed set; its topics are checked as they are first used.
+// with {subject} has no fixed set of event topics; they are checked as they are first used.
 func knownTopics(tmpl *publish.Template) []string {
-	if strings.Contains(tmpl.String(), "{subject}") {
-		return nil
-	}
+	perEvent := !strings.Contains(tmpl.String(), "{subject}")
 	seen := map[string]bool{}
 	var topics []string
 	add := func(t string) {
@@ -323,6 +329,9 @@ func knownTopics(tmpl *publish.Template) []string {
 	}
 	for _, p := range normalize.Providers {
 		for _, e := range p.Events {
+			if !perEvent {
+				break
+			}
 			ev := normalize.Event{Provider: p.ID, EventType: []byte(e.Name), Type: []byte(p.TypePrefix + e.Name)}
 			add(string(tmpl.Append(nil, &ev)))
 		}

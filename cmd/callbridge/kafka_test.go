@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// runKafka starts an in-process Kafka cluster of one broker that keeps its data in dir, on port
+// (0: a random one), so that it can be stopped and started again like a real broker.
+func runKafka(t *testing.T, dir string, port int) *kfake.Cluster {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.DataDir(dir)}
+	if port != 0 {
+		opts = append(opts, kfake.Ports(port))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func kafkaEnv(c *kfake.Cluster, mode string) map[string]string {
+	env := signedEnv()
+	env["CALLBRIDGE_SINK"] = "kafka"
+	env["CALLBRIDGE_KAFKA_BROKERS"] = strings.Join(c.ListenAddrs(), ",")
+	env["CALLBRIDGE_KAFKA_CREATE_TOPICS"] = "true"
+	env["CALLBRIDGE_CE_MODE"] = mode
+	return env
+}
+
+// kafkaRecords reads every record on the callbacks.* topics, waiting for want of them and then a
+// little longer for any more.
+func kafkaRecords(t *testing.T, c *kfake.Cluster, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(c.ListenAddrs()...),
+		kgo.ConsumeRegex(), kgo.ConsumeTopics(`callbacks\..*`),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d records, want %d", len(out), want)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	more, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel2()
+	cl.PollFetches(more).EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	return out
+}
+
+func recordHeader(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// kafkaEvent decodes r with the CloudEvents SDK's Kafka binding.
+func kafkaEvent(t *testing.T, r *kgo.Record) cloudevents.Event {
+	t.Helper()
+	cm := &sarama.ConsumerMessage{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}
+	for _, h := range r.Headers {
+		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
+	}
+	ev, err := binding.ToEvent(context.Background(), kafka_sarama.NewMessageFromConsumerMessage(cm))
+	if err != nil {
+		t.Fatalf("%s: not a CloudEvent: %v\n%s", r.Topic, err, r.Value)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Errorf("%s: invalid CloudEvent: %v", r.Topic, err)
+	}
+	return *ev
+}
+
+// subjectKey is the default key template's rendering of a subject: subject syntax becomes '_'.
+func subjectKey(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// TestKafkaEndToEnd posts every fixture of every provider once, signed, to a bridge publishing to
+// Kafka, and reads the topics back: one record per event posted, on callbacks.<provider>.<eventtype>,
+// keyed by the subject, decoding with the CloudEvents SDK's Kafka binding to the golden event.
+func TestKafkaEndToEnd(t *testing.T) {
+	for _, mode := range []string{"structured", "binary"} {
+		t.Run(mode, func(t *testing.T) {
+			c := runKafka(t, t.TempDir(), 0)
+			b := startBridge(t, kafkaEnv(c, mode))
+			now := time.Now()
+			want := map[string]string{} // provider/fixture → golden file
+			posted := map[string]int{}  // provider → events posted
+			for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
+				for name, body := range fixtures(t, provider) {
+					r := signed(provider, body, now)
+					r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+					status, _, reply := b.post(t, r)
+					if status != 200 {
+						t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
+					}
+					wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
+					if reply != wantReply {
+						t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
+					}
+					if !strings.HasPrefix(name, "probe") {
+						posted[provider]++
+						want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
+					}
+				}
+			}
+			total := posted["netease-nertc"] + posted["anyrtc"] + posted["tencent-css"]
+
+			// Kafka has no deduplication: 314-task-start-signed.json and 314-task-start.json are
+			// one event, posted twice, so two records with one id.
+			records := kafkaRecords(t, c, total)
+			t.Logf("%d events posted, %d records read back", total, len(records))
+			if len(records) != total {
+				t.Fatalf("%d records, want one per event posted: %d", len(records), total)
+			}
+			byID := map[string]cloudevents.Event{}
+			perProvider := map[string]int{}
+			for _, r := range records {
+				ev := kafkaEvent(t, r)
+				provider, _ := ev.Extensions()["provider"].(string)
+				perProvider[provider]++
+				wantTopic := "callbacks." + provider + "." + strings.TrimPrefix(ev.Type(), typePrefix(ev.Type()))
+				if r.Topic != wantTopic {
+					t.Errorf("%s: topic %s, want %s", ev.ID(), r.Topic, wantTopic)
+				}
+				if string(r.Key) != subjectKey(ev.Subject()) {
+					t.Errorf("%s: key %q, subject %q", ev.ID(), r.Key, ev.Subject())
+				}
+				if ev.Extensions()["traceparent"] != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
+					t.Errorf("%s: traceparent not carried: %v", r.Topic, ev.Extensions())
+				}
+				if _, ok := ev.Extensions()["verified"]; ok {
+					t.Errorf("%s: signed callback marked unverified", r.Topic)
+				}
+				if mode == "structured" {
+					if ct := recordHeader(r, "content-type"); ct != "application/cloudevents+json; charset=UTF-8" || len(r.Headers) != 1 {
+						t.Errorf("%s: headers %v", r.Topic, r.Headers)
+					}
+					var m map[string]any
+					if err := json.Unmarshal(r.Value, &m); err != nil || m["id"] != ev.ID() {
+						t.Errorf("%s: value is not the JSON event: %s", r.Topic, r.Value)
+					}
+				} else {
+					for h, v := range map[string]string{
+						"content-type": "application/json", "ce_specversion": "1.0", "ce_id": ev.ID(),
+						"ce_source": ev.Source(), "ce_type": ev.Type(), "ce_subject": ev.Subject(),
+						"ce_time": ev.Time().UTC().Format("2006-01-02T15:04:05.000Z"), "ce_provider": provider,
+						"ce_providereventtype": ev.Extensions()["providereventtype"].(string),
+					} {
+						if got := recordHeader(r, h); got != v || v == "" {
+							t.Errorf("%s: header %s = %q, want %q", r.Topic, h, got, v)
+						}
+					}
+					if !bytes.Equal(r.Value, ev.Data()) {
+						t.Errorf("%s: value is not data: %s", r.Topic, r.Value)
+					}
+				}
+				byID[ev.ID()] = ev
+			}
+			for provider, n := range posted {
+				if perProvider[provider] != n {
+					t.Errorf("%s: %d records, %d events posted", provider, perProvider[provider], n)
+				}
+			}
+			for _, golden := range want {
+				compareGolden(t, byID, golden)
+			}
+		})
+	}
+}
+
+// TestKafkaBrokerDown stops the Kafka broker under a running bridge: callbacks get 503 with
+// Retry-After and /readyz 503; when the broker is back (same port, same data), both recover.
+func TestKafkaBrokerDown(t *testing.T) {
+	dir := t.TempDir()
+	c := runKafka(t, dir, 0)
+	port := c.ListenAddrs()[0]
+	b := startBridge(t, kafkaEnv(c, "structured"))
+	body := fixtures(t, "netease-nertc")["503-play-started.json"]
+
+	waitReady(t, b, 200)
+	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
+		t.Fatalf("broker up: %d %s", status, reply)
+	}
+	c.Close()
+	waitReady(t, b, 503)
+	status, h, reply := b.post(t, signed("netease-nertc", body, time.Now()))
+	if status != 503 || h.Get("Retry-After") == "" {
+		t.Fatalf("broker down: %d Retry-After=%q %s", status, h.Get("Retry-After"), reply)
+	}
+
+	c = runKafka(t, dir, mustPort(t, port))
+	waitReady(t, b, 200)
+	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
+		t.Fatalf("broker back: %d %s", status, reply)
+	}
+	// Two records of one event: before the outage and the provider's retry after it.
+	records := kafkaRecords(t, c, 2)
+	if len(records) != 2 || kafkaEvent(t, records[0]).ID() != kafkaEvent(t, records[1]).ID() {
+		t.Errorf("%d records, want the event twice", len(records))
+	}
+}
+
+// Without CALLBRIDGE_KAFKA_CREATE_TOPICS the topics must exist: start-up fails naming them.
+func TestKafkaMissingTopics(t *testing.T) {
+	c := runKafka(t, t.TempDir(), 0)
+	env := kafkaEnv(c, "structured")
+	delete(env, "CALLBRIDGE_KAFKA_CREATE_TOPICS")
+	cfg, ln := testConfig(t, env)
+	b, err := start(context.Background(), cfg, ln, testLogger())
+	if err == nil {
+		b.stop()
+		t.Fatal("started without its topics")
+	}
+	t.Logf("start-up error: %v", err)
+	for _, w := range []string{"callbacks.netease-nertc.cloudplayer.play.started", "callbacks.deadletter.tencent-css", "CALLBRIDGE_KAFKA_CREATE_TOPICS=true"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %s", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is more than one line: %q", err)
+	}
+	// The listener was released.
+	if conn, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		conn.Close()
+		t.Errorf("still listening on %s after a failed start", ln.Addr())
+	}
+}
+
+// The bridge started before its Kafka: /readyz and callbacks answer 503 until the brokers
+// answer, then the bridge connects without a restart.
+func TestKafkaStartBeforeBroker(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	env := signedEnv()
+	env["CALLBRIDGE_SINK"] = "kafka"
+	env["CALLBRIDGE_KAFKA_BROKERS"] = fmt.Sprintf("127.0.0.1:%d", port)
+	env["CALLBRIDGE_KAFKA_CREATE_TOPICS"] = "true"
+	cfg, ln := testConfig(t, env)
+	started := make(chan *bridge, 1)
+	go func() {
+		b, err := start(context.Background(), cfg, ln, testLogger())
+		if err != nil {
+			t.Error(err)
+		}
+		started <- b
+	}()
+	early := &bridge{addr: ln.Addr()}
+	waitReady(t, early, 503)
+	body := fixtures(t, "netease-nertc")["503-play-started.json"]
+	if status, _, _ := early.post(t, signed("netease-nertc", body, time.Now())); status != 503 {
+		t.Fatalf("callback before Kafka is up: %d", status)
+	}
+	runKafka(t, t.TempDir(), port)
+	b := <-started
+	if b == nil {
+		t.FailNow()
+	}
+	defer b.stop()
+	waitReady(t, b, 200)
+	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
+		t.Fatalf("after Kafka came up: %d %s", status, reply)
+	}
+}
