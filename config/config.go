@@ -75,7 +75,7 @@ type Config struct {
 	KafkaCreateTopics          bool          `envconfig:"CALLBRIDGE_KAFKA_CREATE_TOPICS" default:"false" desc:"create missing topics; when false a missing topic stops start-up (known topics) or answers 503 (others)"`
 	KafkaTopicPartitions       int           `envconfig:"CALLBRIDGE_KAFKA_TOPIC_PARTITIONS" default:"3" desc:"partitions of a topic callbridge creates"`
 	KafkaTopicReplication      int           `envconfig:"CALLBRIDGE_KAFKA_TOPIC_REPLICATION" default:"-1" desc:"replication factor of a topic callbridge creates; -1: the broker's default"`
-	KafkaBatchTimeout          time.Duration `envconfig:"CALLBRIDGE_KAFKA_BATCH_TIMEOUT" default:"2ms" desc:"longest a message waits for its batch to fill; concurrent callbacks share batches"`
+	KafkaBatchTimeout          time.Duration `envconfig:"CALLBRIDGE_KAFKA_BATCH_TIMEOUT" default:"200us" desc:"longest a message waits for its batch to fill; concurrent callbacks share batches"`
 	KafkaBatchSize             int           `envconfig:"CALLBRIDGE_KAFKA_BATCH_SIZE" default:"100" desc:"messages per batch at most"`
 	KafkaTLS                   bool          `envconfig:"CALLBRIDGE_KAFKA_TLS" default:"false" desc:"connect to Kafka with TLS"`
 	KafkaTLSCAFile             string        `envconfig:"CALLBRIDGE_KAFKA_TLS_CA_FILE" desc:"PEM CA bundle to verify the brokers (default: the system pool)"`

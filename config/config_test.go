@@ -86,7 +86,7 @@ func TestDefaults(t *testing.T) {
 		KafkaKeyTemplate:      "{subject}",
 		KafkaTopicPartitions:  3,
 		KafkaTopicReplication: -1,
-		KafkaBatchTimeout:     2 * time.Millisecond,
+		KafkaBatchTimeout:     200 * time.Microsecond,
 		KafkaBatchSize:        100,
 		KafkaSASLMechanism:    "none",
 		AllowUnsignedSetting:  "auto",

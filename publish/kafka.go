@@ -37,7 +37,7 @@ type KafkaConfig struct {
 	// KnownTopics are the topics the template yields for every documented event and the dead
 	// letters: created at start-up with CreateTopics, else checked to exist.
 	KnownTopics   []string
-	BatchTimeout  time.Duration // longest a message waits for its batch to fill; 0: 2ms
+	BatchTimeout  time.Duration // longest a message waits for its batch to fill; 0: 200µs
 	BatchSize     int           // messages per batch at most; 0: 100
 	TLS           *TLSFiles     // nil: plaintext
 	SASLMechanism string        // "none", "plain", "scram-sha-256", "scram-sha-512"
@@ -105,7 +105,7 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	if cfg.BatchTimeout <= 0 {
-		cfg.BatchTimeout = 2 * time.Millisecond // not kafka-go's 1s: a lone callback would wait for it
+		cfg.BatchTimeout = 200 * time.Microsecond // not kafka-go's 1s: a lone callback would wait for it
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100

@@ -712,8 +712,14 @@ func BenchmarkKafkaPublish(b *testing.B) {
 		batch    time.Duration
 		parallel bool
 	}{
+		{"parallel/batch=50us", 50 * time.Microsecond, true},
+		{"parallel/batch=200us", 200 * time.Microsecond, true},
+		{"parallel/batch=500us", 500 * time.Microsecond, true},
 		{"parallel/batch=2ms", 2 * time.Millisecond, true},
 		{"parallel/batch=1s", time.Second, true},
+		{"single/batch=50us", 50 * time.Microsecond, false},
+		{"single/batch=200us", 200 * time.Microsecond, false},
+		{"single/batch=500us", 500 * time.Microsecond, false},
 		{"single/batch=2ms", 2 * time.Millisecond, false},
 		{"single/batch=1s", time.Second, false},
 	} {

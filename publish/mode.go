@@ -13,7 +13,7 @@ const (
 	// Structured: the message value is the JSON event, content-type application/cloudevents+json.
 	Structured Mode = iota
 	// Binary: the message value is data; the attributes are headers with the binding's prefix
-	// and datacontenttype is the content-type header.
+	// and datacontenttype is the content-type header (on NATS also ce-datacontenttype).
 	Binary
 )
 
