@@ -25,7 +25,9 @@ func FuzzTemplate(f *testing.F) {
 		// own dotted names; the payload's subject must add none.
 		base := tmpl.Append(nil, literal)
 		got := tmpl.Append(nil, ev)
-		count := func(b []byte) int { return bytes.Count(b, []byte(".")) + bytes.Count(b, []byte("*")) + bytes.Count(b, []byte(">")) }
+		count := func(b []byte) int {
+			return bytes.Count(b, []byte(".")) + bytes.Count(b, []byte("*")) + bytes.Count(b, []byte(">"))
+		}
 		withEventType := &normalize.Event{Provider: "anyrtc", Subject: []byte("S"), EventType: ev.EventType, Type: ev.Type}
 		if count(got) != count(tmpl.Append(nil, withEventType)) {
 			t.Fatalf("subject %q added subject syntax: %q (template %q, base %q)", subject, got, text, base)
