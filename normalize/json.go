@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"encoding/binary"
 	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -26,6 +27,28 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// skipPlain returns the index of the first byte at or after i that is not plain, eight bytes at
+// a time while none of them is: most of a callback is URLs, ids and names in strings.
+func skipPlain(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		special := w | // a byte >= 0x80
+			(w-ones*0x20)&^w | // a byte < 0x20
+			(quote-ones)&^quote | // a '"'
+			(backslash-ones)&^backslash // a '\\'
+		if special&highs != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
 
 // member is one key/value pair of an object; key is the raw key without quotes, val the raw value.
 type member struct {
@@ -218,9 +241,7 @@ func scanNumber(b []byte, i int) (int, error) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for i < len(b) {
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
+		i = skipPlain(b, i)
 		if i >= len(b) {
 			break
 		}
@@ -386,9 +407,7 @@ func appendCompact(dst, v []byte) []byte {
 		case c == '"':
 			i++
 			for {
-				for i < len(v) && plain[v[i]] {
-					i++
-				}
+				i = skipPlain(v, i)
 				if i >= len(v) {
 					break
 				}
@@ -420,9 +439,8 @@ func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if plain[s[i]] {
-			i++
-			continue
+		if i = skipPlain(s, i); i == len(s) {
+			break
 		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
