@@ -118,7 +118,14 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		jetstream.WithPublishAsyncMaxPending(s.cfg.MaxPending),
 		jetstream.WithPublishAsyncTimeout(cfg.Timeout))
 	if err == nil {
-		err = s.ensureStream(ctx)
+		sctx, cancel := context.WithTimeout(ctx, max(cfg.Timeout, time.Second))
+		err = s.ensureStream(sctx)
+		cancel()
+	}
+	if err != nil && jetStreamUnavailable(err) {
+		// A server that answers without JetStream yet (starting, electing a leader): worth
+		// retrying, like a server that does not answer at all.
+		err = fmt.Errorf("%w: %v", ErrNotReady, err)
 	}
 	if err != nil {
 		nc.Close()
@@ -126,6 +133,12 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func jetStreamUnavailable(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // logAsyncError logs the client's asynchronous errors (a permissions violation, an auth error

@@ -224,7 +224,9 @@ func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, lo
 		return nil, "", err
 	}
 	open, retryable := func() (publish.Sink, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) },
-		func(err error) bool { return cfg.NATSURL != "" && errors.Is(err, nats.ErrNoServers) }
+		func(err error) bool {
+			return cfg.NATSURL != "" && (errors.Is(err, nats.ErrNoServers) || errors.Is(err, publish.ErrNotReady))
+		}
 	if cfg.Sink == "kafka" {
 		open, retryable = func() (publish.Sink, string, error) { return connectKafka(ctx, cfg, tmpl, mode, logger) },
 			func(err error) bool { return errors.Is(err, publish.ErrNotReady) }

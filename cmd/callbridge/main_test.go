@@ -601,3 +601,44 @@ func (b *bridge) natsURL(t *testing.T) string {
 	}
 	return n.ClientURL()
 }
+
+// TestStartBeforeJetStream: the broker answers but has no JetStream yet (a server still starting
+// or electing): start-up keeps trying with /readyz 503 instead of exiting.
+func TestStartBeforeJetStream(t *testing.T) {
+	plain, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Start()
+	if !plain.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	port := plain.Addr().(*net.TCPAddr).Port
+	env := signedEnv()
+	env["CALLBRIDGE_NATS_URL"] = plain.ClientURL()
+	cfg, ln := testConfig(t, env)
+	started := make(chan *bridge, 1)
+	go func() {
+		b, err := start(context.Background(), cfg, ln, testLogger())
+		if err != nil {
+			t.Error(err)
+		}
+		started <- b
+	}()
+	waitReady(t, &bridge{addr: ln.Addr()}, 503)
+	plain.Shutdown()
+	plain.WaitForShutdown()
+	js := runNATS(t, t.TempDir(), port)
+	defer js.Shutdown()
+	var b *bridge
+	select {
+	case b = <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("start-up did not complete once JetStream was there")
+	}
+	if b == nil {
+		t.FailNow()
+	}
+	defer b.stop()
+	waitReady(t, b, 200)
+}
