@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"strconv"
 	"sync"
+	"time"
 )
 
 // anyRTC 消息通知服务 (NCS): Agora's envelope {"noticeId","productId","eventType","notifyMs",
@@ -28,6 +30,8 @@ var AnyRTC = Provider{
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     anyrtcVerify,
 	Normalize:  anyrtcNormalize,
+	Sign:       signAnyRTC,
+	Sample:     []byte(`{"noticeId":"2000001428:4331:103","productId":1,"eventType":103,"notifyMs":1712902003412,"payload":{"channelName":"room1","uid":12345,"platform":7,"ts":1712902003,"channelSId":"c6a1f0e2b7d94e0f9a5c3b8d2e71f604","uSId":"5b7e0c9a41d2f3e86a9d0c1b2e3f4a57"}}`),
 }
 
 const anyrtcPrefix = "io.anyrtc."
@@ -164,4 +168,23 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 		ev.hashID(key, ev.Data)
 	}
 	return nil
+}
+
+// signAnyRTC sets notifyMs to now, as a retry does, then signs the body.
+func signAnyRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	body, err := setMembers(body, member{[]byte("notifyMs"), strconv.AppendInt(nil, now.UnixMilli(), 10)})
+	if err != nil {
+		return nil, nil, err
+	}
+	headers := []Header{{"Content-Type", "application/json"}}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	newHash := sha1.New
+	if a.SHA256 {
+		newHash = sha256.New
+	}
+	mac := hmac.New(newHash, a.Secret)
+	mac.Write(body)
+	return body, append(headers, Header{"Ar-Signature", hex.EncodeToString(mac.Sum(nil))}), nil
 }

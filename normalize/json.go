@@ -486,3 +486,35 @@ func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// setMembers returns the object obj with the given members set: replaced where obj has them, or
+// added at its end. Other members are kept, compacted. obj must be a JSON object.
+func setMembers(obj []byte, set ...member) ([]byte, error) {
+	out := []byte{'{'}
+	done := make([]bool, len(set))
+	err := eachMember(obj, func(m member) {
+		for i, s := range set {
+			if string(m.key) == string(s.key) {
+				m.val, done[i] = s.val, true
+			}
+		}
+		out = appendMember(out, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range set {
+		if !done[i] {
+			out = appendMember(out, s)
+		}
+	}
+	return append(out, '}'), nil
+}
+
+func appendMember(dst []byte, m member) []byte {
+	if len(dst) > 1 {
+		dst = append(dst, ',')
+	}
+	dst = append(append(append(dst, '"'), m.key...), '"', ':')
+	return appendCompact(dst, m.val)
+}

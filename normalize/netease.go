@@ -4,6 +4,8 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
+	"strconv"
+	"time"
 )
 
 // NetEase Yunxin NERTC 消息抄送: {"eventType":N,"data":{...}}, signed in headers with
@@ -23,6 +25,8 @@ var NetEaseNERTC = Provider{
 	IsProbe:    neteaseIsProbe,
 	Verify:     neteaseVerify,
 	Normalize:  neteaseNormalize,
+	Sign:       signNetEase,
+	Sample:     []byte(`{"eventType":503,"data":{"channelId":1144880576163552,"code":200,"idleTimeout":300,"playTs":1712900013,"streamUrl":"http://example.com/live/a.mp4","taskId":"9aad689e-ba91-4764-bed1-b2e09bc21f5d","timestamp":1712900013002}}`),
 }
 
 const neteasePrefix = "com.netease.nertc."
@@ -167,4 +171,16 @@ func findEvent(defs []EventDef, code []byte) *EventDef {
 		}
 	}
 	return nil
+}
+
+func signNetEase(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	headers := []Header{{"Content-Type", "application/json"}}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	sum := md5.Sum(body)
+	md5Hex := hex.EncodeToString(sum[:])
+	curTime := strconv.FormatInt(now.UnixMilli(), 10)
+	check := sha1.Sum([]byte(string(a.Secret) + md5Hex + curTime))
+	return body, append(headers, Header{"MD5", md5Hex}, Header{"CurTime", curTime}, Header{"CheckSum", hex.EncodeToString(check[:])}), nil
 }

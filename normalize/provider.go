@@ -121,7 +121,16 @@ type Provider struct {
 	Verify func(c *Callback, a *Auth) (Verified, error)
 	// Normalize fills ev from the callback; it returns *PayloadError.
 	Normalize func(c *Callback, ev *Event) error
+
+	// Sign makes body the callback the provider would send at now, signed with a.Secret (when
+	// set), and returns it with its headers: what `callbridge send` posts to test a deployment.
+	Sign func(body []byte, a *Auth, now time.Time) ([]byte, []Header, error)
+	// Sample is one documented callback, sent when `callbridge send` is given no file.
+	Sample []byte
 }
+
+// Header is one request header.
+type Header struct{ Key, Value string }
 
 // Providers is the registry: one line per provider.
 var Providers = []*Provider{

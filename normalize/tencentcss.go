@@ -29,6 +29,8 @@ var TencentCSS = Provider{
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     tencentVerify,
 	Normalize:  tencentNormalize,
+	Sign:       signTencentCSS,
+	Sample:     []byte(`{"app":"livepush.example.com","appid":12345678,"appname":"live","channel_id":"test_stream","errcode":0,"errmsg":"ok","event_time":1703731478,"event_type":1,"height":480,"idc_id":34,"node":"42.81.194.37","sequence":"2210464508206756938","set_id":2,"stream_id":"test_stream","stream_param":"","user_ip":"203.0.113.25","width":640}`),
 }
 
 const tencentPrefix = "com.tencent.css."
@@ -205,4 +207,18 @@ func appendEmbeddedJSON(dst, raw, scratch []byte) ([]byte, []byte) {
 		}
 	}
 	return appendCompact(dst, raw), twice[:0]
+}
+
+// signTencentCSS sets t to now plus Tencent's default 10 minutes and sign to md5(key + t); without
+// a key the body is sent as it is (relay callbacks carry no t/sign).
+func signTencentCSS(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	headers := []Header{{"Content-Type", "application/json"}}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	t := strconv.AppendInt(nil, now.Add(10*time.Minute).Unix(), 10)
+	sum := md5.Sum(append(append([]byte(nil), a.Secret...), t...))
+	sign := append(append([]byte{'"'}, hex.EncodeToString(sum[:])...), '"')
+	body, err := setMembers(body, member{[]byte("t"), t}, member{[]byte("sign"), sign})
+	return body, headers, err
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -470,6 +471,11 @@ func (c *NATSConfig) connectError(err error) error {
 		return fmt.Errorf("NATS server certificate not trusted: check CALLBRIDGE_NATS_TLS_CA_FILE (and that the certificate names the host of CALLBRIDGE_NATS_URL): %w", err)
 	case errors.Is(err, nats.ErrTLS):
 		return fmt.Errorf("NATS TLS handshake failed: check CALLBRIDGE_NATS_TLS_* and the server's tls settings: %w", err)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, nats.ErrTimeout) {
+		// The connection broke while it was being made (a server restarting): worth retrying.
+		return fmt.Errorf("%w: connect to NATS: %w", ErrNotReady, err)
 	}
 	return fmt.Errorf("connect to NATS: %w", err)
 }

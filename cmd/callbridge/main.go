@@ -37,6 +37,7 @@ const usage = `usage: callbridge [command]
 commands:
   serve     run the bridge (default)
   env       print every CALLBRIDGE_* variable with its type, default, description and current value
+  send      sign a callback as a provider does and POST it to a running bridge (send -h)
   version   print version, commit and Go version
 `
 
@@ -84,7 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "callbridge %s commit %s %s\n", version, commit(), runtime.Version())
 		return 0
-	case "send", "tail", "replay":
+	case "send":
+		return send(args[1:], stdout, stderr)
+	case "tail", "replay":
 		fmt.Fprintf(stderr, "callbridge %s: in the SPEC but not built yet\n", cmd)
 		return 2
 	case "help", "-h", "--help":

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,47 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if code := run([]string{"frobnicate"}, &stdout, &stderr); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+// `callbridge send` signs with this environment's secrets and token and gets a 200 from a bridge
+// that enforces them; the event lands once per send of a distinct body.
+func TestSendCommand(t *testing.T) {
+	b := startBridge(t, signedEnv())
+	base := "http://" + b.addr.String()
+	file := filepath.Join(t.TempDir(), "relay.json")
+	os.WriteFile(file, fixtures(t, "tencent-css")["314-task-exit.json"], 0o644)
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"-url", base, "netease-nertc"}, 0, "200 OK"},
+		{[]string{"-url", base, "anyrtc"}, 0, "200 OK"},
+		{[]string{"-url", base, "tencent-css"}, 0, "200 OK"},
+		{[]string{"-url", base, "tencent-css", file}, 0, "/v1/callbacks/tencent-css/<token>"},
+		{[]string{"-url", base, "agora-rtc"}, 2, ""},
+		{[]string{"-url", base}, 2, ""},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"send"}, tt.args...), &stdout, &stderr); code != tt.code {
+			t.Errorf("send %v: exit %d, want %d\n%s%s", tt.args, code, tt.code, stdout.String(), stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tt.out) {
+			t.Errorf("send %v: %q does not say %q", tt.args, stdout.String(), tt.out)
+		}
+		if strings.Contains(stdout.String()+stderr.String(), tencentToken) {
+			t.Errorf("send %v printed the URL token", tt.args)
+		}
+	}
+	// A wrong secret here gets the bridge's 401 and exit 1.
+	t.Setenv("CALLBRIDGE_NETEASE_NERTC_APP_SECRET", "not-the-secret")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"send", "-url", base, "netease-nertc"}, &stdout, &stderr); code != 1 || !strings.Contains(stdout.String(), "401") {
+		t.Errorf("wrong secret: exit %d, %s", code, stdout.String())
+	}
+	if n := len(streamMessages(t, b.natsURL(t), "CALLBACKS")); n != 4 {
+		t.Errorf("%d events on the stream, want 4", n)
 	}
 }
