@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -234,4 +235,33 @@ func BenchmarkNATSPublish(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A binary-mode message is put back together as the structured event it came from.
+func TestStructuredFromBinary(t *testing.T) {
+	ev := event("id-1", "room1")
+	ev.Unverified = true
+	want := ev.AppendStructured(nil)
+	for _, prefix := range []string{"ce-", "ce_"} {
+		var headers [][2]string
+		value := encode(nil, ev, Binary, prefix, func(k string, v []byte) { headers = append(headers, [2]string{k, string(v)}) })
+		got, err := structured(value, prefix, func(yield func(k, v string)) {
+			for _, h := range headers {
+				yield(h[0], h[1])
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w map[string]any
+		json.Unmarshal(got, &g)
+		json.Unmarshal(want, &w)
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("%s: got %s\nwant %s", prefix, got, want)
+		}
+	}
+	// Structured mode passes the value through.
+	if got, _ := structured(want, "ce-", func(func(k, v string)) {}); string(got) != string(want) {
+		t.Errorf("structured value changed: %s", got)
+	}
 }

@@ -38,6 +38,7 @@ commands:
   serve     run the bridge (default)
   env       print every CALLBRIDGE_* variable with its type, default, description and current value
   send      sign a callback as a provider does and POST it to a running bridge (send -h)
+  tail      print every CloudEvent published from now on, one JSON per line
   version   print version, commit and Go version
 `
 
@@ -87,7 +88,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "send":
 		return send(args[1:], stdout, stderr)
-	case "tail", "replay":
+	case "tail":
+		return tail(args[1:], stdout, stderr)
+	case "replay":
 		fmt.Fprintf(stderr, "callbridge %s: in the SPEC but not built yet\n", cmd)
 		return 2
 	case "help", "-h", "--help":
