@@ -39,6 +39,7 @@ commands:
   env       print every CALLBRIDGE_* variable with its type, default, description and current value
   send      sign a callback as a provider does and POST it to a running bridge (send -h)
   tail      print every CloudEvent published from now on, one JSON per line
+  replay    normalise and publish the stored dead letters again, after a fix
   version   print version, commit and Go version
 `
 
@@ -91,8 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "tail":
 		return tail(args[1:], stdout, stderr)
 	case "replay":
-		fmt.Fprintf(stderr, "callbridge %s: in the SPEC but not built yet\n", cmd)
-		return 2
+		return replay(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
+	"github.com/callbridge/callbridge/publish"
+)
+
+// replay is `callbridge replay`: after a fix, it runs the stored dead letters through the
+// normalise path again (without verification: they were authenticated when they arrived) and
+// publishes the events. On JetStream a replayed letter is deleted and one that still fails
+// stays; on Kafka the consumer group callbridge-replay moves past both.
+func replay(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: callbridge replay   (configured by the same CALLBRIDGE_* variables as the bridge)")
+		return 2
+	}
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	replayed, kept, err := replayDeadLetters(ctx, cfg, newLogger(stderr, cfg), stdout)
+	fmt.Fprintf(stdout, "%d replayed, %d still failing\n", replayed, kept)
+	if err != nil {
+		var cerr *config.Error
+		if errors.As(err, &cerr) {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "callbridge replay: %v\n", err)
+		return 1
+	}
+	if kept > 0 {
+		return 1
+	}
+	return 0
+}
+
+// noHeaders stands in for the request headers, which a dead letter does not keep.
+type noHeaders struct{}
+
+func (noHeaders) Peek(string) []byte { return nil }
+
+func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.Writer) (replayed, kept int, err error) {
+	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
+	if err != nil {
+		return 0, 0, &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
+	}
+	client := *cfg
+	if client.Sink == "nats" && client.NATSURL == "" {
+		client.NATSURL = "nats://" + cfg.EmbeddedNATSListen // the running bridge's embedded server
+	}
+	sink, _, err := connect(ctx, &client, tmpl, logger)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sink.Close(context.Background())
+
+	var ev normalize.Event
+	take := func(dl publish.StoredDeadLetter) error {
+		err := republish(sink, &ev, dl)
+		if err != nil {
+			kept++
+			fmt.Fprintf(out, "still failing: %s dead letter of %s: %v (was: %s)\n", dl.Provider, dl.At.UTC().Format(time.RFC3339), err, dl.Reason)
+			return err
+		}
+		replayed++
+		fmt.Fprintf(out, "replayed: %s %s id %s\n", dl.Provider, ev.Type, ev.ID)
+		return nil
+	}
+	switch s := sink.(type) {
+	case *publish.NATS:
+		_, err = s.DeadLetters(ctx, take)
+	case *publish.Kafka:
+		_, err = s.DeadLetters(ctx, 5*time.Second, take)
+	default:
+		err = fmt.Errorf("the %s sink keeps no dead letters to replay", cfg.Sink)
+	}
+	return replayed, kept, err
+}
+
+func republish(sink publish.Sink, ev *normalize.Event, dl publish.StoredDeadLetter) error {
+	p := normalize.Lookup([]byte(dl.Provider))
+	if p == nil {
+		return fmt.Errorf("unknown provider %q", dl.Provider)
+	}
+	ev.Reset()
+	c := normalize.Callback{Body: dl.Body, Header: noHeaders{}, Received: dl.At}
+	if err := p.Envelope(&c, ev); err != nil {
+		return err
+	}
+	return sink.Publish(ev)
+}
