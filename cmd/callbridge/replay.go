@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/callbridge/callbridge/config"
@@ -20,32 +17,14 @@ import (
 // publishes the events. On JetStream a replayed letter is deleted and one that still fails
 // stays; on Kafka the consumer group callbridge-replay moves past both.
 func replay(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: callbridge replay   (configured by the same CALLBRIDGE_* variables as the bridge)")
-		return 2
-	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	replayed, kept, err := replayDeadLetters(ctx, cfg, newLogger(stderr, cfg), stdout)
-	fmt.Fprintf(stdout, "%d replayed, %d still failing\n", replayed, kept)
-	if err != nil {
-		var cerr *config.Error
-		if errors.As(err, &cerr) {
-			fmt.Fprintln(stderr, err)
-			return 2
+	return runClient("replay", args, stderr, func(ctx context.Context, cfg *config.Config, logger *slog.Logger) (int, error) {
+		replayed, kept, err := replayDeadLetters(ctx, cfg, logger, stdout)
+		fmt.Fprintf(stdout, "%d replayed, %d still failing\n", replayed, kept)
+		if kept > 0 {
+			return 1, err
 		}
-		fmt.Fprintf(stderr, "callbridge replay: %v\n", err)
-		return 1
-	}
-	if kept > 0 {
-		return 1
-	}
-	return 0
+		return 0, err
+	})
 }
 
 // noHeaders stands in for the request headers, which a dead letter does not keep.
@@ -54,15 +33,7 @@ type noHeaders struct{}
 func (noHeaders) Peek(string) []byte { return nil }
 
 func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.Writer) (replayed, kept int, err error) {
-	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
-	if err != nil {
-		return 0, 0, &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
-	}
-	client := *cfg
-	if client.Sink == "nats" && client.NATSURL == "" {
-		client.NATSURL = "nats://" + cfg.EmbeddedNATSListen // the running bridge's embedded server
-	}
-	sink, _, err := connect(ctx, &client, tmpl, logger)
+	sink, _, err := connectClient(ctx, cfg, logger)
 	if err != nil {
 		return 0, 0, err
 	}

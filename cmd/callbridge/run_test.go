@@ -80,6 +80,11 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	if code := run([]string{"frobnicate"}, &stdout, &stderr); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
 	}
+	for _, args := range [][]string{{"tail", "extra"}, {"replay", "extra"}, {"send"}} {
+		if code := run(args, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
+	}
 }
 
 // `callbridge send` signs with this environment's secrets and token and gets a 200 from a bridge

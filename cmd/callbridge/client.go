@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/publish"
+)
+
+// runClient runs a subcommand that reads the sink as a client (tail, replay): the same
+// configuration as the bridge, interrupted by SIGINT or SIGTERM. run returns the exit code for
+// a run without error; a configuration error exits 2, any other 1.
+func runClient(name string, args []string, stderr io.Writer, run func(ctx context.Context, cfg *config.Config, logger *slog.Logger) (int, error)) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "usage: callbridge %s   (configured by the same CALLBRIDGE_* variables as the bridge)\n", name)
+		return 2
+	}
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	code, err := run(ctx, cfg, newLogger(stderr, cfg))
+	if err != nil {
+		var cerr *config.Error
+		if errors.As(err, &cerr) {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "callbridge %s: %v\n", name, err)
+		return 1
+	}
+	return code
+}
+
+// connectClient connects to the configured sink; with no broker configured, to the running
+// bridge's embedded server.
+func connectClient(ctx context.Context, cfg *config.Config, logger *slog.Logger) (publish.Sink, string, error) {
+	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
+	if err != nil {
+		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
+	}
+	client := *cfg
+	if client.Sink == "nats" && client.NATSURL == "" {
+		client.NATSURL = "nats://" + cfg.EmbeddedNATSListen
+	}
+	return connect(ctx, &client, tmpl, logger)
+}
