@@ -125,16 +125,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 			posted := map[string]int{}  // provider → events posted
 			for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
 				for name, body := range fixtures(t, provider) {
-					r := signed(provider, body, now)
-					r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-					status, _, reply := b.post(t, r)
-					if status != 200 {
-						t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
-					}
-					wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
-					if reply != wantReply {
-						t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
-					}
+					b.postFixture(t, provider, name, body, now)
 					if !strings.HasPrefix(name, "probe") {
 						posted[provider]++
 						want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
@@ -278,16 +269,8 @@ func TestKafkaStartBeforeBroker(t *testing.T) {
 	env["CALLBRIDGE_SINK"] = "kafka"
 	env["CALLBRIDGE_KAFKA_BROKERS"] = fmt.Sprintf("127.0.0.1:%d", port)
 	env["CALLBRIDGE_KAFKA_CREATE_TOPICS"] = "true"
-	cfg, ln := testConfig(t, env)
-	started := make(chan *bridge, 1)
-	go func() {
-		b, err := start(context.Background(), cfg, ln, testLogger())
-		if err != nil {
-			t.Error(err)
-		}
-		started <- b
-	}()
-	early := &bridge{addr: ln.Addr()}
+	addr, started := startAsync(t, env)
+	early := &bridge{addr: addr}
 	waitReady(t, early, 503)
 	body := fixtures(t, "netease-nertc")["503-play-started.json"]
 	if status, _, _ := early.post(t, signed("netease-nertc", body, time.Now())); status != 503 {

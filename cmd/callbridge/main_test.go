@@ -140,6 +140,38 @@ func signed(provider string, body []byte, now time.Time) request {
 	panic(provider)
 }
 
+// postFixture posts body signed at now with a traceparent, and expects the provider's 200.
+func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) {
+	t.Helper()
+	r := signed(provider, body, now)
+	r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	status, _, reply := b.post(t, r)
+	if status != 200 {
+		t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
+	}
+	wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
+	if reply != wantReply {
+		t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
+	}
+}
+
+// startAsync starts the bridge in the background, for brokers that are not there yet: the
+// listener serves at once; the channel yields the bridge once start-up completes (nil if it
+// failed).
+func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *bridge) {
+	t.Helper()
+	cfg, ln := testConfig(t, env)
+	started := make(chan *bridge, 1)
+	go func() {
+		b, err := start(context.Background(), cfg, ln, testLogger())
+		if err != nil {
+			t.Error(err)
+		}
+		started <- b
+	}()
+	return ln.Addr(), started
+}
+
 func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, "http://"+b.addr.String()+r.path, bytes.NewReader(r.body))
@@ -222,21 +254,9 @@ func TestEndToEnd(t *testing.T) {
 	want := map[string]string{} // subject → golden file
 	for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
 		for name, body := range fixtures(t, provider) {
-			r := signed(provider, body, now)
-			r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-			status, _, reply := b.post(t, r)
-			if status != 200 {
-				t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
-			}
-			wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
-			if reply != wantReply {
-				t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
-			}
+			b.postFixture(t, provider, name, body, now)
 			// The provider retries: re-signed a second later. JetStream must keep one copy.
-			status, _, _ = b.post(t, signed(provider, body, now.Add(time.Second)))
-			if status != 200 {
-				t.Fatalf("%s/%s retry: %d", provider, name, status)
-			}
+			b.postFixture(t, provider, name, body, now.Add(time.Second))
 			if !strings.HasPrefix(name, "probe") {
 				want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
 			}
@@ -514,16 +534,8 @@ func TestStartBeforeBroker(t *testing.T) {
 	probe.Close()
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
-	cfg, ln := testConfig(t, env)
-	started := make(chan *bridge, 1)
-	go func() {
-		b, err := start(context.Background(), cfg, ln, testLogger())
-		if err != nil {
-			t.Error(err)
-		}
-		started <- b
-	}()
-	early := &bridge{addr: ln.Addr()}
+	addr, started := startAsync(t, env)
+	early := &bridge{addr: addr}
 	waitReady(t, early, 503)
 	status, h, _ := early.post(t, signed("netease-nertc", fixtures(t, "netease-nertc")["503-play-started.json"], time.Now()))
 	if status != 503 || h.Get("Retry-After") == "" {
@@ -616,16 +628,8 @@ func TestStartBeforeJetStream(t *testing.T) {
 	port := plain.Addr().(*net.TCPAddr).Port
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = plain.ClientURL()
-	cfg, ln := testConfig(t, env)
-	started := make(chan *bridge, 1)
-	go func() {
-		b, err := start(context.Background(), cfg, ln, testLogger())
-		if err != nil {
-			t.Error(err)
-		}
-		started <- b
-	}()
-	waitReady(t, &bridge{addr: ln.Addr()}, 503)
+	addr, started := startAsync(t, env)
+	waitReady(t, &bridge{addr: addr}, 503)
 	plain.Shutdown()
 	plain.WaitForShutdown()
 	js := runNATS(t, t.TempDir(), port)
