@@ -34,8 +34,10 @@ var ErrNotReady = errors.New("broker not connected")
 
 // DeadLetterSubject is where bodies that could not be normalised go.
 func DeadLetterSubject(provider string) string {
-	return "callbacks.deadletter." + sanitizeToken(provider)
+	return deadLetterPrefix + sanitizeToken(provider)
 }
+
+const deadLetterPrefix = "callbacks.deadletter."
 
 // ReasonHeader carries the dead-letter reason.
 const ReasonHeader = "Callbridge-Deadletter-Reason"

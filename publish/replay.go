@@ -19,8 +19,6 @@ type StoredDeadLetter struct {
 	At       time.Time // when it was stored
 }
 
-const deadLetterPrefix = "callbacks.deadletter."
-
 // DeadLetters calls take for every dead letter stored when it is called, oldest first. A letter
 // take accepts (returns nil for) is deleted from the stream; one it refuses stays for the next
 // replay. It returns how many were taken.
@@ -60,24 +58,11 @@ func (s *NATS) DeadLetters(ctx context.Context, take func(StoredDeadLetter) erro
 // idle. Kafka cannot delete a record: one that take refuses is skipped by the group (it stays
 // in the topic; reset the group's offsets to read it again). It returns how many were taken.
 func (k *Kafka) DeadLetters(ctx context.Context, idle time.Duration, take func(StoredDeadLetter) error) (taken int, err error) {
-	var topics []string
-	k.mu.RLock()
-	for t := range k.topics {
-		if strings.HasPrefix(t, deadLetterPrefix) {
-			topics = append(topics, t)
-		}
-	}
-	k.mu.RUnlock()
+	topics := k.knownTopics(true)
 	if len(topics) == 0 {
 		return 0, errors.New("no dead-letter topics")
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:     k.cfg.Brokers,
-		GroupID:     "callbridge-replay",
-		GroupTopics: topics,
-		StartOffset: kafka.FirstOffset,
-		Dialer:      &kafka.Dialer{ClientID: k.cfg.ClientID, TLS: k.transport.TLS, SASLMechanism: k.transport.SASL, Timeout: k.cfg.Timeout},
-	})
+	r := k.reader("callbridge-replay", topics, kafka.FirstOffset)
 	defer r.Close()
 	for {
 		fetchCtx, cancel := context.WithTimeout(ctx, idle)
@@ -102,4 +87,28 @@ func (k *Kafka) DeadLetters(ctx context.Context, idle time.Duration, take func(S
 			return taken, err
 		}
 	}
+}
+
+// knownTopics lists the topics known to exist: the dead-letter ones, or all the others.
+func (k *Kafka) knownTopics(deadLetters bool) []string {
+	var topics []string
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	for t := range k.topics {
+		if strings.HasPrefix(t, deadLetterPrefix) == deadLetters {
+			topics = append(topics, t)
+		}
+	}
+	return topics
+}
+
+// reader is a consumer-group reader on topics with the sink's connection settings.
+func (k *Kafka) reader(group string, topics []string, start int64) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:     k.cfg.Brokers,
+		GroupID:     group,
+		GroupTopics: topics,
+		StartOffset: start,
+		Dialer:      &kafka.Dialer{ClientID: k.cfg.ClientID, TLS: k.transport.TLS, SASLMechanism: k.transport.SASL, Timeout: k.cfg.Timeout},
+	})
 }

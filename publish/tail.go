@@ -38,7 +38,7 @@ func (s *NATS) Tail(ctx context.Context, emit func(event []byte) error) error {
 			}
 			return err
 		}
-		if strings.HasPrefix(m.Subject(), "callbacks.deadletter.") {
+		if strings.HasPrefix(m.Subject(), deadLetterPrefix) {
 			continue
 		}
 		h := m.Headers()
@@ -62,26 +62,13 @@ func (s *NATS) Tail(ctx context.Context, emit func(event []byte) error) error {
 // letters, as CloudEvents JSON, until ctx ends. It reads as a consumer group of its own, so it
 // takes nothing from the deployment's consumers.
 func (k *Kafka) Tail(ctx context.Context, emit func(event []byte) error) error {
-	var topics []string
-	k.mu.RLock()
-	for t := range k.topics {
-		if !strings.HasPrefix(t, "callbacks.deadletter.") {
-			topics = append(topics, t)
-		}
-	}
-	k.mu.RUnlock()
+	topics := k.knownTopics(false)
 	if len(topics) == 0 {
 		return errors.New("no topics to read: tail follows the topics of documented events, which a template with {subject} does not name")
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:     k.cfg.Brokers,
-		GroupID:     "callbridge-tail-" + hex.EncodeToString(id[:]),
-		GroupTopics: topics,
-		StartOffset: kafka.LastOffset,
-		Dialer:      &kafka.Dialer{ClientID: k.cfg.ClientID, TLS: k.transport.TLS, SASLMechanism: k.transport.SASL, Timeout: k.cfg.Timeout},
-	})
+	r := k.reader("callbridge-tail-"+hex.EncodeToString(id[:]), topics, kafka.LastOffset)
 	defer r.Close()
 	for {
 		m, err := r.ReadMessage(ctx)
