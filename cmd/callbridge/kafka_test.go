@@ -154,7 +154,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 				if string(r.Key) != subjectKey(ev.Subject()) {
 					t.Errorf("%s: key %q, subject %q", ev.ID(), r.Key, ev.Subject())
 				}
-				if ev.Extensions()["traceparent"] != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
+				if ev.Extensions()["traceparent"] != testTraceParent {
 					t.Errorf("%s: traceparent not carried: %v", r.Topic, ev.Extensions())
 				}
 				if _, ok := ev.Extensions()["verified"]; ok {

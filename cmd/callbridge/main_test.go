@@ -144,7 +144,7 @@ func signed(provider string, body []byte, now time.Time) request {
 func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) {
 	t.Helper()
 	r := signed(provider, body, now)
-	r.header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	r.header.Set("traceparent", testTraceParent)
 	status, _, reply := b.post(t, r)
 	if status != 200 {
 		t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
@@ -190,15 +190,27 @@ func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
 	return resp.StatusCode, resp.Header, string(out)
 }
 
-// streamMessages reads every message on the stream, keyed by subject.
-func streamMessages(t *testing.T, url, stream string) []jetstream.Msg {
+const testTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+// jetStreamClient connects a test client; the connection closes when the test ends.
+func jetStreamClient(t *testing.T, url string, opts ...nats.Option) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// streamMessages reads every message on the stream, keyed by subject.
+func streamMessages(t *testing.T, url, stream string) []jetstream.Msg {
+	t.Helper()
+	js := jetStreamClient(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
@@ -288,7 +300,7 @@ func TestEndToEnd(t *testing.T) {
 		if m.Subject() != wantSubject {
 			t.Errorf("subject %s, want %s", m.Subject(), wantSubject)
 		}
-		if ev.Extensions()["traceparent"] != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
+		if ev.Extensions()["traceparent"] != testTraceParent {
 			t.Errorf("%s: traceparent not carried: %v", m.Subject(), ev.Extensions())
 		}
 		if _, ok := ev.Extensions()["verified"]; ok {

@@ -231,12 +231,7 @@ func newOperatorSetup(t *testing.T, dir string) operatorSetup {
 // decodes it, keyed by event id; it also returns each message's Nats-Msg-Id.
 func readEvents(t *testing.T, ns *natsProcess, wantEncoding binding.Encoding) map[string]cloudevents.Event {
 	t.Helper()
-	nc, err := nats.Connect(ns.url, ns.opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStreamClient(t, ns.url, ns.opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	str, err := js.Stream(ctx, "CALLBACKS")
@@ -276,18 +271,11 @@ func readEvents(t *testing.T, ns *natsProcess, wantEncoding binding.Encoding) ma
 // would otherwise be dropped as duplicates.
 func deleteStream(t *testing.T, ns *natsProcess) {
 	t.Helper()
-	nc, err := nats.Connect(ns.url, ns.opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStreamClient(t, ns.url, ns.opts...)
 	if err := js.DeleteStream(context.Background(), "CALLBACKS"); err != nil {
 		t.Fatal(err)
 	}
 }
-
-const testTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 // TestExternalNATS runs the bridge against a separate nats-server process with each kind of
 // authentication and TLS, in both content modes, and reads the callbacks back with the
@@ -368,15 +356,10 @@ func TestExternalNATS(t *testing.T) {
 
 	// The stream for the mismatch case: our name, other subjects.
 	mismatch := startNATSProcess(t, bin, "mismatch", "")
-	nc, err := nats.Connect(mismatch.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
+	js := jetStreamClient(t, mismatch.url)
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "CALLBACKS", Subjects: []string{"other.>"}}); err != nil {
 		t.Fatal(err)
 	}
-	nc.Close()
 	servers["mismatch"] = mismatch
 
 	failures := []struct {
