@@ -420,8 +420,8 @@ func statusRows(t *testing.T) []row {
 			status: 200, body200: `{"code":0}`, events: 1, eventType: "io.anyrtc.rtc.broadcaster.joined", unverified: true,
 			check: func(t *testing.T, f *fixture, _ *fasthttp.Response) {
 				events, _, _ := f.sink.snapshot()
-				if events[0].ID != "2000001428:4331:103" {
-					t.Errorf("id = %q, want the noticeId", events[0].ID)
+				if events[0].ID == "2000001428:4331:103" {
+					t.Errorf("id = %q: an unsigned callback must not choose its id", events[0].ID)
 				}
 			},
 		},
@@ -620,8 +620,8 @@ func checkRow(t *testing.T, f *fixture, r row, resp *fasthttp.Response) {
 			t.Errorf("structured JSON disagrees with the event: %s", events[0].JSON)
 		}
 		v, has := ev["verified"]
-		if r.unverified && v != false {
-			t.Errorf("verified = %v, want false: %s", v, events[0].JSON)
+		if r.unverified && v != "false" {
+			t.Errorf("verified = %v, want the string false: %s", v, events[0].JSON)
 		}
 		if !r.unverified && has {
 			t.Errorf("verified present on a verified event: %s", events[0].JSON)

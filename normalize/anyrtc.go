@@ -104,7 +104,7 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 func anyrtcNormalize(c *Callback, ev *Event) error {
 	top, err := c.members()
 	if err != nil {
-		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+		return err
 	}
 	product, ok := intValue(lookup(top, "productId"))
 	if !ok {
@@ -163,7 +163,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 	ev.Data = ev.data
 	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
 		ev.scratch = scratch
-		ev.ID = ev.keep(notice)
+		ev.setProviderID(notice)
 	} else {
 		ev.hashID(key, ev.Data)
 	}
@@ -172,7 +172,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 
 // signAnyRTC sets notifyMs to now, as a retry does, then signs the body.
 func signAnyRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
-	body, err := setMembers(body, member{[]byte("notifyMs"), strconv.AppendInt(nil, now.UnixMilli(), 10)})
+	body, err := setMembers(body, member{key: []byte("notifyMs"), val: strconv.AppendInt(nil, now.UnixMilli(), 10)})
 	if err != nil {
 		return nil, nil, err
 	}

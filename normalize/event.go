@@ -97,16 +97,55 @@ func (e *Event) setSource(app []byte) {
 // hashID sets ID to a hash of the event's identity: the provider, the native code and the
 // parts given, each length-prefixed so that no two different identities share an input.
 func (e *Event) hashID(parts ...[]byte) {
-	b := appendIdentityPart(e.scratch[:0], []byte(e.Provider))
+	// Built after what scratch holds: a part may be a string decoded there.
+	start := len(e.scratch)
+	b := appendIdentityPart(e.scratch, []byte(e.Provider))
 	b = appendIdentityPart(b, e.ProviderEventType)
 	for _, p := range parts {
 		b = appendIdentityPart(b, p)
 	}
-	e.scratch = b
-	sum := sha256.Sum256(b)
+	e.scratch = b[:start]
+	sum := sha256.Sum256(b[start:])
 	var id [32]byte
 	hex.Encode(id[:], sum[:16])
 	e.ID = e.keep(id[:])
+}
+
+// setProviderID sets ID to an id the provider chose, when it is safe to use as it is: printable
+// ASCII without spaces, at most maxPlainID bytes. Any other is hashed: NATS headers trim spaces
+// and turn CR/LF into spaces ("x b", "x\nb" and " x b " would share a Nats-Msg-Id), and a long
+// one would not fit a header.
+func (e *Event) setProviderID(id []byte) {
+	if plainID(id) {
+		e.ID = e.keep(id)
+		return
+	}
+	e.hashID([]byte("provider id"), id)
+}
+
+// maxPlainID is the longest provider id used as it is.
+const maxPlainID = 128
+
+func plainID(id []byte) bool {
+	if len(id) == 0 || len(id) > maxPlainID {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// MarkUnverified marks an event accepted without a verified signature (report mode, unsigned by
+// policy, or a dead letter replayed without its verification) and gives it an id the sender
+// cannot choose: a hash of everything the event says, under a label of its own. A forged
+// callback then never occupies the deduplication slot of a genuine one, while retries of one
+// unverified callback still share an id.
+func (e *Event) MarkUnverified() {
+	e.Unverified = true
+	e.hashID([]byte("unverified"), e.ID, e.Type, e.Source, e.Subject, e.Data)
 }
 
 func appendIdentityPart(dst, p []byte) []byte {
@@ -115,11 +154,12 @@ func appendIdentityPart(dst, p []byte) []byte {
 	return append(dst, p...)
 }
 
-// setTime sets Time from a provider timestamp read by intValue, when there is one and it lies
-// in the years RFC 3339 can write (0001-9999); it reports whether it did, so callers can fall
-// through their list of sources to the receipt time.
+// setTime sets Time from a provider timestamp read by intValue, when there is one, it is after
+// 1970 (providers write 0 for "no time", which is not 1970-01-01) and it lies in the years
+// RFC 3339 can write; it reports whether it did, so callers can fall through their list of
+// sources to the receipt time.
 func (e *Event) setTime(v int64, ok bool) bool {
-	if !ok {
+	if !ok || v <= 0 {
 		return false
 	}
 	t := unixTime(v)
@@ -166,7 +206,8 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 		}
 	}
 	if e.Unverified {
-		dst = append(dst, `,"verified":false`...)
+		// A string, as binary mode must carry it: consumers see the same value in both modes.
+		dst = append(dst, `,"verified":"false"`...)
 	}
 	dst = append(dst, `,"data":`...)
 	dst = append(dst, e.Data...)

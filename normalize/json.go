@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"unicode/utf16"
@@ -52,7 +53,10 @@ func skipPlain(b []byte, i int) int {
 
 // member is one key/value pair of an object; key is the raw key without quotes, val the raw value.
 type member struct {
+	// key is the member's name, decoded: a name written with escapes ("\u0074") is compared
+	// and looked up as the name it stands for, as every JSON reader downstream will read it.
 	key, val []byte
+	escaped  bool // key was decoded from escapes; writers must escape it again
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -104,7 +108,11 @@ func scanObject(b []byte, i, depth int, fn func(member)) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		key := b[i+1 : kEnd-1]
+		key, escaped := b[i+1:kEnd-1], false
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// Rare, and on hostile input mostly: worth an allocation to read the name right.
+			key, escaped = appendUnquoted(nil, b[i:kEnd]), true
+		}
 		i = skipSpace(b, kEnd)
 		if i >= len(b) || b[i] != ':' {
 			return 0, errSyntax
@@ -115,7 +123,7 @@ func scanObject(b []byte, i, depth int, fn func(member)) (int, error) {
 			return 0, err
 		}
 		if fn != nil {
-			fn(member{key: key, val: b[i:vEnd]})
+			fn(member{key: key, val: b[i:vEnd], escaped: escaped})
 		}
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
@@ -515,6 +523,40 @@ func appendMember(dst []byte, m member) []byte {
 	if len(dst) > 1 {
 		dst = append(dst, ',')
 	}
-	dst = append(append(append(dst, '"'), m.key...), '"', ':')
+	dst = appendKey(dst, m)
 	return appendCompact(dst, m.val)
+}
+
+// appendKey appends m's name and the colon: as received when it had no escapes, else encoded
+// again from its decoded form.
+func appendKey(dst []byte, m member) []byte {
+	if m.escaped {
+		dst = appendString(dst, m.key)
+	} else {
+		dst = append(append(append(dst, '"'), m.key...), '"')
+	}
+	return append(dst, ':')
+}
+
+// duplicateKey returns a name that two of ms share, or nil. JSON readers disagree on which of
+// two equal names counts (ours would read the first, most others the last), so a body that has
+// one cannot be read the same way by us and by the consumers of its event.
+func duplicateKey(ms []member) []byte {
+	var seen [4]uint64 // a 256-bit filter on a cheap hash, so unique names cost no comparisons
+	for i, m := range ms {
+		h := uint(len(m.key))
+		if len(m.key) > 0 {
+			h = h*31 + uint(m.key[0])*7 + uint(m.key[len(m.key)-1])
+		}
+		h &= 255
+		if seen[h>>6]&(1<<(h&63)) != 0 {
+			for _, prev := range ms[:i] {
+				if string(prev.key) == string(m.key) {
+					return m.key
+				}
+			}
+		}
+		seen[h>>6] |= 1 << (h & 63)
+	}
+	return nil
 }

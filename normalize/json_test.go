@@ -183,7 +183,7 @@ func TestEachMember(t *testing.T) {
 		{name: "empty", in: ` { } `},
 		{name: "flat", in: `{"a":1,"b":"x","c":null}`, keys: []string{"a", "b", "c"}, vals: []string{"1", `"x"`, "null"}},
 		{name: "values kept raw", in: `{ "a" : { "b" : [ 1 , 2 ] } , "n" : 9007199254740993 }`, keys: []string{"a", "n"}, vals: []string{`{ "b" : [ 1 , 2 ] }`, "9007199254740993"}},
-		{name: "escaped key stays raw", in: `{"a\"b":true}`, keys: []string{`a\"b`}, vals: []string{"true"}},
+		{name: "escaped key is decoded", in: `{"a\"b":true,"\u0074":1}`, keys: []string{`a"b`, "t"}, vals: []string{"true", "1"}},
 		{name: "duplicates reported in order", in: `{"a":1,"a":2}`, keys: []string{"a", "a"}, vals: []string{"1", "2"}},
 		{name: "array is not an object", in: `[1,2]`, err: true},
 		{name: "string is not an object", in: `"x"`, err: true},

@@ -105,7 +105,7 @@ func neteaseVerify(c *Callback, a *Auth) (Verified, error) {
 func neteaseNormalize(c *Callback, ev *Event) error {
 	top, err := c.members()
 	if err != nil {
-		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+		return err
 	}
 	codeRaw := lookup(top, "eventType")
 	if codeRaw == nil {
@@ -114,7 +114,7 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	// IM callbacks that share the URL send eventType as a string.
 	code, ok := intValue(codeRaw)
 	if !ok {
-		return payloadErr("eventType", "not an integer: %s", codeRaw)
+		return payloadErr("eventType", "not an integer: %s", excerpt(codeRaw))
 	}
 	data := lookup(top, "data")
 	if len(data) == 0 || data[0] != '{' {

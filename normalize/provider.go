@@ -3,6 +3,7 @@ package normalize
 import (
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -20,18 +21,28 @@ type Callback struct {
 	TokenRoute bool
 
 	top     []member // the body's top-level members, scanned once
-	topErr  error
+	topErr  *PayloadError
 	scanned bool
 }
 
 // members returns the body's top-level object members, scanning the body on first use only.
+// The error is a *PayloadError: the body is not one JSON object, or two members share a name
+// (then the members are returned too, so a verifier can still read the ones it needs).
 func (c *Callback) members() ([]member, error) {
 	if !c.scanned {
 		c.scanned = true
 		c.top = c.top[:0]
-		c.topErr = eachMember(c.Body, func(m member) { c.top = append(c.top, m) })
+		if err := eachMember(c.Body, func(m member) { c.top = append(c.top, m) }); err != nil {
+			c.top = c.top[:0]
+			c.topErr = &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+		} else if dup := duplicateKey(c.top); dup != nil {
+			c.topErr = &PayloadError{Field: excerpt(dup), Reason: "the member appears twice; JSON readers disagree on which one counts"}
+		}
 	}
-	return c.top, c.topErr
+	if c.topErr != nil {
+		return c.top, c.topErr
+	}
+	return c.top, nil
 }
 
 // Reset empties c for reuse, keeping its buffers.
@@ -44,6 +55,20 @@ func (c *Callback) Reset() {
 func (c *Callback) field(key string) []byte {
 	top, _ := c.members()
 	return lookup(top, key)
+}
+
+// lookupOnce is lookup for a member whose two copies would be read differently by a verifier
+// and by consumers: dup reports a second one.
+func lookupOnce(ms []member, key string) (val []byte, dup bool) {
+	for _, m := range ms {
+		if string(m.key) == key {
+			if val != nil {
+				return val, true
+			}
+			val = m.val
+		}
+	}
+	return val, false
 }
 
 func lookup(ms []member, key string) []byte {
@@ -95,6 +120,19 @@ func (e *PayloadError) Error() string {
 
 func payloadErr(field, format string, args ...any) *PayloadError {
 	return &PayloadError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// maxExcerpt bounds what of a payload value an error message quotes: the message goes into the
+// 400 reply, the log and a dead letter's header.
+const maxExcerpt = 64
+
+// excerpt quotes at most maxExcerpt bytes of a payload value, in printable ASCII: safe in a
+// log line, a header and (escaped once more) a JSON reply.
+func excerpt(v []byte) string {
+	if len(v) <= maxExcerpt {
+		return strconv.QuoteToASCII(string(v))
+	}
+	return strconv.QuoteToASCII(string(v[:maxExcerpt])) + fmt.Sprintf("… (%d bytes)", len(v))
 }
 
 // EventDef documents one event a provider sends; the README table and the docs tests read it.
@@ -160,7 +198,13 @@ func (p *Provider) Run(c *Callback, a *Auth, enforce bool, ev *Event) (reportErr
 		reportErr = verr
 	}
 	err = p.Envelope(c, ev)
-	ev.Unverified = verr != nil || v == Unsigned
+	switch {
+	case verr == nil && v != Unsigned:
+	case err == nil:
+		ev.MarkUnverified()
+	default:
+		ev.Unverified = true // for the caller: an unauthenticated body is not dead-lettered
+	}
 	return reportErr, err
 }
 

@@ -49,8 +49,18 @@ var tencentEvents = []EventDef{
 }
 
 func tencentVerify(c *Callback, a *Auth) (Verified, error) {
-	top, _ := c.members()
-	t, sign := lookup(top, "t"), lookup(top, "sign")
+	top, err := c.members()
+	if err != nil && len(top) == 0 { // not a JSON object: t and sign cannot be read
+		if c.TokenRoute {
+			return Signed, nil // authenticated by the URL; Normalize names the problem
+		}
+		return Signed, &AuthError{Reason: "body is not a JSON object, so t and sign cannot be read"}
+	}
+	t, tDup := lookupOnce(top, "t")
+	sign, signDup := lookupOnce(top, "sign")
+	if tDup || signDup {
+		return Signed, &AuthError{Reason: "t or sign appears twice"}
+	}
 	if t == nil && sign == nil {
 		switch {
 		case c.TokenRoute:
@@ -66,8 +76,10 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 	if t == nil || sign == nil {
 		return Signed, &AuthError{Reason: "t or sign missing"}
 	}
-	expiry, ok := intValue(t)
-	if !ok {
+	// md5(key + t) over t as it was sent: a number's digits, or a string's contents.
+	tText, _, ok := stringValue(t, nil)
+	expiry, isInt := intValue(t)
+	if !ok || !isInt {
 		return Signed, &AuthError{Reason: "t is not a unix timestamp"}
 	}
 	sig, _, ok := stringValue(sign, nil)
@@ -75,8 +87,7 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 		return Signed, &AuthError{Reason: "sign is not a string"}
 	}
 	var buf [128]byte
-	in := strconv.AppendInt(append(buf[:0], a.Secret...), expiry, 10)
-	sum := md5.Sum(in)
+	sum := md5.Sum(append(append(buf[:0], a.Secret...), tText...))
 	var want [md5.Size * 2]byte
 	hex.Encode(want[:], sum[:])
 	if !equalHex(sig, want[:]) {
@@ -91,7 +102,7 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 func tencentNormalize(c *Callback, ev *Event) error {
 	top, err := c.members()
 	if err != nil {
-		return &PayloadError{Reason: "body is not a JSON object: " + err.Error()}
+		return err
 	}
 	code, ok := intValue(lookup(top, "event_type"))
 	if !ok {
@@ -123,7 +134,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		if len(d) > 1 {
 			d = append(d, ',')
 		}
-		d = append(append(append(d, '"'), m.key...), '"', ':') // the raw key, escapes and all
+		d = appendKey(d, m)
 		start := len(d)
 		switch string(m.key) {
 		case "msg", "source_urls", "callback_ext":
@@ -173,7 +184,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 			}
 		})
 		// TaskStart reports task_start_time 0 in the docs: no time, not 1970.
-		_ = ev.setTime(positive(intValue(exit))) || ev.setTime(positive(intValue(start)))
+		_ = ev.setTime(intValue(exit)) || ev.setTime(intValue(start))
 	}
 
 	app, scratch, _ := stringValue(appID, ev.scratch[:0])
@@ -182,8 +193,6 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.hashID(ev.Data)
 	return nil
 }
-
-func positive(v int64, ok bool) (int64, bool) { return v, ok && v > 0 }
 
 // appendEmbeddedJSON appends the JSON held inside the string value raw, decoded, when it is
 // valid JSON; one extra level of escaping (as in some doc examples) is tolerated. Anything else
@@ -219,6 +228,6 @@ func signTencentCSS(body []byte, a *Auth, now time.Time) ([]byte, []Header, erro
 	t := strconv.AppendInt(nil, now.Add(10*time.Minute).Unix(), 10)
 	sum := md5.Sum(append(append([]byte(nil), a.Secret...), t...))
 	sign := append(append([]byte{'"'}, hex.EncodeToString(sum[:])...), '"')
-	body, err := setMembers(body, member{[]byte("t"), t}, member{[]byte("sign"), sign})
+	body, err := setMembers(body, member{key: []byte("t"), val: t}, member{key: []byte("sign"), val: sign})
 	return body, headers, err
 }

@@ -460,7 +460,7 @@ func TestRun(t *testing.T) {
 			if len(ev.ID) == 0 || len(ev.Type) == 0 {
 				t.Errorf("event not filled: %s", ev.AppendStructured(nil))
 			}
-			if out := ev.AppendStructured(nil); strings.Contains(string(out), `"verified":false`) != tt.unverified {
+			if out := ev.AppendStructured(nil); strings.Contains(string(out), `"verified":"false"`) != tt.unverified {
 				t.Errorf("verified extension does not match Unverified=%v: %s", tt.unverified, out)
 			}
 		})
