@@ -9,15 +9,15 @@ type metrics struct {
 	callbacks      *prometheus.CounterVec
 	verify         *prometheus.CounterVec
 	publishSeconds prometheus.Histogram
-	tooLarge       prometheus.Counter
+	rejections     *prometheus.CounterVec
 	panics         prometheus.Counter
 	registry       *prometheus.Registry
 	byProvider     map[string]*providerMetrics
 }
 
 type providerMetrics struct {
-	published, probes, unauthorized, deadLettered, publishFailed, overloaded prometheus.Counter
-	verifyFailures                                                           prometheus.Counter
+	published, probes, unauthorized, deadLettered, publishFailed, overloaded, tooLarge, invalid prometheus.Counter
+	verifyFailures                                                                              prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -35,10 +35,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "Time from handing an event to the sink to its broker acknowledgement.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}),
-		tooLarge: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "callbridge_body_too_large_total",
-			Help: "Requests refused with 413.",
-		}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callbridge_http_rejections_total",
+			Help: "Requests refused at the HTTP layer, before any provider saw them, by reason: not_found, method_not_allowed, body_too_large, headers_too_large, malformed, timeout, body_memory.",
+		}, []string{"reason"}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "callbridge_panics_total",
 			Help: "Requests that panicked and were answered 500.",
@@ -46,7 +46,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		registry:   reg,
 		byProvider: map[string]*providerMetrics{},
 	}
-	reg.MustRegister(m.callbacks, m.verify, m.publishSeconds, m.tooLarge, m.panics)
+	reg.MustRegister(m.callbacks, m.verify, m.publishSeconds, m.rejections, m.panics)
+	for _, r := range rejectionReasons {
+		m.rejections.WithLabelValues(r) // every series exists from the start, at 0
+	}
 	return m
 }
 
@@ -67,8 +70,23 @@ func (m *metrics) register(provider string) {
 		deadLettered:   c("dead_lettered"),
 		publishFailed:  c("publish_failed"),
 		overloaded:     c("overloaded"),
+		tooLarge:       c("too_large"),
+		invalid:        c("invalid"),
 		verifyFailures: m.verify.WithLabelValues(provider),
 	}
 }
 
 func (m *metrics) forProvider(provider string) *providerMetrics { return m.byProvider[provider] }
+
+// HTTP-layer rejection reasons, the label values of callbridge_http_rejections_total.
+const (
+	rejectNotFound        = "not_found"
+	rejectMethod          = "method_not_allowed"
+	rejectBodyTooLarge    = "body_too_large"
+	rejectHeadersTooLarge = "headers_too_large"
+	rejectMalformed       = "malformed"
+	rejectTimeout         = "timeout"
+	rejectBodyMemory      = "body_memory"
+)
+
+var rejectionReasons = []string{rejectNotFound, rejectMethod, rejectBodyTooLarge, rejectHeadersTooLarge, rejectMalformed, rejectTimeout, rejectBodyMemory}

@@ -3,18 +3,25 @@
 // publish.Sink and answers the way the provider expects.
 //
 // The contract (SPEC §2): 200 with the provider's body only after the sink acknowledged the
-// event (or for a URL check, which publishes nothing); 401 for a failed check; 400, after the raw
-// body is dead-lettered, for an authenticated body of the wrong shape; 413 over the body limit;
-// 503 with Retry-After when the sink fails, times out or too many callbacks are in flight; 404
-// for an unknown provider or a wrong URL token; 405 for anything but POST. A panic answers 500.
+// event (or for a URL check, which publishes nothing); 401 for a failed check; 400 for a body of
+// the wrong shape, dead-lettered first when it was authenticated; 413 over the body limit or
+// the broker's message size (permanent: never 503); 431 over the header limit; 503 with
+// Retry-After when the sink fails, times out, or too many callbacks or too many body bytes are
+// in flight; 404 for an unknown provider or a wrong URL token; 405 for anything but POST. A panic
+// answers 500. While draining every answer carries Connection: close.
+//
+// Memory is bounded whatever clients do: connections by Config.MaxConns, headers by
+// Config.MaxHeaderBytes, bodies by the shared Config.BodyMemoryBytes (body.go). Nothing a request
+// carries (body, signature, URL token) is logged.
 package ingest
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -22,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,34 +50,43 @@ type Route struct {
 
 // Config is the server's part of the configuration.
 type Config struct {
-	Routes       []Route
-	MaxBodyBytes int
-	ReadTimeout  time.Duration
-	WriteTimeout time.Duration
-	IdleTimeout  time.Duration
-	MaxInflight  int
-	RetryAfter   time.Duration
-	Logger       *slog.Logger
-	Registry     *prometheus.Registry // metrics are registered here and served on /metrics
+	Routes          []Route
+	MaxBodyBytes    int   // largest body accepted; SetMaxBodyBytes lowers it once the broker is known
+	MaxHeaderBytes  int   // request line and headers; more gets 431
+	MaxConns        int   // connections served at once; more are refused
+	BodyMemoryBytes int64 // body bytes held by all requests together; past it 503
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	MaxInflight     int
+	RetryAfter      time.Duration
+	Logger          *slog.Logger
+	Registry        *prometheus.Registry // metrics are registered here and served on /metrics
 }
 
 // Server serves callbacks, probes and metrics.
 type Server struct {
-	cfg        Config
-	sink       publish.Sink
-	http       *fasthttp.Server
-	retryAfter []byte
-	draining   atomic.Bool
-	inflight   atomic.Int64
-	work       sync.Pool
-	metrics    *metrics
-	metricsH   fasthttp.RequestHandler
+	cfg          Config
+	sink         publish.Sink
+	http         *fasthttp.Server
+	retryAfter   []byte
+	draining     atomic.Bool
+	inflight     atomic.Int64
+	maxBody      atomic.Int64
+	bodyMemory   atomic.Int64 // bytes reserved by bodies being read
+	drains       atomic.Int64 // refused bodies being drained
+	work         sync.Pool
+	metrics      *metrics
+	metricsH     fasthttp.RequestHandler
+	tokenDigests map[string][32]byte // by provider: SHA-256 of the URL token
 }
 
 // work is the per-request state, pooled so a callback allocates as little as possible.
 type work struct {
-	cb normalize.Callback
-	ev normalize.Event
+	cb       normalize.Callback
+	ev       normalize.Event
+	body     []byte
+	reserved int64 // of the body budget
 }
 
 // New builds a server publishing to sink.
@@ -80,32 +97,55 @@ func New(cfg Config, sink publish.Sink) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{
-		cfg:        cfg,
-		sink:       sink,
-		retryAfter: strconv.AppendInt(nil, int64(max(time.Second, cfg.RetryAfter)/time.Second), 10),
-		metrics:    newMetrics(cfg.Registry),
+	if cfg.BodyMemoryBytes <= 0 {
+		cfg.BodyMemoryBytes = max(64<<20, 4*int64(cfg.MaxBodyBytes))
 	}
+	s := &Server{
+		cfg:          cfg,
+		sink:         sink,
+		retryAfter:   strconv.AppendInt(nil, int64(max(time.Second, cfg.RetryAfter)/time.Second), 10),
+		metrics:      newMetrics(cfg.Registry),
+		tokenDigests: map[string][32]byte{},
+	}
+	s.maxBody.Store(int64(cfg.MaxBodyBytes))
 	s.metrics.inflightFunc(func() float64 { return float64(s.inflight.Load()) })
 	for _, r := range cfg.Routes {
 		s.metrics.register(r.Provider.ID)
+		if len(r.URLToken) > 0 {
+			s.tokenDigests[r.Provider.ID] = sha256.Sum256(r.URLToken)
+		}
 	}
 	s.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
-		Handler:               s.Handle,
-		ErrorHandler:          s.handleError,
-		ExpectHandler:         s.expect,
-		Name:                  "callbridge",
-		MaxRequestBodySize:    cfg.MaxBodyBytes,
-		ReadTimeout:           cfg.ReadTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
+		Handler:       s.Handle,
+		ErrorHandler:  s.handleError,
+		ExpectHandler: s.expect,
+		Name:          "callbridge",
+		// Bodies are read by the handler as they arrive (body.go). With streaming, fasthttp
+		// reads min(this, Content-Length, 8 KiB) bytes before it calls the handler: 1, so that
+		// a body announced over the limit is answered 413 at once, not after the client sent
+		// 8 KiB of it. Multipart bodies are not parsed ahead either.
+		StreamRequestBody:            true,
+		MaxRequestBodySize:           1,
+		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               cfg.MaxHeaderBytes,
+		Concurrency:                  cfg.MaxConns,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		CloseOnShutdown:              true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		// fasthttp's own messages may quote the request (headers, a signature, the body);
+		// these settings keep them out, and the printer logs only the message's template.
+		SecureErrorLogMessage: true,
 		Logger:                slogPrinter{cfg.Logger},
 	}
 	return s
 }
+
+// SetMaxBodyBytes lowers the body limit, once the broker's message size is known.
+func (s *Server) SetMaxBodyBytes(n int) { s.maxBody.Store(int64(n)) }
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
@@ -122,6 +162,10 @@ var (
 	replyOK      = []byte("ok\n")
 	errInternal  = []byte(`{"error":"internal error"}`)
 	errTooLarge  = []byte(`{"error":"body larger than CALLBRIDGE_MAX_BODY_BYTES"}`)
+	errTooBig    = []byte(`{"error":"event larger than the broker accepts"}`)
+	errHeaders   = []byte(`{"error":"request headers larger than CALLBRIDGE_MAX_HEADER_BYTES"}`)
+	errTimeout   = []byte(`{"error":"request timed out"}`)
+	errBodyBusy  = []byte(`{"error":"too many request bodies in flight, retry later"}`)
 	errNotFound  = []byte(`{"error":"not found"}`)
 	errMethod    = []byte(`{"error":"method not allowed: callbacks are POSTed"}`)
 	errOverload  = []byte(`{"error":"too many callbacks in flight, retry later"}`)
@@ -134,12 +178,16 @@ var (
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.cfg.Logger.Error("panic while handling a request", "panic", v, "path", string(ctx.Path()), "stack", string(debug.Stack()))
+			// The route, not the path: a path may hold a URL token.
+			s.cfg.Logger.Error("panic while handling a request", "panic", v, "route", loggedRoute(ctx.Path()), "stack", string(debug.Stack()))
 			s.metrics.panics.Inc()
 			ctx.ResetBody()
 			s.reply(ctx, fasthttp.StatusInternalServerError, errInternal)
 		}
 	}()
+	if s.draining.Load() {
+		ctx.SetConnectionClose() // clients reconnect elsewhere, not into a closing listener
+	}
 	path := ctx.Path()
 	if bytes.HasPrefix(path, prefix) {
 		s.callback(ctx, path[len(prefix):])
@@ -147,6 +195,11 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	}
 	switch string(path) {
 	case "/healthz":
+		if err := s.sink.Live(); err != nil {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetBodyString(err.Error() + "\n")
+			return
+		}
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		ctx.SetBody(replyOK)
 	case "/readyz":
@@ -160,8 +213,17 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	case "/metrics":
 		s.metricsH(ctx)
 	default:
-		s.reply(ctx, fasthttp.StatusNotFound, errNotFound)
+		s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 	}
+}
+
+// loggedRoute is what of a path may be logged: /v1/callbacks/{provider}, never a token after it.
+func loggedRoute(path []byte) string {
+	if rest, ok := bytes.CutPrefix(path, prefix); ok {
+		id, _, _ := bytes.Cut(rest, []byte{'/'})
+		return string(prefix) + string(id[:min(len(id), 64)])
+	}
+	return string(path[:min(len(path), 64)])
 }
 
 var errDraining = errors.New("draining")
@@ -186,26 +248,54 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	id, token, hasToken := bytes.Cut(rest, []byte{'/'})
 	r := s.route(id)
 	if r == nil || (hasToken && bytes.IndexByte(token, '/') >= 0) {
-		s.reply(ctx, fasthttp.StatusNotFound, errNotFound)
+		s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 		return
 	}
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
-		s.reply(ctx, fasthttp.StatusMethodNotAllowed, errMethod)
+		s.reject(ctx, rejectMethod, fasthttp.StatusMethodNotAllowed, errMethod)
 		return
 	}
 	// A wrong token answers exactly like an unknown path, so the path does not leak.
 	if len(r.URLToken) > 0 {
-		if !hasToken || subtle.ConstantTimeCompare(token, r.URLToken) != 1 {
-			s.reply(ctx, fasthttp.StatusNotFound, errNotFound)
+		if !hasToken || !s.tokenMatches(r, token) {
+			s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 			return
 		}
 	} else if hasToken {
-		s.reply(ctx, fasthttp.StatusNotFound, errNotFound)
+		s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 		return
 	}
 	m := s.metrics.forProvider(r.Provider.ID)
 
+	w, _ := s.work.Get().(*work)
+	if w == nil {
+		w = new(work)
+	}
+	defer func() {
+		s.releaseBody(w)
+		w.cb.Reset()
+		w.ev.Reset()
+		s.work.Put(w)
+	}()
+	switch err := s.readBody(ctx, w, int(s.maxBody.Load())); {
+	case err == nil:
+	case errors.Is(err, errBodyTooLarge):
+		s.reject(ctx, rejectBodyTooLarge, fasthttp.StatusRequestEntityTooLarge, errTooLarge)
+		s.closeAfterReply(ctx)
+		return
+	case errors.Is(err, errBodyMemory):
+		s.metrics.rejections.WithLabelValues(rejectBodyMemory).Inc()
+		m.overloaded.Inc()
+		s.unavailable(ctx, errBodyBusy)
+		s.closeAfterReply(ctx)
+		return
+	default: // the client went away or stalled past the read timeout
+		s.reject(ctx, rejectTimeout, fasthttp.StatusRequestTimeout, errTimeout)
+		ctx.SetConnectionClose()
+		return
+	}
+	// In flight from here, once the body is in: a client slow to send it holds no slot.
 	if n := s.inflight.Add(1); n > int64(s.cfg.MaxInflight) {
 		s.inflight.Add(-1)
 		m.overloaded.Inc()
@@ -214,16 +304,7 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	}
 	defer s.inflight.Add(-1)
 
-	w, _ := s.work.Get().(*work)
-	if w == nil {
-		w = new(work)
-	}
-	defer func() {
-		w.cb.Reset()
-		w.ev.Reset()
-		s.work.Put(w)
-	}()
-	w.cb.Body = ctx.PostBody()
+	w.cb.Body = w.body
 	w.cb.Header = &ctx.Request.Header
 	w.cb.Received = time.Now()
 	w.cb.TokenRoute = hasToken
@@ -248,11 +329,16 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		s.cfg.Logger.Warn("callback rejected", "provider", p.ID, "reason", authErr.Reason, "remote", ctx.RemoteIP().String())
 		s.replyError(ctx, fasthttp.StatusUnauthorized, authErr.Reason, "")
 		return
+	case errors.As(err, &payloadErr) && w.ev.Unverified:
+		// Not authenticated: anyone could fill the dead letters with it, and replay would
+		// publish it as if it were genuine.
+		m.invalid.Inc()
+		s.cfg.Logger.Warn("unverified callback refused, not dead-lettered", "provider", p.ID, "reason", payloadErr.Error())
+		s.replyError(ctx, fasthttp.StatusBadRequest, payloadErr.Error(), payloadErr.Field)
+		return
 	case errors.As(err, &payloadErr):
 		if err := s.sink.DeadLetter(p.ID, w.cb.Body, payloadErr.Error()); err != nil {
-			m.publishFailed.Inc()
-			s.cfg.Logger.Error("dead letter not published", "provider", p.ID, "error", err)
-			s.unavailable(ctx, errPublish)
+			s.publishFailed(ctx, m, p.ID, "dead letter not published", err)
 			return
 		}
 		m.deadLettered.Inc()
@@ -264,14 +350,43 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	}
 	start := time.Now()
 	if err := s.sink.Publish(&w.ev); err != nil {
-		m.publishFailed.Inc()
-		s.cfg.Logger.Error("publish failed", "provider", p.ID, "type", string(w.ev.Type), "id", string(w.ev.ID), "error", err)
-		s.unavailable(ctx, errPublish)
+		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", string(w.ev.Type), "id", string(w.ev.ID))
 		return
 	}
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
 	m.published.Inc()
 	s.reply(ctx, fasthttp.StatusOK, p.Reply)
+}
+
+// publishFailed answers a failed publish: 413 when the event can never fit the broker (a
+// permanent failure: the provider must not retry it), else 503 with Retry-After.
+func (s *Server) publishFailed(ctx *fasthttp.RequestCtx, m *providerMetrics, provider, msg string, err error, attrs ...any) {
+	attrs = append([]any{"provider", provider, "error", err}, attrs...)
+	if errors.Is(err, publish.ErrTooLarge) {
+		m.tooLarge.Inc()
+		s.cfg.Logger.Warn(msg+": larger than the broker accepts", attrs...)
+		s.reply(ctx, fasthttp.StatusRequestEntityTooLarge, errTooBig)
+		return
+	}
+	m.publishFailed.Inc()
+	s.cfg.Logger.Error(msg, attrs...)
+	s.unavailable(ctx, errPublish)
+}
+
+// tokenMatches compares digests, which have one length, so the time taken says nothing of the
+// token's length either.
+func (s *Server) tokenMatches(r *Route, token []byte) bool {
+	want := s.tokenDigests[r.Provider.ID]
+	got := sha256.Sum256(token)
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// reject answers a request refused at the HTTP layer, counts it by reason and logs it at info:
+// the reason, the method and the route, never a body, header value or token.
+func (s *Server) reject(ctx *fasthttp.RequestCtx, reason string, status int, body []byte) {
+	s.metrics.rejections.WithLabelValues(reason).Inc()
+	s.cfg.Logger.Info("request refused", "reason", reason, "status", status, "method", string(ctx.Method()[:min(len(ctx.Method()), 16)]), "route", loggedRoute(ctx.Path()), "remote", ctx.RemoteIP().String())
+	s.reply(ctx, status, body)
 }
 
 func (s *Server) reply(ctx *fasthttp.RequestCtx, status int, body []byte) {
@@ -285,40 +400,57 @@ func (s *Server) unavailable(ctx *fasthttp.RequestCtx, body []byte) {
 	s.reply(ctx, fasthttp.StatusServiceUnavailable, body)
 }
 
-// replyError answers {"error":"...","field":"..."}.
+// replyError answers {"error":"...","field":"..."}, both JSON strings cut to maxReplyText.
 func (s *Server) replyError(ctx *fasthttp.RequestCtx, status int, reason, field string) {
 	b := append(ctx.Response.Body()[:0], `{"error":`...)
-	b = strconv.AppendQuote(b, reason)
+	b = appendJSONString(b, reason)
 	if field != "" {
 		b = append(b, `,"field":`...)
-		b = strconv.AppendQuote(b, field)
+		b = appendJSONString(b, field)
 	}
 	b = append(b, '}')
 	s.reply(ctx, status, b)
 }
 
-// handleError answers requests fasthttp could not read: over the body limit (413, without
-// reading the rest), timed out or malformed.
-func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		s.metrics.tooLarge.Inc()
-		s.reply(ctx, fasthttp.StatusRequestEntityTooLarge, errTooLarge)
-	default:
-		var netErr net.Error
-		if errors.As(err, &netErr) && netErr.Timeout() {
-			s.reply(ctx, fasthttp.StatusRequestTimeout, []byte(`{"error":"request timed out"}`))
-			return
+// maxReplyText bounds each string of an error reply.
+const maxReplyText = 512
+
+// appendJSONString appends s, cut to maxReplyText bytes on a rune boundary, as a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	if len(s) > maxReplyText {
+		cut := maxReplyText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		s.reply(ctx, fasthttp.StatusBadRequest, errBadSyntax)
+		s = s[:cut] + "…"
+	}
+	quoted, _ := json.Marshal(s) // a string always marshals
+	return append(dst, quoted...)
+}
+
+// handleError answers requests fasthttp could not read: headers over the limit (431), a
+// timeout (408), anything else malformed (400). Each is counted and logged with its reason,
+// never with what the request held.
+func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.As(err, &small):
+		s.reject(ctx, rejectHeadersTooLarge, fasthttp.StatusRequestHeaderFieldsTooLarge, errHeaders)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		s.reject(ctx, rejectBodyTooLarge, fasthttp.StatusRequestEntityTooLarge, errTooLarge)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		s.reject(ctx, rejectTimeout, fasthttp.StatusRequestTimeout, errTimeout)
+	default:
+		s.reject(ctx, rejectMalformed, fasthttp.StatusBadRequest, errBadSyntax)
 	}
 }
 
 // expect answers "Expect: 100-continue": a body announced over the limit gets 413 before the
 // client is invited to send it.
 func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
-	if n := ctx.Request.Header.ContentLength(); n > s.cfg.MaxBodyBytes {
-		s.metrics.tooLarge.Inc()
+	if n := ctx.Request.Header.ContentLength(); n > int(s.maxBody.Load()) {
+		s.metrics.rejections.WithLabelValues(rejectBodyTooLarge).Inc()
 		return fasthttp.StatusRequestEntityTooLarge
 	}
 	return fasthttp.StatusContinue
@@ -326,6 +458,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 
 type slogPrinter struct{ l *slog.Logger }
 
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.l.Debug("fasthttp", "message", fmt.Sprintf(format, args...))
+// Printf logs the message's template only: fasthttp's arguments may quote the request.
+func (p slogPrinter) Printf(format string, _ ...any) {
+	p.l.Debug("fasthttp", "message", format)
 }

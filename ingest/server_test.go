@@ -338,6 +338,7 @@ func statusRows(t *testing.T) []row {
 	notJSON := []byte(`this is not json`)
 	badEventType := []byte(`{"eventType":"x","data":{}}`)
 	noTaskID := []byte(`{"eventType":503,"data":{}}`)
+	hugeEventType := []byte(`{"eventType":"` + strings.Repeat(`\u0000\"x`, 20000) + `","data":{}}`)
 
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	retry := map[string]string{"Retry-After": "7", "Content-Type": "application/json"}
@@ -476,6 +477,52 @@ func statusRows(t *testing.T) []row {
 		{
 			name: "unauthenticated bad body is 401 not dead-lettered", path: neteasePath, body: noTaskID, header: wrongSum,
 			status: 401,
+		},
+
+		{
+			name: "report mode: unverified bad body is 400, not dead-lettered", path: neteasePath, body: noTaskID, header: wrongSum,
+			tweak: report("netease-nertc"), status: 400, field: "data.taskId", dead: 0,
+			check: func(t *testing.T, f *fixture, _ *fasthttp.Response) {
+				if n := outcome(t, f.reg, "netease-nertc", "invalid"); n != 1 {
+					t.Errorf("invalid counter = %v, want 1", n)
+				}
+			},
+		},
+		{
+			name: "unsigned allowed: bad body is 400, not dead-lettered", path: anyrtcPath, body: []byte(`{"noticeId":"n","productId":1}`),
+			tweak:  func(c *Config) { routeOf(t, c, "anyrtc").Auth.AllowUnsigned = true },
+			status: 400, field: "eventType", dead: 0,
+		},
+		{
+			name: "400 error is JSON and bounded", path: neteasePath, header: signedNetEase(hugeEventType), body: hugeEventType,
+			status: 400, field: "eventType", dead: 1,
+			check: func(t *testing.T, f *fixture, resp *fasthttp.Response) {
+				if !json.Valid(resp.Body()) || len(resp.Body()) > 2*maxReplyText {
+					t.Errorf("reply of %d bytes, valid JSON %v: %.200s", len(resp.Body()), json.Valid(resp.Body()), resp.Body())
+				}
+				_, dead, _ := f.sink.snapshot()
+				if len(dead[0].Reason) > 4096 {
+					t.Errorf("dead-letter reason of %d bytes", len(dead[0].Reason))
+				}
+			},
+		},
+		{
+			name: "event over the broker's limit is 413, not 503", path: neteasePath, body: play, header: signedNetEase(play),
+			sink:   func(k *testSink) { k.publishErr = fmt.Errorf("%w: 2000000 bytes", publish.ErrTooLarge) },
+			status: 413, errHas: []string{"larger than the broker accepts"},
+			check: func(t *testing.T, f *fixture, resp *fasthttp.Response) {
+				if len(resp.Header.Peek("Retry-After")) != 0 {
+					t.Error("a permanent failure carries Retry-After")
+				}
+				if n := outcome(t, f.reg, "netease-nertc", "too_large"); n != 1 {
+					t.Errorf("too_large counter = %v, want 1", n)
+				}
+			},
+		},
+		{
+			name: "dead letter over the broker's limit is 413", path: neteasePath, body: noTaskID, header: signedNetEase(noTaskID),
+			sink:   func(k *testSink) { k.deadErr = fmt.Errorf("%w: big", publish.ErrTooLarge) },
+			status: 413,
 		},
 
 		{
@@ -852,7 +899,7 @@ func TestBodyTooLarge(t *testing.T) {
 			if !resp.Close {
 				t.Errorf("connection not closed after a 413")
 			}
-			if n := metric(t, f.reg, "callbridge_body_too_large_total"); n != 1 {
+			if n := metric(t, f.reg, "callbridge_http_rejections_total", "reason", "body_too_large"); n != 1 {
 				t.Errorf("too-large counter = %v, want 1", n)
 			}
 			if _, _, attempts := f.sink.snapshot(); attempts != 0 {
@@ -1040,7 +1087,7 @@ func TestProbes(t *testing.T) {
 					"callbridge_verification_failures_total",
 					"callbridge_inflight_callbacks",
 					"callbridge_panics_total",
-					"callbridge_body_too_large_total",
+					"callbridge_http_rejections_total",
 				} {
 					if !strings.Contains(body, s) {
 						t.Errorf("/metrics lacks %q", s)

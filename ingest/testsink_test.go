@@ -34,6 +34,7 @@ type testSink struct {
 	publishErr error
 	deadErr    error
 	readyErr   error
+	liveErr    error
 	panicNext  int // Publish panics this many more times
 	// block, when set, makes Publish wait until it is closed (after the event was copied and
 	// received was signalled).
@@ -85,6 +86,14 @@ func (k *testSink) Ready() error {
 	defer k.mu.Unlock()
 	return k.readyErr
 }
+
+func (k *testSink) Live() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.liveErr
+}
+
+func (k *testSink) MessageLimit() int { return 1 << 20 }
 
 func (k *testSink) Close(context.Context) error { return nil }
 

@@ -53,6 +53,10 @@ const kafkaCheckInterval = 2 * time.Second
 // maxTopicLen is Kafka's limit on a topic name.
 const maxTopicLen = 249
 
+// maxKnownTopics bounds the topics remembered as existing beyond the known ones: a template with
+// {subject} names one per entity.
+const maxKnownTopics = 4096
+
 // Kafka publishes to Kafka topics through one kafka-go Writer. Publish is synchronous:
 // concurrent calls are batched together per partition (up to BatchSize messages, waiting at most
 // BatchTimeout for a batch to fill), and each returns once its batch is acknowledged per
@@ -71,10 +75,12 @@ type Kafka struct {
 	checkErr atomic.Pointer[error]        // last check; nil: the brokers answered
 	writeErr atomic.Pointer[writeFailure] // the last write failed for want of the brokers
 
-	wake chan struct{} // a write failed: check now
-	stop chan struct{}
-	done chan struct{}
-	bufs sync.Pool
+	wake      chan struct{} // a write failed: check now
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	bufs      sync.Pool
 }
 
 type writeFailure struct {
@@ -395,8 +401,11 @@ func (k *Kafka) Publish(ev *normalize.Event) error {
 	data := k.cfg.Template.Append(b.data[:0], ev)
 	data = AppendKafkaTopic(data[:0], data)
 	topicEnd := len(data)
-	data = k.cfg.KeyTemplate.Append(data, ev)
+	data = k.cfg.KeyTemplate.AppendKey(data, ev)
 	key := data[topicEnd:len(data):len(data)]
+	if len(key) == 0 {
+		key = nil // no entity to keep in order: any partition, not all in one
+	}
 	hdr, headers := b.hdr[:0], b.headers[:0]
 	value := encode(data[len(data):len(data)], ev, k.cfg.Mode, "ce_", func(name string, v []byte) {
 		start := len(hdr)
@@ -416,14 +425,15 @@ func (k *Kafka) Publish(ev *normalize.Event) error {
 }
 
 // DeadLetter sends body as it arrived to DeadLetterSubject(provider), without a key, with the
-// reason in the Callbridge-Deadletter-Reason header.
+// reason in ReasonHeader. Only authenticated bodies are dead-lettered (ingest's contract), and
+// the letter says so in VerifiedHeader.
 func (k *Kafka) DeadLetter(provider string, body []byte, reason string) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
 	topic := AppendKafkaTopic(nil, []byte(DeadLetterSubject(provider)))
 	b := &kafkaBuf{}
-	headers := []kafka.Header{{Key: ReasonHeader, Value: []byte(reason)}}
+	headers := []kafka.Header{{Key: ReasonHeader, Value: []byte(headerValue(reason))}, {Key: VerifiedHeader, Value: []byte("true")}}
 	return k.write(topic, b, nil, append([]byte(nil), body...), headers)
 }
 
@@ -444,8 +454,9 @@ func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers
 		if !k.cfg.CreateTopics { // a topic the operator created: remember it
 			k.mu.RLock()
 			_, known := k.topics[topic]
+			full := len(k.topics) >= maxKnownTopics
 			k.mu.RUnlock()
-			if !known {
+			if !known && !full {
 				k.mu.Lock()
 				k.topics[topic] = topic
 				delete(k.missing, topic)
@@ -481,7 +492,10 @@ func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers
 	var kerr kafka.Error
 	var tooLarge kafka.MessageTooLargeError
 	if errors.As(err, &tooLarge) {
-		return fmt.Errorf("publish to %s: %d bytes, over the %d a batch may hold: %w", topic, len(value), k.writer.BatchBytes, err)
+		return fmt.Errorf("%w: %d bytes to %s, over the %d a batch may hold: %v", ErrTooLarge, len(value), topic, k.writer.BatchBytes, err)
+	}
+	if errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.RecordListTooLarge) {
+		return fmt.Errorf("%w: %d bytes to %s, over the broker's message.max.bytes (or the topic's max.message.bytes): %v", ErrTooLarge, len(value), topic, err)
 	}
 	if !errors.As(err, &kerr) {
 		// No answer from the broker (a protocol error code would be one): not ready until a
@@ -519,25 +533,28 @@ func (k *Kafka) topic(ctx context.Context, name []byte) (string, error) {
 	return t, nil
 }
 
-// Close flushes the writer, stops the readiness check and closes the connections.
+// Live is always nil: kafka-go redials a broker for every request that needs one.
+func (k *Kafka) Live() error { return nil }
+
+// MessageLimit is the largest batch the writer sends: one message at most.
+func (k *Kafka) MessageLimit() int { return int(k.writer.BatchBytes) }
+
+// Close flushes the writer, stops the readiness check and closes the connections. Later calls
+// return the first one's result.
 func (k *Kafka) Close(ctx context.Context) error {
-	select {
-	case <-k.stop:
-		return nil
-	default:
+	k.closeOnce.Do(func() {
 		close(k.stop)
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- k.writer.Close() }()
-	var err error
-	select {
-	case err = <-closed:
-	case <-ctx.Done():
-		err = fmt.Errorf("kafka writer still flushing at shutdown: %w", ctx.Err())
-	}
-	<-k.done
-	k.transport.CloseIdleConnections()
-	return err
+		closed := make(chan error, 1)
+		go func() { closed <- k.writer.Close() }()
+		select {
+		case k.closeErr = <-closed:
+		case <-ctx.Done():
+			k.closeErr = fmt.Errorf("kafka writer still flushing at shutdown: %w", ctx.Err())
+		}
+		<-k.done
+		k.transport.CloseIdleConnections()
+	})
+	return k.closeErr
 }
 
 // AppendKafkaTopic appends name with every byte Kafka does not allow in a topic name (outside

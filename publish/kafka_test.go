@@ -398,7 +398,8 @@ func TestKafkaDeadLetter(t *testing.T) {
 	body[0] = 'X' // the caller's buffer is reused
 	r := consume(t, c.ListenAddrs(), 1, deadTopic)[0]
 	reason, _ := header(r, ReasonHeader)
-	if string(r.Value) != `{"eventType":503,"data":` || reason != "body is not a JSON object" || r.Key != nil || len(r.Headers) != 1 {
+	verified, _ := header(r, VerifiedHeader)
+	if string(r.Value) != `{"eventType":503,"data":` || reason != "body is not a JSON object" || verified != "true" || r.Key != nil || len(r.Headers) != 2 {
 		t.Errorf("dead letter: key %q value %s headers %v", r.Key, r.Value, r.Headers)
 	}
 	// A provider without a known topic (not in KnownTopics): created on first use.
@@ -436,8 +437,9 @@ func TestAppendKafkaTopic(t *testing.T) {
 	}
 }
 
-// A {subject} template: the payload value loses its dots (Template) and every byte Kafka does not
-// allow (the Kafka pass); the topic is created on first use.
+// A {subject} template: the payload value loses its dots and its length past maxToken (Template)
+// and every byte Kafka does not allow (the Kafka pass); the topic is created on first use. The
+// key is the value itself, bounded the same way.
 func TestKafkaSubjectTopic(t *testing.T) {
 	c := startKafka(t)
 	cfg := kafkaConfig(c)
@@ -448,14 +450,14 @@ func TestKafkaSubjectTopic(t *testing.T) {
 		{"rtmp://a.b/c d", "events.anyrtc.rtmp___a_b_c_d"},
 		{"room1", "events.anyrtc.room1"},
 		{"房间", "events.anyrtc.______"},
-		{strings.Repeat("s", 300), string(AppendKafkaTopic(nil, []byte("events.anyrtc."+strings.Repeat("s", 300))))},
+		{strings.Repeat("s", 300), "events.anyrtc." + string(appendToken(nil, []byte(strings.Repeat("s", 300)), false))},
 	}
 	for _, tt := range tests {
 		if err := k.Publish(event("id-"+tt.subject[:1], tt.subject)); err != nil {
 			t.Fatalf("%q: %v", tt.subject, err)
 		}
 		r := consume(t, c.ListenAddrs(), 1, tt.topic)[0]
-		wantKey := string(appendToken(nil, []byte(tt.subject), false))
+		wantKey := string(appendKeyPart(nil, []byte(tt.subject), false)) // the value, not a token
 		if string(r.Key) != wantKey {
 			t.Errorf("%q: key %q, want %q", tt.subject, r.Key, wantKey)
 		}

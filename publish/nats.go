@@ -37,7 +37,11 @@ type NATSConfig struct {
 	Mode            Mode
 	Timeout         time.Duration // publish acknowledgement deadline
 	MaxPending      int           // async publishes awaiting their ack
-	Logger          *slog.Logger
+	MaxAge          time.Duration // retention of a stream we create; 0: none
+	MaxBytes        int64         // size bound of a stream we create (oldest go first); 0 or less: none
+	// EmbeddedMaxPayload is the embedded server's message size limit; 0: the server's 1 MiB.
+	EmbeddedMaxPayload int32
+	Logger             *slog.Logger
 
 	// External servers only.
 	User, Password string
@@ -52,9 +56,12 @@ type NATSConfig struct {
 type NATS struct {
 	cfg      NATSConfig
 	embedded *server.Server
+	unlock   func() // releases the embedded data directory
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	bufs     sync.Pool
+
+	health natsHealth
 
 	errMu     sync.Mutex
 	lastErr   string // the last asynchronous error logged, and when
@@ -76,19 +83,43 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ReconnectJitter(250*time.Millisecond, time.Second),
+		// A server that stops answering (hung, or a half-open connection) is found by pings
+		// within seconds, not the default two minutes, and the client reconnects.
+		nats.PingInterval(natsPingInterval),
+		nats.MaxPingsOutstanding(2),
+		// No buffering while disconnected: a publish then fails at once (the caller answers
+		// 503) instead of waiting in a buffer it will not be answered from.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			s.health.connected.Store(false)
 			if err != nil { // nil: our own Close
 				s.cfg.Logger.Warn("nats disconnected", "error", err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.health.connected.Store(true)
 			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			s.health.connected.Store(false)
+			if !s.health.closing.Load() {
+				// The client never reconnects from CLOSED (a protocol error such as a line the
+				// server refused): /healthz fails so that the pod is restarted.
+				s.health.dead.Store(true)
+				s.cfg.Logger.Error("nats connection closed for good; /healthz now fails so that the process is restarted")
+			}
 		}),
 	}
 	serverURL := cfg.URL
 	if serverURL == "" {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.unlock = unlock
 		srv, err := startEmbedded(cfg)
 		if err != nil {
+			unlock()
 			return nil, err
 		}
 		s.embedded = srv
@@ -129,10 +160,16 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		err = fmt.Errorf("%w: %v", ErrNotReady, err)
 	}
 	if err != nil {
+		s.health.closing.Store(true)
 		nc.Close()
 		s.shutdownEmbedded()
 		return nil, err
 	}
+	s.health.connected.Store(true)
+	s.health.wake = make(chan struct{}, 1)
+	s.health.stop = make(chan struct{})
+	s.health.done = make(chan struct{})
+	go s.probe()
 	return s, nil
 }
 
@@ -174,6 +211,14 @@ func startEmbedded(cfg NATSConfig) (*server.Server, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// The server only logs a failed listen, and then is not ready ten seconds later: try
+		// the address first, so that a port in use is said at once and plainly.
+		ln, err := net.Listen("tcp", cfg.EmbeddedListen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS cannot listen on %s (CALLBRIDGE_EMBEDDED_NATS_LISTEN): %w", cfg.EmbeddedListen, err)
+		}
+		ln.Close()
 	}
 	srv, err := server.NewServer(&server.Options{
 		ServerName: "callbridge-embedded",
@@ -182,6 +227,7 @@ func startEmbedded(cfg NATSConfig) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.DataDir,
 		NoSigs:     true,
+		MaxPayload: cfg.EmbeddedMaxPayload,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
@@ -202,14 +248,16 @@ func (s *NATS) ClientURL() string {
 	return s.nc.ConnectedUrlRedacted()
 }
 
-// Subjects the stream must hold: the template's and the dead letters'.
+// Subjects the stream must hold: the template's and the dead letters'. CheckSubject made sure
+// the template starts with a literal token.
 func (s *NATS) streamSubjects() []string {
 	subjects := []string{"callbacks.>"}
-	if p := s.cfg.Template.Prefix(); p != "callbacks." {
-		if p == "" {
-			return []string{">"}
-		}
-		subjects = append(subjects, p+">")
+	want := s.cfg.Template.Prefix()
+	if strings.HasSuffix(want, ".") {
+		want += ">"
+	} // else the template is all literal: its one subject
+	if want != "" && !subjectCovers(subjects[0], want) {
+		subjects = append(subjects, want)
 	}
 	return subjects
 }
@@ -217,12 +265,19 @@ func (s *NATS) streamSubjects() []string {
 func (s *NATS) ensureStream(ctx context.Context) error {
 	stream, err := s.js.Stream(ctx, s.cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		maxBytes := s.cfg.MaxBytes
+		if maxBytes <= 0 {
+			maxBytes = -1
+		}
 		_, err = s.js.CreateStream(ctx, jetstream.StreamConfig{
 			Name:        s.cfg.Stream,
 			Description: "Provider callbacks as CloudEvents, written by callbridge",
 			Subjects:    s.streamSubjects(),
 			Storage:     jetstream.FileStorage,
 			Duplicates:  s.cfg.DuplicateWindow,
+			MaxAge:      s.cfg.MaxAge,
+			MaxBytes:    maxBytes,
+			Discard:     jetstream.DiscardOld,
 		})
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", s.cfg.Stream, err)
@@ -237,6 +292,10 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 		if !covered(info.Config.Subjects, want) {
 			return fmt.Errorf("stream %s has subjects %v, which do not cover %q", s.cfg.Stream, info.Config.Subjects, want)
 		}
+	}
+	if info.Config.MaxAge == 0 && info.Config.MaxBytes <= 0 && info.Config.MaxMsgs <= 0 {
+		s.cfg.Logger.Warn("stream has no retention limit (max age, bytes or messages): it grows until the disk is full",
+			"stream", s.cfg.Stream)
 	}
 	if info.Config.Duplicates < s.cfg.DuplicateWindow {
 		s.cfg.Logger.Warn("stream duplicate window is shorter than configured; provider retries past it are published twice",
@@ -318,7 +377,8 @@ func (s *NATS) Publish(ev *normalize.Event) error {
 }
 
 // DeadLetter sends body as it arrived; its id is a hash of the body, so retries of one
-// malformed callback are stored once.
+// malformed callback are stored once. Only authenticated bodies are dead-lettered (ingest's
+// contract), and the letter says so in VerifiedHeader.
 func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
 	sum := sha256.Sum256(body)
 	msg := &nats.Msg{
@@ -326,39 +386,65 @@ func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
 		Data:    append([]byte(nil), body...),
 		Header: nats.Header{
 			jetstream.MsgIDHeader: []string{"deadletter-" + hex.EncodeToString(sum[:16])},
-			ReasonHeader:          []string{reason},
+			ReasonHeader:          []string{headerValue(reason)},
+			VerifiedHeader:        []string{"true"},
 		},
 	}
 	return s.send(msg)
 }
 
 func (s *NATS) send(msg *nats.Msg) error {
-	if !s.nc.IsConnected() {
+	// The state the handlers keep, not nc.IsConnected: that takes the client's lock, which a
+	// reconnect attempt holds for as long as its dial takes.
+	if !s.health.connected.Load() {
 		return ErrNotReady
 	}
 	f, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
+		if errors.Is(err, nats.ErrMaxPayload) {
+			return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, len(msg.Data), msg.Subject, s.nc.MaxPayload())
+		}
 		return fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}
 	select {
 	case <-f.Ok():
+		s.health.acked()
 		return nil
 	case err := <-f.Err():
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+			return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, len(msg.Data), msg.Subject, err)
+		}
+		if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+			s.health.ackTimedOut()
+		}
 		return fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}
 }
 
-// Ready returns nil while connected.
-func (s *NATS) Ready() error {
-	if !s.nc.IsConnected() {
-		return ErrNotReady
+// Ready returns nil while the connection is up, the server answers its pings and
+// acknowledgements are not timing out. It never waits on the client.
+func (s *NATS) Ready() error { return s.health.ready() }
+
+// Live returns an error once the connection is closed for good.
+func (s *NATS) Live() error {
+	if s.health.dead.Load() {
+		return ErrClosed
 	}
 	return nil
 }
 
+// MessageLimit is the largest message the server accepts, headers included.
+func (s *NATS) MessageLimit() int { return int(s.nc.MaxPayload()) }
+
 // Close waits for outstanding acknowledgements (until ctx ends), then disconnects and stops the
 // embedded server.
 func (s *NATS) Close(ctx context.Context) error {
+	if !s.health.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(s.health.stop)
+	<-s.health.done
 	var err error
 	select {
 	case <-s.js.PublishAsyncComplete():
@@ -374,6 +460,9 @@ func (s *NATS) shutdownEmbedded() {
 	if s.embedded != nil {
 		s.embedded.Shutdown()
 		s.embedded.WaitForShutdown()
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 }
 

@@ -9,6 +9,8 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,14 +25,26 @@ type Sink interface {
 	// DeadLetter sends a body that could not be normalised to DeadLetterSubject(provider),
 	// with the reason in a header, and waits for the acknowledgement.
 	DeadLetter(provider string, body []byte, reason string) error
-	// Ready returns nil while the sink can publish.
+	// Ready returns nil while the sink can publish; it answers at once.
 	Ready() error
-	// Close flushes what is in flight and disconnects.
+	// Live returns an error once the sink can never publish again (its connection closed for
+	// good): the process must be restarted.
+	Live() error
+	// MessageLimit is the largest message, headers included, the broker accepts.
+	MessageLimit() int
+	// Close flushes what is in flight and disconnects. It is safe to call more than once.
 	Close(ctx context.Context) error
 }
 
-// ErrNotReady is returned while the broker is unreachable.
-var ErrNotReady = errors.New("broker not connected")
+var (
+	// ErrNotReady is returned while the broker is unreachable or not answering.
+	ErrNotReady = errors.New("broker not connected")
+	// ErrTooLarge is a permanent failure: the event is larger than the broker accepts, so no
+	// retry can succeed.
+	ErrTooLarge = errors.New("event larger than the broker accepts")
+	// ErrClosed is returned once the connection is closed for good.
+	ErrClosed = errors.New("broker connection closed for good")
+)
 
 // DeadLetterSubject is where bodies that could not be normalised go.
 func DeadLetterSubject(provider string) string {
@@ -39,8 +53,28 @@ func DeadLetterSubject(provider string) string {
 
 const deadLetterPrefix = "callbacks.deadletter."
 
-// ReasonHeader carries the dead-letter reason.
-const ReasonHeader = "Callbridge-Deadletter-Reason"
+const (
+	// ReasonHeader carries the dead-letter reason.
+	ReasonHeader = "Callbridge-Deadletter-Reason"
+	// VerifiedHeader records that a dead letter's body was authenticated when it arrived;
+	// replay marks events from a letter without it unverified.
+	VerifiedHeader = "Callbridge-Verified"
+)
+
+// maxHeaderValue bounds a header value we write from text that may quote a payload.
+const maxHeaderValue = 512
+
+// headerValue makes s safe as a header value: control characters become spaces (NATS clients
+// would fold CR and LF anyway) and it is cut to maxHeaderValue bytes.
+func headerValue(s string) string {
+	b := []byte(s[:min(len(s), maxHeaderValue)])
+	for i, c := range b {
+		if c < ' ' || c == 0x7f {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
 
 // Template renders a subject or topic from an event. Placeholders: {provider}, {eventtype},
 // {type}, {subject}. A value substituted from the payload never carries subject syntax: '.',
@@ -94,48 +128,140 @@ func ParseTemplate(text string) (*Template, error) {
 // String returns the template text.
 func (t *Template) String() string { return t.text }
 
-// Prefix is the literal text before the first placeholder.
+// Prefix is the literal text before the first placeholder, up to and including its last dot:
+// the whole tokens every rendered subject starts with.
 func (t *Template) Prefix() string {
-	if len(t.parts) > 0 && t.parts[0].placeholder == "" {
-		return t.parts[0].lit
+	if len(t.parts) == 0 || t.parts[0].placeholder != "" {
+		return ""
 	}
-	return ""
+	lit := t.parts[0].lit
+	if len(t.parts) == 1 {
+		return lit
+	}
+	return lit[:strings.LastIndexByte(lit, '.')+1]
 }
 
-// Append renders the template for ev onto dst.
+// Append renders the template for ev onto dst as a subject or topic: a payload value carries
+// no subject syntax and at most maxToken bytes (see appendToken).
 func (t *Template) Append(dst []byte, ev *normalize.Event) []byte {
+	return t.render(dst, ev, appendToken)
+}
+
+// AppendKey renders the template for ev onto dst as a Kafka message key: values as they are
+// (a key is bytes, not a name), a payload value bounded like a token, an empty one left empty.
+func (t *Template) AppendKey(dst []byte, ev *normalize.Event) []byte {
+	return t.render(dst, ev, appendKeyPart)
+}
+
+func (t *Template) render(dst []byte, ev *normalize.Event, value func(dst, v []byte, ours bool) []byte) []byte {
 	for _, p := range t.parts {
 		switch p.placeholder {
 		case "":
 			dst = append(dst, p.lit...)
 		case "provider":
-			dst = appendToken(dst, []byte(ev.Provider), false)
+			dst = value(dst, []byte(ev.Provider), true)
 		case "eventtype":
-			dst = appendToken(dst, ev.EventType, true)
+			dst = value(dst, ev.EventType, true)
 		case "type":
-			dst = appendToken(dst, ev.Type, true)
+			dst = value(dst, ev.Type, true)
 		case "subject":
-			dst = appendToken(dst, ev.Subject, false)
+			dst = value(dst, ev.Subject, false)
 		}
 	}
 	return dst
 }
 
-// appendToken appends v with subject syntax replaced. Our own dotted names (eventtype, type)
-// keep their dots, which are the hierarchy; payload values never do.
-func appendToken(dst, v []byte, keepDots bool) []byte {
+// maxToken bounds what one payload value contributes to a subject, topic or key. A longer
+// value is cut and ends in a hash of the whole, so distinct values stay distinct: a callback
+// must not be able to make a protocol line the broker refuses (nats-server closes the
+// connection over its 4 KiB control-line limit).
+const maxToken = 128
+
+// appendToken appends v with subject syntax replaced. Our own names (provider, eventtype, type)
+// keep their dots, which are the hierarchy; payload values never do, and are bounded.
+func appendToken(dst, v []byte, ours bool) []byte {
 	if len(v) == 0 {
 		return append(dst, '_')
 	}
+	start := len(dst)
 	for _, c := range v {
-		if c <= ' ' || c == '*' || c == '>' || c == 0x7f || (c == '.' && !keepDots) {
+		if c <= ' ' || c == '*' || c == '>' || c == 0x7f || (c == '.' && !ours) {
 			c = '_'
 		}
 		dst = append(dst, c)
 	}
-	return dst
+	if ours {
+		return dst
+	}
+	return boundToken(dst, start, v)
+}
+
+func appendKeyPart(dst, v []byte, ours bool) []byte {
+	start := len(dst)
+	dst = append(dst, v...)
+	if ours {
+		return dst
+	}
+	return boundToken(dst, start, v)
+}
+
+// boundToken cuts dst[start:], rendered from v, to maxToken bytes ending in '-' and 16 hex
+// digits of v's SHA-256, when it is longer.
+func boundToken(dst []byte, start int, v []byte) []byte {
+	if len(dst)-start <= maxToken {
+		return dst
+	}
+	const hashLen = 16
+	sum := sha256.Sum256(v)
+	dst = append(dst[:start+maxToken-hashLen-1], '-')
+	return hex.AppendEncode(dst, sum[:hashLen/2])
 }
 
 func sanitizeToken(s string) string {
 	return string(appendToken(nil, []byte(s), false))
+}
+
+// CheckSubject reports whether every subject the template renders is a valid NATS subject to
+// publish on, and one the stream can cover: no white space or wildcards in the literal text, no
+// empty token, and a first token that is literal (the stream's filter is built from it).
+func (t *Template) CheckSubject() error {
+	if strings.ContainsAny(t.literal(), " \t\r\n*>") {
+		return errors.New("the literal text has white space or a wildcard (* or >), which a published subject cannot hold")
+	}
+	for i, tok := range strings.Split(t.shape(), ".") {
+		if tok == "" {
+			return errors.New("a subject token would be empty: no leading or trailing dot, and no two dots together")
+		}
+		if i == 0 && strings.Contains(tok, "{}") {
+			return errors.New("the first subject token must be literal text, such as callbacks.: the stream's subject filter is built from it")
+		}
+	}
+	return nil
+}
+
+// CheckTopic reports whether the literal text holds only what a Kafka topic name may (placeholder
+// values are made safe as they are rendered).
+func (t *Template) CheckTopic() error {
+	for _, c := range []byte(t.literal()) {
+		if !kafkaTopicByte(c) {
+			return fmt.Errorf("the literal text has %q; a Kafka topic name holds only letters, digits, '.', '_' and '-'", c)
+		}
+	}
+	return nil
+}
+
+// literal is the template's literal text; shape is the template with every placeholder as "{}".
+func (t *Template) literal() string { return t.join(false) }
+func (t *Template) shape() string   { return t.join(true) }
+
+func (t *Template) join(marks bool) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.placeholder == "" {
+			b.WriteString(p.lit)
+		} else if marks {
+			b.WriteString("{}")
+		}
+	}
+	return b.String()
 }

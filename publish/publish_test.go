@@ -27,6 +27,8 @@ func TestParseTemplate(t *testing.T) {
 		{"{provider}.{type}", "", ""},
 		{"events.{subject}", "", "events."},
 		{"fixed", "", "fixed"},
+		{"callbacks.x-{provider}.{eventtype}", "", "callbacks."},
+		{"cb-{provider}.{eventtype}", "", ""},
 		{"callbacks.{provider}.{event}", "unknown placeholder {event}", ""},
 		{"callbacks.{provider", "unclosed placeholder", ""},
 		{"", "empty template", ""},
@@ -70,6 +72,84 @@ func TestTemplateSanitises(t *testing.T) {
 		ev := &normalize.Event{Provider: "anyrtc", Subject: []byte(tt.subject), EventType: []byte(tt.eventtype)}
 		if got := string(tmpl.Append(nil, ev)); got != tt.want {
 			t.Errorf("subject %q: %q, want %q", tt.subject, got, tt.want)
+		}
+	}
+}
+
+// A payload value of any length contributes at most maxToken bytes to a subject or key, and
+// distinct long values stay distinct.
+func TestTemplateBoundsPayloadValues(t *testing.T) {
+	tmpl, err := ParseTemplate("callbacks.{provider}.{subject}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("s", 5000)
+	subject := func(v string) string {
+		return string(tmpl.Append(nil, &normalize.Event{Provider: "tencent-css", Subject: []byte(v)}))
+	}
+	key := func(v string) string {
+		return string(tmpl.AppendKey(nil, &normalize.Event{Provider: "tencent-css", Subject: []byte(v)}))
+	}
+	prefix := "callbacks.tencent-css."
+	for _, got := range []string{subject(long), key(long)} {
+		if len(got) != len(prefix)+maxToken || !strings.HasPrefix(got, prefix+"sss") {
+			t.Errorf("long value rendered as %d bytes: %.60q…", len(got), got)
+		}
+	}
+	if subject(long) == subject(long+"t") || key(long) == key(long+"t") {
+		t.Error("two long values render the same")
+	}
+	if got := subject(strings.Repeat("s", maxToken)); got != prefix+strings.Repeat("s", maxToken) {
+		t.Errorf("a value of maxToken bytes was changed: %q", got)
+	}
+	// Keys keep what subjects may not hold; an empty value stays empty.
+	if got := key("a.b c*"); got != prefix+"a.b c*" {
+		t.Errorf("key %q", got)
+	}
+	if got := string(mustTemplate(t, "{subject}").AppendKey(nil, &normalize.Event{})); got != "" {
+		t.Errorf("empty subject as a key: %q", got)
+	}
+}
+
+func mustTemplate(t *testing.T, text string) *Template {
+	t.Helper()
+	tmpl, err := ParseTemplate(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// Templates that would start and then fail every callback are refused at start-up.
+func TestTemplateChecks(t *testing.T) {
+	tests := []struct {
+		text       string
+		subjectErr string // empty: valid as a NATS subject
+		topicErr   string // empty: valid as a Kafka topic
+	}{
+		{"callbacks.{provider}.{eventtype}", "", ""},
+		{"callbacks.x-{provider}.{eventtype}", "", ""},
+		{"events.{subject}", "", ""},
+		{"fixed.subject", "", ""},
+		{"cb-{provider}.{eventtype}", "first subject token must be literal", ""},
+		{"{provider}.{eventtype}", "first subject token must be literal", ""},
+		{"callbacks..{provider}", "empty", ""},
+		{"callbacks.{provider}.", "empty", ""},
+		{".callbacks.{provider}", "empty", ""},
+		{"callbacks.*.{provider}", "wildcard", "'*'"},
+		{"callbacks.>", "wildcard", "'>'"},
+		{"call backs.{provider}", "white space", "' '"},
+		{"callbacks.a/{provider}", "", "'/'"},
+	}
+	for _, tt := range tests {
+		tmpl := mustTemplate(t, tt.text)
+		for _, c := range []struct {
+			what, want string
+			err        error
+		}{{"subject", tt.subjectErr, tmpl.CheckSubject()}, {"topic", tt.topicErr, tmpl.CheckTopic()}} {
+			if (c.err == nil) != (c.want == "") || (c.err != nil && !strings.Contains(c.err.Error(), c.want)) {
+				t.Errorf("%q as a %s: %v, want %q", tt.text, c.what, c.err, c.want)
+			}
 		}
 	}
 }

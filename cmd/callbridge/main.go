@@ -386,6 +386,20 @@ func (l *lateSink) Ready() error {
 	return errConnecting
 }
 
+func (l *lateSink) Live() error {
+	if s := l.get(); s != nil {
+		return s.Live()
+	}
+	return nil
+}
+
+func (l *lateSink) MessageLimit() int {
+	if s := l.get(); s != nil {
+		return s.MessageLimit()
+	}
+	return 0
+}
+
 func (l *lateSink) Close(ctx context.Context) error {
 	if s := l.get(); s != nil {
 		return s.Close(ctx)
