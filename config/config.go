@@ -34,13 +34,16 @@ const minDuplicateWindow = 15 * time.Minute
 // prefix, envconfig falls back to the bare tag name (LISTEN, DATA_DIR, ...) when the prefixed
 // variable is unset, and an unrelated DATA_DIR in the environment must not configure the bridge.
 type Config struct {
-	Listen       string        `envconfig:"CALLBRIDGE_LISTEN" default:":8080" desc:"HTTP listen address (callbacks, probes, metrics)"`
-	MaxBodyBytes int           `envconfig:"CALLBRIDGE_MAX_BODY_BYTES" default:"1048576" desc:"largest callback body accepted; larger gets 413"`
-	ReadTimeout  time.Duration `envconfig:"CALLBRIDGE_READ_TIMEOUT" default:"10s" desc:"HTTP read timeout"`
-	WriteTimeout time.Duration `envconfig:"CALLBRIDGE_WRITE_TIMEOUT" default:"10s" desc:"HTTP write timeout"`
-	IdleTimeout  time.Duration `envconfig:"CALLBRIDGE_IDLE_TIMEOUT" default:"60s" desc:"HTTP keep-alive idle timeout"`
-	MaxInflight  int           `envconfig:"CALLBRIDGE_MAX_INFLIGHT" default:"1024" desc:"callbacks handled at once; more get 503 with Retry-After"`
-	RetryAfter   time.Duration `envconfig:"CALLBRIDGE_RETRY_AFTER" default:"5s" desc:"Retry-After sent with a 503 (whole seconds)"`
+	Listen          string        `envconfig:"CALLBRIDGE_LISTEN" default:":8080" desc:"HTTP listen address (callbacks, probes, metrics)"`
+	MaxBodyBytes    int           `envconfig:"CALLBRIDGE_MAX_BODY_BYTES" default:"1048576" desc:"largest callback body accepted; larger gets 413"`
+	ReadTimeout     time.Duration `envconfig:"CALLBRIDGE_READ_TIMEOUT" default:"10s" desc:"HTTP read timeout"`
+	WriteTimeout    time.Duration `envconfig:"CALLBRIDGE_WRITE_TIMEOUT" default:"10s" desc:"HTTP write timeout"`
+	IdleTimeout     time.Duration `envconfig:"CALLBRIDGE_IDLE_TIMEOUT" default:"60s" desc:"HTTP keep-alive idle timeout"`
+	MaxInflight     int           `envconfig:"CALLBRIDGE_MAX_INFLIGHT" default:"1024" desc:"callbacks handled at once; more get 503 with Retry-After"`
+	MaxHeaderBytes  int           `envconfig:"CALLBRIDGE_MAX_HEADER_BYTES" default:"8192" desc:"request line and headers, at most; more gets 431 (also each connection's read buffer)"`
+	MaxConns        int           `envconfig:"CALLBRIDGE_MAX_CONNS" default:"8192" desc:"HTTP connections open at once, at most; more are refused (each costs some tens of KiB while open)"`
+	BodyMemoryBytes int64         `envconfig:"CALLBRIDGE_BODY_MEMORY_BYTES" default:"67108864" desc:"body bytes held by all requests being read together, at most; past it 503 with Retry-After (a body's first 4 KiB are its connection's own)"`
+	RetryAfter      time.Duration `envconfig:"CALLBRIDGE_RETRY_AFTER" default:"5s" desc:"Retry-After sent with a 503 (whole seconds)"`
 
 	Sink                string        `envconfig:"CALLBRIDGE_SINK" default:"nats" desc:"where events go: nats or kafka"`
 	NATSURL             string        `envconfig:"CALLBRIDGE_NATS_URL" desc:"NATS server URL; empty starts the embedded NATS JetStream server"`
@@ -48,6 +51,8 @@ type Config struct {
 	DataDir             string        `envconfig:"CALLBRIDGE_DATA_DIR" default:"./data" desc:"embedded JetStream store"`
 	NATSStream          string        `envconfig:"CALLBRIDGE_NATS_STREAM" default:"CALLBACKS" desc:"JetStream stream (subjects callbacks.>), created if missing"`
 	NATSDuplicateWindow time.Duration `envconfig:"CALLBRIDGE_NATS_DUPLICATE_WINDOW" default:"1h" desc:"JetStream duplicate window; at least 15m, longer than Tencent's 12-minute retry horizon"`
+	NATSMaxAge          time.Duration `envconfig:"CALLBRIDGE_NATS_MAX_AGE" default:"168h" desc:"retention of the stream callbridge creates (events and dead letters); 0: none"`
+	NATSMaxBytes        int64         `envconfig:"CALLBRIDGE_NATS_MAX_BYTES" default:"1073741824" desc:"size of the stream callbridge creates, at most; the oldest messages go first; 0: no bound"`
 	TopicTemplate       string        `envconfig:"CALLBRIDGE_TOPIC_TEMPLATE" default:"callbacks.{provider}.{eventtype}" desc:"subject or topic; placeholders {provider} {eventtype} {type} {subject}"`
 	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (the JSON event is the message) or binary (data is the message, attributes are headers)"`
 	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged (buffer is not built yet)"`
@@ -94,6 +99,9 @@ type Config struct {
 
 	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
 	Providers map[string]ProviderSettings `ignored:"true"`
+	// MaxBodyBytesSet is whether CALLBRIDGE_MAX_BODY_BYTES was set, rather than defaulted: a
+	// default over the broker's message limit is lowered to fit, a value set is refused.
+	MaxBodyBytesSet bool `ignored:"true"`
 
 	secretFiles map[string]string // secret variable name → the _FILE path it was read from
 }
@@ -213,6 +221,7 @@ func Load(providers []ProviderSpec) (*Config, error) {
 			f.value.SetString(v)
 		}
 	}
+	_, c.MaxBodyBytesSet = os.LookupEnv("CALLBRIDGE_MAX_BODY_BYTES")
 	if err := check(c.rules()); err != nil {
 		return nil, err
 	}
@@ -298,6 +307,10 @@ func (c *Config) rules() []rule {
 		{name: "CALLBRIDGE_WRITE_TIMEOUT", ok: c.WriteTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_IDLE_TIMEOUT", ok: c.IdleTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_MAX_INFLIGHT", ok: c.MaxInflight > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_MAX_HEADER_BYTES", ok: c.MaxHeaderBytes >= 1024, want: "want an integer of at least 1024"},
+		{name: "CALLBRIDGE_MAX_CONNS", ok: c.MaxConns > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_BODY_MEMORY_BYTES", ok: c.BodyMemoryBytes > int64(c.MaxBodyBytes),
+			want: "want more than CALLBRIDGE_MAX_BODY_BYTES, or no body of the largest size could ever be read"},
 		{name: "CALLBRIDGE_RETRY_AFTER", ok: c.RetryAfter >= time.Second && c.RetryAfter%time.Second == 0,
 			want: "want whole seconds, at least 1s, such as 5s"},
 		enum("CALLBRIDGE_SINK", c.Sink, "", "nats", "kafka"),
@@ -307,11 +320,15 @@ func (c *Config) rules() []rule {
 			want: `want a non-empty JetStream stream name without whitespace or any of . * > / \`},
 		{name: "CALLBRIDGE_NATS_DUPLICATE_WINDOW", ok: c.NATSDuplicateWindow >= minDuplicateWindow,
 			want: "want a duration of at least 15m, such as 1h: longer than Tencent's 12-minute retry horizon, so its retries are deduplicated"},
+		{name: "CALLBRIDGE_NATS_MAX_AGE", ok: c.NATSMaxAge == 0 || c.NATSMaxAge >= c.NATSDuplicateWindow,
+			want: "want 0 (no limit) or at least CALLBRIDGE_NATS_DUPLICATE_WINDOW"},
+		{name: "CALLBRIDGE_NATS_MAX_BYTES", ok: c.NATSMaxBytes >= 0, want: "want 0 (no bound) or a number of bytes"},
 		enum("CALLBRIDGE_CE_MODE", c.CEMode, "", "structured", "binary"),
 		enum("CALLBRIDGE_ACK_MODE", c.AckMode, "buffer is not built yet", "broker"),
 		{name: "CALLBRIDGE_PUBLISH_TIMEOUT", ok: c.PublishTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_SHUTDOWN_DELAY", ok: c.ShutdownDelay >= 0, want: wantNonNegativeDuration},
-		{name: "CALLBRIDGE_SHUTDOWN_TIMEOUT", ok: c.ShutdownTimeout > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_SHUTDOWN_TIMEOUT", ok: c.ShutdownTimeout > c.ShutdownDelay+c.PublishTimeout,
+			want: fmt.Sprintf("want more than CALLBRIDGE_SHUTDOWN_DELAY plus CALLBRIDGE_PUBLISH_TIMEOUT (%s): in-flight callbacks must be able to finish", c.ShutdownDelay+c.PublishTimeout)},
 		enum("CALLBRIDGE_LOG_LEVEL", c.LogLevel, "", "debug", "info", "warn", "error"),
 		enum("CALLBRIDGE_LOG_FORMAT", c.LogFormat, "", "json", "text"),
 		// Decode rejects what is not allowed; the rule is here for its message.
@@ -332,6 +349,8 @@ func (c *Config) rules() []rule {
 		enum("CALLBRIDGE_KAFKA_REQUIRED_ACKS", c.KafkaRequiredAcks, "", "all", "one", "none"),
 		enum("CALLBRIDGE_KAFKA_COMPRESSION", c.KafkaCompression, "", "none", "gzip", "snappy", "lz4", "zstd"),
 		{name: "CALLBRIDGE_KAFKA_CLIENT_ID", ok: c.KafkaClientID != "", want: "want a client id, not empty"},
+		{name: "CALLBRIDGE_KAFKA_CREATE_TOPICS", ok: !(c.Sink == "kafka" && c.KafkaCreateTopics && strings.Contains(c.TopicTemplate, "{subject}")),
+			want: "with {subject} in CALLBRIDGE_TOPIC_TEMPLATE this would create one topic per stream or channel a provider names: create the topics yourself, or leave {subject} to the key"},
 		{name: "CALLBRIDGE_KAFKA_TOPIC_PARTITIONS", ok: c.KafkaTopicPartitions > 0, want: wantPositiveInt},
 		{name: "CALLBRIDGE_KAFKA_TOPIC_REPLICATION", ok: c.KafkaTopicReplication == -1 || c.KafkaTopicReplication > 0,
 			want: "want -1 (the broker's default) or an integer greater than 0"},
@@ -364,14 +383,14 @@ func (s *ProviderSettings) rules(spec ProviderSpec) []rule {
 
 // want explains what variable name accepts, for a value envconfig could not parse.
 func (c *Config) want(name string) string {
-	for _, r := range c.rules() {
-		if r.name == name {
-			return r.want
-		}
-	}
 	for _, f := range configFields(c) {
 		if f.name == name && f.value.Kind() == reflect.Bool {
 			return "want true or false"
+		}
+	}
+	for _, r := range c.rules() {
+		if r.name == name {
+			return r.want
 		}
 	}
 	return "want a valid value"
@@ -449,4 +468,55 @@ func checkSpecs(providers []ProviderSpec) error {
 		seen[v.Name] = true
 	}
 	return nil
+}
+
+// Unknown returns the CALLBRIDGE_* names in environ (as os.Environ gives it) that no setting
+// reads, each with the closest known name when one is near: a misspelt variable is otherwise
+// silently ignored. The caller warns; it does not stop start-up, so that a newer deployment's
+// variables do not break an older binary.
+func Unknown(environ []string, providers []ProviderSpec) []string {
+	known := map[string]bool{}
+	for _, v := range Vars(providers) {
+		known[v.Name] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, Prefix) || known[name] {
+			continue
+		}
+		msg, best := name, 4 // suggest only names within 3 edits
+		for k := range known {
+			if d := editDistance(name, k); d < best || (d == best && msg != name && k < msg) {
+				msg, best = k, d
+			}
+		}
+		if msg != name {
+			msg = name + " (did you mean " + msg + "?)"
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

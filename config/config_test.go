@@ -66,12 +66,17 @@ func TestDefaults(t *testing.T) {
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		MaxInflight:           1024,
+		MaxHeaderBytes:        8192,
+		MaxConns:              8192,
+		BodyMemoryBytes:       64 << 20,
 		RetryAfter:            5 * time.Second,
 		Sink:                  "nats",
 		EmbeddedNATSListen:    "127.0.0.1:4222",
 		DataDir:               "./data",
 		NATSStream:            "CALLBACKS",
 		NATSDuplicateWindow:   time.Hour,
+		NATSMaxAge:            7 * 24 * time.Hour,
+		NATSMaxBytes:          1 << 30,
 		TopicTemplate:         "callbacks.{provider}.{eventtype}",
 		CEMode:                "structured",
 		AckMode:               "broker",
@@ -201,7 +206,13 @@ func TestInvalid(t *testing.T) {
 		{"ACK_MODE", "buffer", "allowed: broker (buffer is not built yet)"},
 		{"PUBLISH_TIMEOUT", "0s", "want a duration greater than 0"},
 		{"SHUTDOWN_DELAY", "-1s", "want a duration of 0 or more"},
-		{"SHUTDOWN_TIMEOUT", "0s", "want a duration greater than 0"},
+		{"SHUTDOWN_TIMEOUT", "0s", "want more than CALLBRIDGE_SHUTDOWN_DELAY plus CALLBRIDGE_PUBLISH_TIMEOUT (10s)"},
+		{"SHUTDOWN_TIMEOUT", "10s", "want more than CALLBRIDGE_SHUTDOWN_DELAY plus CALLBRIDGE_PUBLISH_TIMEOUT (10s)"},
+		{"MAX_HEADER_BYTES", "512", "at least 1024"},
+		{"MAX_CONNS", "0", "want an integer greater than 0"},
+		{"BODY_MEMORY_BYTES", "1048576", "more than CALLBRIDGE_MAX_BODY_BYTES"},
+		{"NATS_MAX_AGE", "10m", "at least CALLBRIDGE_NATS_DUPLICATE_WINDOW"},
+		{"NATS_MAX_BYTES", "-1", "want 0 (no bound)"},
 		{"LOG_LEVEL", "trace", "allowed: debug, info, warn, error"},
 		{"LOG_LEVEL", "INFO", "allowed: debug, info, warn, error"},
 		{"LOG_LEVEL", "info\nCALLBRIDGE_INJECTED=1", "allowed: debug, info, warn, error"},
@@ -410,8 +421,9 @@ func TestVarNames(t *testing.T) {
 	var want []string
 	for _, n := range []string{
 		"LISTEN", "MAX_BODY_BYTES", "READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT", "MAX_INFLIGHT",
+		"MAX_HEADER_BYTES", "MAX_CONNS", "BODY_MEMORY_BYTES",
 		"RETRY_AFTER", "SINK", "NATS_URL", "EMBEDDED_NATS_LISTEN", "DATA_DIR", "NATS_STREAM",
-		"NATS_DUPLICATE_WINDOW", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "PUBLISH_TIMEOUT",
+		"NATS_DUPLICATE_WINDOW", "NATS_MAX_AGE", "NATS_MAX_BYTES", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "PUBLISH_TIMEOUT",
 		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
 		"NATS_USER", "NATS_PASSWORD", "NATS_PASSWORD_FILE", "NATS_TOKEN", "NATS_TOKEN_FILE",
 		"NATS_NKEY_SEED_FILE", "NATS_CREDS_FILE", "NATS_TLS_CA_FILE", "NATS_TLS_CERT_FILE",
@@ -560,5 +572,50 @@ func TestCombinations(t *testing.T) {
 	}
 	if c.KafkaSASLPassword != "s3cret" || c.AllowUnsigned() {
 		t.Errorf("password %q from file, allow unsigned %v (want false with a broker)", c.KafkaSASLPassword, c.AllowUnsigned())
+	}
+}
+
+// Rules that join two settings name the one that cannot be honoured.
+func TestInvalidCombinations(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		name string
+		want string
+	}{
+		{map[string]string{"CALLBRIDGE_SHUTDOWN_DELAY": "20s", "CALLBRIDGE_PUBLISH_TIMEOUT": "15s"}, "CALLBRIDGE_SHUTDOWN_TIMEOUT", "(35s)"},
+		{map[string]string{"CALLBRIDGE_SINK": "kafka", "CALLBRIDGE_KAFKA_BROKERS": "k:9092", "CALLBRIDGE_KAFKA_CREATE_TOPICS": "true",
+			"CALLBRIDGE_TOPIC_TEMPLATE": "callbacks.{provider}.{subject}"}, "CALLBRIDGE_KAFKA_CREATE_TOPICS", "one topic per stream"},
+		{map[string]string{"CALLBRIDGE_MAX_BODY_BYTES": "134217728"}, "CALLBRIDGE_BODY_MEMORY_BYTES", "more than CALLBRIDGE_MAX_BODY_BYTES"},
+	}
+	for _, tt := range tests {
+		bare := map[string]string{}
+		for k, v := range tt.env {
+			bare[strings.TrimPrefix(k, Prefix)] = v
+		}
+		_, err := load(t, bare)
+		line := checkError(t, err)
+		if !strings.HasPrefix(line, tt.name+"=") || !strings.Contains(line, tt.want) {
+			t.Errorf("%v: %q, want %s=… %q", tt.env, line, tt.name, tt.want)
+		}
+	}
+	// Kafka with {subject} in the key only, or topics not created by us, is fine.
+	if _, err := load(t, map[string]string{"SINK": "kafka", "KAFKA_BROKERS": "k:9092", "TOPIC_TEMPLATE": "callbacks.{provider}.{subject}"}); err != nil {
+		t.Errorf("{subject} topics without creation: %v", err)
+	}
+}
+
+func TestUnknownVariables(t *testing.T) {
+	specs := []ProviderSpec{{ID: "anyrtc", SecretVar: "SECRET"}}
+	got := Unknown([]string{
+		"CALLBRIDGE_MAX_INFLIGH=10", "CALLBRIDGE_ANYRTC_SECERT=x", "CALLBRIDGE_LISTEN=:1",
+		"CALLBRIDGE_ANYRTC_SECRET_FILE=/s", "CALLBRIDGE_SOMETHING_ELSE_ENTIRELY=1", "PATH=/bin", "MAX_INFLIGHT=3",
+	}, specs)
+	want := []string{
+		"CALLBRIDGE_ANYRTC_SECERT (did you mean CALLBRIDGE_ANYRTC_SECRET?)",
+		"CALLBRIDGE_MAX_INFLIGH (did you mean CALLBRIDGE_MAX_INFLIGHT?)",
+		"CALLBRIDGE_SOMETHING_ELSE_ENTIRELY",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Unknown:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -17,6 +17,7 @@ type StoredDeadLetter struct {
 	Body     []byte
 	Reason   string
 	At       time.Time // when it was stored
+	Verified bool      // VerifiedHeader is "true": the body was authenticated when it arrived
 }
 
 // DeadLetters calls take for every dead letter stored when it is called, oldest first. A letter
@@ -41,7 +42,8 @@ func (s *NATS) DeadLetters(ctx context.Context, take func(StoredDeadLetter) erro
 			return taken, err
 		}
 		seq = m.Sequence + 1
-		dl := StoredDeadLetter{Provider: strings.TrimPrefix(m.Subject, deadLetterPrefix), Body: m.Data, Reason: m.Header.Get(ReasonHeader), At: m.Time}
+		dl := StoredDeadLetter{Provider: strings.TrimPrefix(m.Subject, deadLetterPrefix), Body: m.Data, Reason: m.Header.Get(ReasonHeader), At: m.Time,
+			Verified: m.Header.Get(VerifiedHeader) == "true"}
 		if take(dl) != nil {
 			continue
 		}
@@ -76,8 +78,11 @@ func (k *Kafka) DeadLetters(ctx context.Context, idle time.Duration, take func(S
 		}
 		dl := StoredDeadLetter{Provider: strings.TrimPrefix(m.Topic, deadLetterPrefix), Body: m.Value, At: m.Time}
 		for _, h := range m.Headers {
-			if h.Key == ReasonHeader {
+			switch h.Key {
+			case ReasonHeader:
 				dl.Reason = string(h.Value)
+			case VerifiedHeader:
+				dl.Verified = string(h.Value) == "true"
 			}
 		}
 		if take(dl) == nil {

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -55,6 +56,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	specs := providerSpecs()
 	switch cmd {
 	case "serve":
+		if len(args) > 1 {
+			if a := args[1]; a == "-h" || a == "--help" || a == "help" {
+				fmt.Fprint(stdout, usage)
+				return 0
+			}
+			fmt.Fprintf(stderr, "callbridge serve takes no arguments (got %q): it is configured by CALLBRIDGE_* variables; see callbridge env\n", args[1])
+			return 2
+		}
 		cfg, err := config.Load(specs)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -63,7 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger := newLogger(stderr, cfg)
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
-		if err := serve(ctx, cfg, nil, logger); err != nil {
+		if err := serve(ctx, cfg, nil, logger); errors.Is(err, errStoppedWhileConnecting) {
+			logger.Info("stopped before the broker was reached; nothing was accepted")
+			return 0
+		} else if err != nil {
 			var cerr *config.Error
 			if errors.As(err, &cerr) {
 				fmt.Fprintln(stderr, err)
@@ -158,8 +170,18 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 // start connects the sink and starts serving on ln (or on cfg.Listen when ln is nil).
 func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger) (*bridge, error) {
 	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
+	if err == nil {
+		if cfg.Sink == "kafka" {
+			err = tmpl.CheckTopic()
+		} else {
+			err = tmpl.CheckSubject()
+		}
+	}
 	if err != nil {
 		return nil, &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
+	}
+	for _, name := range config.Unknown(os.Environ(), providerSpecs()) {
+		logger.Warn("unknown variable ignored: " + name)
 	}
 	if cfg.AllowUnsignedAuto() && cfg.AllowUnsigned() {
 		logger.Warn("no broker configured: embedded NATS JetStream in " + cfg.DataDir + ", and providers without a secret accept UNSIGNED callbacks (development mode; set CALLBRIDGE_ALLOW_UNSIGNED=false or configure secrets)")
@@ -196,15 +218,18 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	late := &lateSink{}
 	server := ingest.New(ingest.Config{
-		Routes:       routes,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		ReadTimeout:  cfg.ReadTimeout,
-		WriteTimeout: cfg.WriteTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		MaxInflight:  cfg.MaxInflight,
-		RetryAfter:   cfg.RetryAfter,
-		Logger:       logger,
-		Registry:     reg,
+		Routes:          routes,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		MaxHeaderBytes:  cfg.MaxHeaderBytes,
+		MaxConns:        cfg.MaxConns,
+		BodyMemoryBytes: cfg.BodyMemoryBytes,
+		ReadTimeout:     cfg.ReadTimeout,
+		WriteTimeout:    cfg.WriteTimeout,
+		IdleTimeout:     cfg.IdleTimeout,
+		MaxInflight:     cfg.MaxInflight,
+		RetryAfter:      cfg.RetryAfter,
+		Logger:          logger,
+		Registry:        reg,
 	}, late)
 	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
 	// Probes are served while the broker connects: /readyz says 503 until it has.
@@ -213,12 +238,44 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	sink, where, err := connect(ctx, cfg, tmpl, logger)
 	if err != nil {
 		server.Shutdown(context.Background())
+		if ctx.Err() != nil {
+			return nil, errStoppedWhileConnecting
+		}
+		return nil, err
+	}
+	if err := fitBodyLimit(cfg, sink.MessageLimit(), server, logger); err != nil {
+		sink.Close(context.Background())
+		server.Shutdown(context.Background())
 		return nil, err
 	}
 	late.set(sink)
 	b.sink = sink
 	logger.Info("callbridge listening", "addr", ln.Addr().String(), "broker", where, "mode", cfg.CEMode, "version", version)
 	return b, nil
+}
+
+// errStoppedWhileConnecting: SIGTERM arrived before the broker was reached. Nothing was
+// accepted, so there is nothing to drain: a clean stop.
+var errStoppedWhileConnecting = errors.New("stopped while connecting to the broker")
+
+// envelopeOverhead is what an event may add to its body: the attributes, and the trace context
+// copied from request headers (bounded by the header limit).
+func envelopeOverhead(cfg *config.Config) int { return 4096 + cfg.MaxHeaderBytes }
+
+// fitBodyLimit checks the body limit against the broker's message limit: a body that could never
+// be published must be refused with 413 when it arrives, not retried by its provider for ever.
+// A limit that was set and does not fit stops start-up; the default is lowered to fit.
+func fitBodyLimit(cfg *config.Config, brokerLimit int, server *ingest.Server, logger *slog.Logger) error {
+	fits := brokerLimit - envelopeOverhead(cfg)
+	if brokerLimit <= 0 || cfg.MaxBodyBytes <= fits {
+		return nil
+	}
+	if cfg.MaxBodyBytesSet {
+		return &config.Error{Line: fmt.Sprintf("CALLBRIDGE_MAX_BODY_BYTES=%q: the broker accepts messages of at most %d bytes; want at most %d, leaving room for the envelope", strconv.Itoa(cfg.MaxBodyBytes), brokerLimit, fits)}
+	}
+	logger.Warn("body limit lowered to fit the broker's message limit", "max_body_bytes", fits, "broker_limit", brokerLimit)
+	server.SetMaxBodyBytes(fits)
+	return nil
 }
 
 // connect opens the sink. An external broker that cannot be reached yet is retried with
@@ -268,13 +325,17 @@ func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template
 		Mode:            mode,
 		Timeout:         cfg.PublishTimeout,
 		MaxPending:      2 * cfg.MaxInflight,
-		Logger:          logger,
-		User:            cfg.NATSUser,
-		Password:        cfg.NATSPassword,
-		Token:           cfg.NATSToken,
-		NKeySeedFile:    cfg.NATSNKeySeedFile,
-		CredsFile:       cfg.NATSCredsFile,
-		TLS:             tlsFiles,
+		MaxAge:          cfg.NATSMaxAge,
+		MaxBytes:        cfg.NATSMaxBytes,
+		// Room for the largest body with its envelope, within what nats-server allows.
+		EmbeddedMaxPayload: int32(min(max(1<<20, cfg.MaxBodyBytes+envelopeOverhead(cfg)), 64<<20)),
+		Logger:             logger,
+		User:               cfg.NATSUser,
+		Password:           cfg.NATSPassword,
+		Token:              cfg.NATSToken,
+		NKeySeedFile:       cfg.NATSNKeySeedFile,
+		CredsFile:          cfg.NATSCredsFile,
+		TLS:                tlsFiles,
 	})
 	if err != nil {
 		return nil, "", err

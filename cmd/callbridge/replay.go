@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +14,8 @@ import (
 )
 
 // replay is `callbridge replay`: after a fix, it runs the stored dead letters through the
-// normalise path again (without verification: they were authenticated when they arrived) and
-// publishes the events. On JetStream a replayed letter is deleted and one that still fails
+// normalise path again (without verification: only authenticated bodies are dead-lettered, and
+// a letter that does not record it gets an unverified event) and publishes the events. On JetStream a replayed letter is deleted and one that still fails
 // stays; on Kafka the consumer group callbridge-replay moves past both.
 func replay(args []string, stdout, stderr io.Writer) int {
 	return runClient("replay", args, stderr, func(ctx context.Context, cfg *config.Config, logger *slog.Logger) (int, error) {
@@ -32,9 +33,17 @@ type noHeaders struct{}
 
 func (noHeaders) Peek(string) []byte { return nil }
 
+// replayConnectTimeout bounds the wait for the broker: replay is run by hand, and must end.
+var replayConnectTimeout = 30 * time.Second
+
 func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.Writer) (replayed, kept int, err error) {
-	sink, _, err := connectClient(ctx, cfg, logger)
+	cctx, cancel := context.WithTimeout(ctx, replayConnectTimeout)
+	sink, _, err := connectClient(cctx, cfg, logger)
+	cancel()
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no broker reachable within %s", replayConnectTimeout)
+		}
 		return 0, 0, err
 	}
 	defer sink.Close(context.Background())
@@ -71,6 +80,9 @@ func republish(sink publish.Sink, ev *normalize.Event, dl publish.StoredDeadLett
 	c := normalize.Callback{Body: dl.Body, Header: noHeaders{}, Received: dl.At}
 	if err := p.Envelope(&c, ev); err != nil {
 		return err
+	}
+	if !dl.Verified {
+		ev.MarkUnverified() // as it would have been published when it arrived
 	}
 	return sink.Publish(ev)
 }

@@ -29,6 +29,12 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 		{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", []string{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", "duration"}},
 		{"CALLBRIDGE_TOPIC_TEMPLATE", "callbacks.{nope}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "{nope}", "{provider}"}},
 		{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", []string{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", "report"}},
+		// Templates that would start and then fail every callback.
+		{"CALLBRIDGE_TOPIC_TEMPLATE", "cb-{provider}.{eventtype}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "first subject token must be literal"}},
+		{"CALLBRIDGE_TOPIC_TEMPLATE", "{provider}.{eventtype}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "first subject token must be literal"}},
+		{"CALLBRIDGE_TOPIC_TEMPLATE", "callbacks..{provider}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "empty"}},
+		// A shutdown that cannot let in-flight callbacks finish (delay 5s + publish 5s).
+		{"CALLBRIDGE_SHUTDOWN_TIMEOUT", "6s", []string{"CALLBRIDGE_SHUTDOWN_TIMEOUT", "6s", "CALLBRIDGE_SHUTDOWN_DELAY plus CALLBRIDGE_PUBLISH_TIMEOUT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +78,18 @@ func TestEnvCommand(t *testing.T) {
 	}
 }
 
+// `serve -h` prints the usage; it does not start a bridge.
+func TestServeHelp(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBRIDGE_LISTEN", "127.0.0.1:1") // would fail to listen if it started
+	for _, arg := range []string{"-h", "--help"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"serve", arg}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "usage: callbridge") {
+			t.Errorf("serve %s: exit %d, stdout %q, stderr %q", arg, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
 func TestVersionAndUnknownCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "callbridge ") {
@@ -80,7 +98,7 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	if code := run([]string{"frobnicate"}, &stdout, &stderr); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
 	}
-	for _, args := range [][]string{{"tail", "extra"}, {"replay", "extra"}, {"send"}} {
+	for _, args := range [][]string{{"tail", "extra"}, {"replay", "extra"}, {"send"}, {"serve", "extra"}} {
 		if code := run(args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
 		}
