@@ -45,4 +45,17 @@ build kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube_
 
 build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
 
+# The CRDs of the ServiceMonitor and PrometheusRule the chart renders, so the apiserver validates
+# them like any other object. They come from prometheus-operator's module (its example/ directory),
+# checked against the Go checksum database like every module.
+promop=github.com/prometheus-operator/prometheus-operator@v0.85.0
+crds=$(dirname "$bin")/crds
+if [ ! -s "$crds/monitoring.coreos.com_servicemonitors.yaml" ]; then
+  dir=$(go mod download -json "$promop" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$crds"
+  for kind in servicemonitors prometheusrules; do
+    cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$crds/"
+  done
+fi
+
 echo "$bin"
