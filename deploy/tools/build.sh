@@ -24,18 +24,24 @@ build() {
   echo "built $name in $((SECONDS - start))s" >&2
 }
 
-helm_version=$(awk '$1 == "require" && $2 == "helm.sh/helm/v4" {print $3}' "$here/helm/go.mod")
+# version MODULE-DIR MODULE: the version the wrapper module pins.
+version() { go -C "$here/$1" list -m -f '{{.Version}}' "$2"; }
+
+helm_version=$(version helm helm.sh/helm/v4)
 build helm helm helm.sh/helm/v4/cmd/helm \
   "-s -w -X helm.sh/helm/v4/internal/version.version=$helm_version -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 
-kustomize_version=$(awk '$1 == "require" && $2 == "sigs.k8s.io/kustomize/kustomize/v5" {print $3}' "$here/kustomize/go.mod")
+kustomize_version=$(version kustomize sigs.k8s.io/kustomize/kustomize/v5)
 build kustomize kustomize sigs.k8s.io/kustomize/kustomize/v5 \
   "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$kustomize_version"
 
 # kube-apiserver derives its default compatibility version, and answers /version (which helm's and
 # kubectl's kubeVersion checks read), from these variables; unstamped it claims v0.0.0-master.
-kube_version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$here/kube-apiserver/go.mod")
+kube_version=$(version kube-apiserver k8s.io/kubernetes)
 kube_minor=$(echo "$kube_version" | cut -d. -f2)
+for v in "$helm_version" "$kustomize_version" "$kube_version" "$kube_minor"; do
+  if [ -z "$v" ]; then echo "build.sh: a pinned version could not be read" >&2; exit 1; fi
+done
 kube_ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor"
