@@ -97,6 +97,10 @@ func createNamespace(t *testing.T, ctx context.Context, kube *kubernetes.Clients
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: restricted}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// No controller-manager runs here to create the default service account pods fall back to.
+	if _, err := kube.CoreV1().ServiceAccounts(name).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func apply(t *testing.T, ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, ns string, o manifest.Object) {
