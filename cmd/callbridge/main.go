@@ -122,6 +122,9 @@ func providerSpecs() []config.ProviderSpec {
 }
 
 func commit() string {
+	if revision != "" {
+		return revision
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" {
