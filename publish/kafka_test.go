@@ -812,8 +812,11 @@ func TestKafkaMessageTooLarge(t *testing.T) {
 	ev := event("big", "room1")
 	ev.Data = []byte(`{"pad":"` + strings.Repeat("x", 1<<20) + `"}`)
 	err := k.Publish(ev)
-	if err == nil || !strings.Contains(err.Error(), "over the 1048576") {
-		t.Fatalf("err %v, want too large", err)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "over the 1048576") {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+	if err := k.DeadLetter("anyrtc", make([]byte, 1<<20+1), "r"); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("dead letter of 1 MiB: %v, want ErrTooLarge", err)
 	}
 	if err := k.Ready(); err != nil {
 		t.Errorf("a message too large made the sink not ready: %v", err)
@@ -821,4 +824,21 @@ func TestKafkaMessageTooLarge(t *testing.T) {
 	if err := k.Publish(event("small", "room1")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Close may be called from several goroutines (shutdown and a failing server at once).
+func TestKafkaCloseConcurrently(t *testing.T) {
+	c := startKafka(t)
+	k := newKafka(t, kafkaConfig(c))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := k.Close(context.Background()); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
