@@ -1,0 +1,217 @@
+package faults
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of one scenario.
+type Report struct {
+	Scenario string
+	Sink     string
+
+	Sent         int // distinct callbacks tried at least once
+	Attempts     int // requests, retries included
+	Acked        int // distinct callbacks answered 200 at least once
+	GaveUp       int // distinct callbacks never answered 200 after all their tries
+	Abandoned    int // tries not made because the run's time bound ended
+	Delivered    int // distinct ids of ours in the sink
+	Lost         int // acknowledged but not in the sink
+	Duplicates   int // sink messages beyond the first for an id
+	Unacked      int // in the sink but never answered 200 (at least once: allowed)
+	Foreign      int // ids in the sink we never sent
+	Stored       *Stored
+	Statuses     map[int]int // answers by status, over all attempts
+	No503RA      int         // 503 answers without Retry-After
+	Errors       map[ErrClass]int
+	Resets       int           // Errors[reset] + Errors[closed]: a connection dropped under a request
+	MaxGap       time.Duration // longest time between two consecutive 200 answers
+	Recovery     time.Duration // from the fault's end to the first 200 for a request sent after it; -1: none
+	ReadyDown    time.Duration // from the fault's start to the first /readyz that is not 200; -1: none
+	ReadyUp      time.Duration // from the fault's end to /readyz 200 again; -1: none
+	LostIDs      []string
+	Notes        []string
+	LatencyP99   time.Duration // of 200 answers
+	Fault        string        // what was done, for the table
+	FaultAt, End time.Time
+}
+
+// Timeline marks a fault: it started at Start and was cleared (the process was back) at End.
+type Timeline struct {
+	Start, End time.Time
+}
+
+// Analyse joins the driver's record with what the sink holds.
+func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prober) *Report {
+	cbs, atts, abandoned := d.Results()
+	r := &Report{Scenario: name, Sink: sink, Stored: st, Statuses: map[int]int{}, Errors: map[ErrClass]int{},
+		Abandoned: abandoned, Attempts: len(atts), Recovery: -1, ReadyDown: -1, ReadyUp: -1,
+		FaultAt: tl.Start, End: tl.End}
+	acked := make([]bool, len(cbs))
+	tried := make([]bool, len(cbs))
+	var oks []time.Time
+	var lat []time.Duration
+	for _, a := range atts {
+		tried[a.Callback] = true
+		if a.Status != 0 {
+			r.Statuses[a.Status]++
+		} else {
+			r.Errors[a.Err]++
+		}
+		if a.Status == http.StatusServiceUnavailable && !a.RetryAfter {
+			r.No503RA++
+		}
+		if a.Status == http.StatusOK {
+			acked[a.Callback] = true
+			oks = append(oks, a.Done)
+			lat = append(lat, a.Done.Sub(a.Sent))
+			if !tl.End.IsZero() && !a.Sent.Before(tl.End) {
+				if rec := a.Done.Sub(tl.End); r.Recovery < 0 || rec < r.Recovery {
+					r.Recovery = rec
+				}
+			}
+		}
+	}
+	r.Resets = r.Errors[ErrReset] + r.Errors[ErrClosed]
+	sort.Slice(oks, func(i, j int) bool { return oks[i].Before(oks[j]) })
+	for i := 1; i < len(oks); i++ {
+		r.MaxGap = max(r.MaxGap, oks[i].Sub(oks[i-1]))
+	}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.LatencyP99 = lat[len(lat)*99/100]
+	}
+	ours := map[string]int{}
+	for i, c := range cbs {
+		if !tried[i] {
+			continue
+		}
+		r.Sent++
+		if c.CEID != "" {
+			ours[c.CEID] = i
+		}
+		if acked[i] {
+			r.Acked++
+		} else {
+			r.GaveUp++
+		}
+	}
+	seen := map[string]int{}
+	for _, id := range st.IDs {
+		seen[id]++
+	}
+	for id, n := range seen {
+		r.Duplicates += n - 1
+		i, ok := ours[id]
+		if !ok {
+			r.Foreign++
+			continue
+		}
+		r.Delivered++
+		if !acked[i] {
+			r.Unacked++
+		}
+	}
+	for i, c := range cbs {
+		if acked[i] && seen[c.CEID] == 0 {
+			r.Lost++
+			if len(r.LostIDs) < 20 {
+				r.LostIDs = append(r.LostIDs, c.CEID)
+			}
+		}
+	}
+	if readyz != nil {
+		if !tl.Start.IsZero() {
+			r.ReadyDown = readyz.FirstAfter(tl.Start, func(s int) bool { return s != http.StatusOK })
+		}
+		if !tl.End.IsZero() {
+			r.ReadyUp = readyz.FirstAfter(tl.End, func(s int) bool { return s == http.StatusOK })
+		}
+	}
+	return r
+}
+
+func dur(d time.Duration) string {
+	if d < 0 {
+		return "–"
+	}
+	switch {
+	case d < 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+func (r *Report) statuses() string {
+	var keys []int
+	for k := range r.Statuses {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d×%d", r.Statuses[k], k))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (r *Report) errors() string {
+	var parts []string
+	for _, k := range []ErrClass{ErrReset, ErrClosed, ErrRefused, ErrTimeout, ErrOther} {
+		if n := r.Errors[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// String is a multi-line summary for the test log.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s): %s\n", r.Scenario, r.Sink, r.Fault)
+	fmt.Fprintf(&b, "  sent %d, attempts %d, acknowledged %d, gave up %d, abandoned %d\n", r.Sent, r.Attempts, r.Acked, r.GaveUp, r.Abandoned)
+	fmt.Fprintf(&b, "  sink: %d messages, delivered %d distinct, LOST %d, duplicates %d, unacknowledged but stored %d, foreign %d, dead letters %d, undecodable %d, id/Nats-Msg-Id mismatches %d\n",
+		len(r.Stored.IDs), r.Delivered, r.Lost, r.Duplicates, r.Unacked, r.Foreign, r.Stored.DeadLetters, r.Stored.Undecodable, r.Stored.Mismatched)
+	fmt.Fprintf(&b, "  answers: %s; 503 without Retry-After %d; transport errors: %s\n", r.statuses(), r.No503RA, r.errors())
+	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz not-200 after %s, 200 again after %s, p99 latency of 200s %s\n",
+		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp), dur(r.LatencyP99))
+	if len(r.LostIDs) > 0 {
+		fmt.Fprintf(&b, "  lost ids (first %d): %s\n", len(r.LostIDs), strings.Join(r.LostIDs, " "))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	return b.String()
+}
+
+// WriteTable writes reports as a Markdown table.
+func WriteTable(w io.Writer, reports []*Report) {
+	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz down after | /readyz up after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range reports {
+		other := r.Errors[ErrRefused] + r.Errors[ErrTimeout] + r.Errors[ErrOther]
+		otherText := fmt.Sprint(other)
+		if other > 0 {
+			var parts []string
+			for _, k := range []ErrClass{ErrRefused, ErrTimeout, ErrOther} {
+				if n := r.Errors[k]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, k))
+				}
+			}
+			otherText = strings.Join(parts, ", ")
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | **%d** | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s |\n",
+			r.Scenario, r.Sink, r.Fault, r.Sent, r.Acked, r.Delivered, r.Lost, r.Duplicates, r.GaveUp, r.statuses(), r.No503RA,
+			r.Resets, otherText, dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp))
+	}
+}
