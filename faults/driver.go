@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strings"
 	"sync"
@@ -43,6 +44,8 @@ type Attempt struct {
 	RetryAfter bool      // a Retry-After header was present
 	Err        ErrClass  // when Status is 0
 	ErrText    string
+	ConnClose  bool   // the answer carried Connection: close
+	Conn       string // the connection's local address, when one was obtained
 }
 
 // ErrClass sorts transport errors. A reset or a connection closed before the answer on a
@@ -89,7 +92,7 @@ type Callback struct {
 // Driver sends the load and records every attempt.
 type Driver struct {
 	cfg       DriverConfig
-	client    *http.Client
+	clients   []*http.Client
 	auth      normalize.Auth
 	mu        sync.Mutex
 	callbacks []Callback
@@ -114,18 +117,21 @@ func NewDriver(cfg DriverConfig) *Driver {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
 	}
-	tr := &http.Transport{
-		MaxConnsPerHost:     cfg.Conns,
-		MaxIdleConnsPerHost: cfg.Conns,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		DialContext:         (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+	// One client, hence one keep-alive connection, per sender: like a provider's pool of
+	// workers, every connection is in use all the time (one shared pool would hand out its most
+	// recently used connection and leave the others idle).
+	d := &Driver{cfg: cfg, auth: normalize.Auth{Secret: cfg.Secret, MaxSkew: 5 * time.Minute}}
+	for range cfg.Conns {
+		tr := &http.Transport{
+			MaxConnsPerHost:     1,
+			MaxIdleConnsPerHost: 1,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			DialContext:         (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+		}
+		d.clients = append(d.clients, &http.Client{Transport: tr, Timeout: cfg.Timeout})
 	}
-	return &Driver{
-		cfg:    cfg,
-		client: &http.Client{Transport: tr, Timeout: cfg.Timeout},
-		auth:   normalize.Auth{Secret: cfg.Secret, MaxSkew: 5 * time.Minute},
-	}
+	return d
 }
 
 // Bound is the longest Run can take: the schedule, the retries and the request timeouts, plus
@@ -151,12 +157,12 @@ func (d *Driver) Run(ctx context.Context) {
 	d.callbacks = make([]Callback, 0, n)
 	d.start = time.Now()
 	var workers sync.WaitGroup
-	for range d.cfg.Conns {
+	for _, client := range d.clients {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
 			for j := range d.queue {
-				d.do(ctx, j)
+				d.do(ctx, client, j)
 				d.pending.Done()
 			}
 		}()
@@ -210,7 +216,7 @@ func (h headers) Peek(k string) []byte {
 	return nil
 }
 
-func (d *Driver) do(ctx context.Context, j job) {
+func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 	if ctx.Err() != nil || d.stopped.Load() {
 		d.mu.Lock()
 		d.abandoned++
@@ -249,12 +255,17 @@ func (d *Driver) do(ctx context.Context, j job) {
 	for _, h := range hdrs {
 		req.Header.Set(h.Key, h.Value)
 	}
-	resp, err := d.client.Do(req)
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		a.Conn = info.Conn.LocalAddr().String()
+	}}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := client.Do(req)
 	if err == nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
 		a.Status = resp.StatusCode
 		a.RetryAfter = resp.Header.Get("Retry-After") != ""
+		a.ConnClose = resp.Close
 	} else {
 		a.Err, a.ErrText = classify(err), err.Error()
 	}

@@ -165,10 +165,25 @@ func (p *Proc) Wait(d time.Duration) (code int, ok bool) {
 	return p.cmd.ProcessState.ExitCode(), true
 }
 
-// Tail returns the last n lines of the log.
-func (p *Proc) Tail(n int) string {
+// Tail returns the last n lines of the log, leaving out lines that contain skip (when set) and
+// saying how many were left out.
+func (p *Proc) Tail(n int, skip ...string) string {
 	b, _ := os.ReadFile(p.Log)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var lines []string
+	skipped := 0
+outer:
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		for _, s := range skip {
+			if strings.Contains(l, s) {
+				skipped++
+				continue outer
+			}
+		}
+		lines = append(lines, l)
+	}
+	if skipped > 0 {
+		lines = append(lines, fmt.Sprintf("(%d lines containing %q left out)", skipped, skip))
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -374,7 +389,7 @@ func NewBridge(t testing.TB, bin string, env map[string]string) *Bridge {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, p := range b.all {
-				t.Logf("bridge #%d log (last lines):\n%s", i+1, p.Tail(40))
+				t.Logf("bridge #%d log (last lines, publish failures left out):\n%s", i+1, p.Tail(25, "publish failed"))
 			}
 		}
 	})

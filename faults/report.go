@@ -15,35 +15,43 @@ type Report struct {
 	Scenario string
 	Sink     string
 
-	Sent         int // distinct callbacks tried at least once
-	Attempts     int // requests, retries included
-	Acked        int // distinct callbacks answered 200 at least once
-	GaveUp       int // distinct callbacks never answered 200 after all their tries
-	Abandoned    int // tries not made because the run's time bound ended
-	Delivered    int // distinct ids of ours in the sink
-	Lost         int // acknowledged but not in the sink
-	Duplicates   int // sink messages beyond the first for an id
-	Unacked      int // in the sink but never answered 200 (at least once: allowed)
-	Foreign      int // ids in the sink we never sent
-	Stored       *Stored
-	Statuses     map[int]int // answers by status, over all attempts
-	No503RA      int         // 503 answers without Retry-After
-	Errors       map[ErrClass]int
-	Resets       int           // Errors[reset] + Errors[closed]: a connection dropped under a request
-	MaxGap       time.Duration // longest time between two consecutive 200 answers
-	Recovery     time.Duration // from the fault's end to the first 200 for a request sent after it; -1: none
-	ReadyDown    time.Duration // from the fault's start to the first /readyz that is not 200; -1: none
-	ReadyUp      time.Duration // from the fault's end to /readyz 200 again; -1: none
-	LostIDs      []string
-	Notes        []string
-	LatencyP99   time.Duration // of 200 answers
-	Fault        string        // what was done, for the table
-	FaultAt, End time.Time
+	Sent       int // distinct callbacks tried at least once
+	Attempts   int // requests, retries included
+	Acked      int // distinct callbacks answered 200 at least once
+	GaveUp     int // distinct callbacks never answered 200 after all their tries
+	Abandoned  int // tries not made because the run's time bound ended
+	Delivered  int // distinct ids of ours in the sink
+	Lost       int // acknowledged but not in the sink
+	Duplicates int // sink messages beyond the first for an id
+	Unacked    int // in the sink but never answered 200 (at least once: allowed)
+	Foreign    int // ids in the sink we never sent
+	Stored     *Stored
+	Statuses   map[int]int // answers by status, over all attempts
+	No503RA    int         // 503 answers without Retry-After
+	Errors     map[ErrClass]int
+	Resets     int           // Errors[reset] + Errors[closed]: a connection dropped under a request
+	MaxGap     time.Duration // longest time between two consecutive 200 answers
+	Recovery   time.Duration // from the fault's end to the first 200 for a request sent after it; -1: none
+	ReadyDown  time.Duration // from the fault's start to the first /readyz that is not 200; -1: none
+	ReadyUp    time.Duration // from the fault's end to /readyz 200 again; -1: none
+	LostIDs    []string
+	Notes      []string
+	LatencyP99 time.Duration // of 200 answers
+	ConnClose  int           // answers carrying Connection: close
+	// SilentCloses counts the connections of a replaced bridge (first used before
+	// Timeline.Replaced) whose last answer did not carry Connection: close: the server closed
+	// them without announcing it, which a client can see as a reset when it sends at that moment.
+	SilentCloses, OldConns int
+	Fault                  string // what was done, for the table
+	FaultAt, End           time.Time
 }
 
 // Timeline marks a fault: it started at Start and was cleared (the process was back) at End.
 type Timeline struct {
 	Start, End time.Time
+	// Replaced, when set, is when a new bridge process was started in place of the old one:
+	// connections first used before it were the old process's.
+	Replaced time.Time
 }
 
 // Analyse joins the driver's record with what the sink holds.
@@ -78,6 +86,41 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 	}
 	r.Resets = r.Errors[ErrReset] + r.Errors[ErrClosed]
+	type connUse struct {
+		first    time.Time
+		last     Attempt
+		answered bool
+	}
+	conns := map[string]*connUse{}
+	for _, a := range atts {
+		if a.ConnClose {
+			r.ConnClose++
+		}
+		if a.Conn == "" {
+			continue
+		}
+		c := conns[a.Conn]
+		if c == nil {
+			c = &connUse{first: a.Sent}
+			conns[a.Conn] = c
+		}
+		if a.Sent.Before(c.first) {
+			c.first = a.Sent
+		}
+		if !a.Sent.Before(c.last.Sent) {
+			c.last = a
+		}
+	}
+	if !tl.Replaced.IsZero() {
+		for _, c := range conns {
+			if c.first.Before(tl.Replaced) {
+				r.OldConns++
+				if c.last.Status != 0 && !c.last.ConnClose {
+					r.SilentCloses++
+				}
+			}
+		}
+	}
 	sort.Slice(oks, func(i, j int) bool { return oks[i].Before(oks[j]) })
 	for i := 1; i < len(oks); i++ {
 		r.MaxGap = max(r.MaxGap, oks[i].Sub(oks[i-1]))
@@ -185,6 +228,13 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "  answers: %s; 503 without Retry-After %d; transport errors: %s\n", r.statuses(), r.No503RA, r.errors())
 	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz not-200 after %s, 200 again after %s, p99 latency of 200s %s\n",
 		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp), dur(r.LatencyP99))
+	if !r.End.IsZero() || r.ConnClose > 0 {
+		fmt.Fprintf(&b, "  answers with Connection: close %d", r.ConnClose)
+		if r.OldConns > 0 {
+			fmt.Fprintf(&b, "; connections of the replaced bridge %d, closed without Connection: close on their last answer %d", r.OldConns, r.SilentCloses)
+		}
+		b.WriteString("\n")
+	}
 	if len(r.LostIDs) > 0 {
 		fmt.Fprintf(&b, "  lost ids (first %d): %s\n", len(r.LostIDs), strings.Join(r.LostIDs, " "))
 	}
