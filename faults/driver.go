@@ -39,6 +39,7 @@ type DriverConfig struct {
 type Attempt struct {
 	Callback   int
 	Try        int       // 0 first, 1.. retries
+	Due        time.Time // when the callback's first try was scheduled
 	Sent, Done time.Time // Done: answer read or error
 	Status     int       // 0: no answer
 	RetryAfter bool      // a Retry-After header was present
@@ -106,7 +107,7 @@ type Driver struct {
 
 type job struct {
 	cb, try int
-	due     time.Time
+	due     time.Time // of the first try
 }
 
 // NewDriver prepares a driver; Run sends.
@@ -247,7 +248,7 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		d.callbacks[j.cb].CEID = string(ev.ID)
 		d.mu.Unlock()
 	}
-	a := Attempt{Callback: j.cb, Try: j.try, Sent: now}
+	a := Attempt{Callback: j.cb, Try: j.try, Due: j.due, Sent: now}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.BaseURL+"/v1/callbacks/anyrtc", bytes.NewReader(body))
 	if err != nil {
 		panic(err)
@@ -278,7 +279,7 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 	}
 	delay := d.cfg.Retry[j.try]
 	d.pending.Add(1)
-	next := job{cb: j.cb, try: j.try + 1, due: a.Done.Add(delay)}
+	next := job{cb: j.cb, try: j.try + 1, due: j.due}
 	time.AfterFunc(delay, func() { d.queue <- next })
 }
 

@@ -36,8 +36,11 @@ type Report struct {
 	ReadyUp    time.Duration // from the fault's end to /readyz 200 again; -1: none
 	LostIDs    []string
 	Notes      []string
-	LatencyP99 time.Duration // of 200 answers
-	ConnClose  int           // answers carrying Connection: close
+	LatencyP99 time.Duration // of 200 answers, from sending to the answer
+	// AckP99 and AckMax: from a callback's scheduled time to its first 200, retries and time
+	// queued behind busy connections included: the delay a provider sees.
+	AckP99, AckMax time.Duration
+	ConnClose      int // answers carrying Connection: close
 	// SilentCloses counts the connections of a replaced bridge (first used before
 	// Timeline.Replaced) whose last answer did not carry Connection: close: the server closed
 	// them without announcing it, which a client can see as a reset when it sends at that moment.
@@ -61,6 +64,7 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		Abandoned: abandoned, Attempts: len(atts), Recovery: -1, ReadyDown: -1, ReadyUp: -1,
 		FaultAt: tl.Start, End: tl.End}
 	acked := make([]bool, len(cbs))
+	ackAt := make([]time.Duration, len(cbs))
 	tried := make([]bool, len(cbs))
 	var oks []time.Time
 	var lat []time.Duration
@@ -75,6 +79,9 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 			r.No503RA++
 		}
 		if a.Status == http.StatusOK {
+			if !acked[a.Callback] || a.Done.Sub(a.Due) < ackAt[a.Callback] {
+				ackAt[a.Callback] = a.Done.Sub(a.Due)
+			}
 			acked[a.Callback] = true
 			oks = append(oks, a.Done)
 			lat = append(lat, a.Done.Sub(a.Sent))
@@ -128,6 +135,16 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		r.LatencyP99 = lat[len(lat)*99/100]
+	}
+	var acks []time.Duration
+	for i := range cbs {
+		if acked[i] {
+			acks = append(acks, ackAt[i])
+		}
+	}
+	if len(acks) > 0 {
+		slices.Sort(acks)
+		r.AckP99, r.AckMax = acks[len(acks)*99/100], acks[len(acks)-1]
 	}
 	ours := map[string]int{}
 	for i, c := range cbs {
@@ -226,8 +243,10 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "  sink: %d messages, delivered %d distinct, LOST %d, duplicates %d, unacknowledged but stored %d, foreign %d, dead letters %d, undecodable %d, id/Nats-Msg-Id mismatches %d\n",
 		len(r.Stored.IDs), r.Delivered, r.Lost, r.Duplicates, r.Unacked, r.Foreign, r.Stored.DeadLetters, r.Stored.Undecodable, r.Stored.Mismatched)
 	fmt.Fprintf(&b, "  answers: %s; 503 without Retry-After %d; transport errors: %s\n", r.statuses(), r.No503RA, r.errors())
-	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz not-200 after %s, 200 again after %s, p99 latency of 200s %s\n",
-		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp), dur(r.LatencyP99))
+	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz not-200 after %s, 200 again after %s\n",
+		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp))
+	fmt.Fprintf(&b, "  p99 latency of a 200 answer %s; schedule to acknowledgement (queueing and retries included) p99 %s, max %s\n",
+		dur(r.LatencyP99), dur(r.AckP99), dur(r.AckMax))
 	if !r.End.IsZero() || r.ConnClose > 0 {
 		fmt.Fprintf(&b, "  answers with Connection: close %d", r.ConnClose)
 		if r.OldConns > 0 {
@@ -246,8 +265,8 @@ func (r *Report) String() string {
 
 // WriteTable writes reports as a Markdown table.
 func WriteTable(w io.Writer, reports []*Report) {
-	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz down after | /readyz up after |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz down after | /readyz up after | time to 200 p99 / max |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range reports {
 		other := r.Errors[ErrRefused] + r.Errors[ErrTimeout] + r.Errors[ErrOther]
 		otherText := fmt.Sprint(other)
@@ -260,8 +279,8 @@ func WriteTable(w io.Writer, reports []*Report) {
 			}
 			otherText = strings.Join(parts, ", ")
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | **%d** | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | **%d** | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s / %s |\n",
 			r.Scenario, r.Sink, r.Fault, r.Sent, r.Acked, r.Delivered, r.Lost, r.Duplicates, r.GaveUp, r.statuses(), r.No503RA,
-			r.Resets, otherText, dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp))
+			r.Resets, otherText, dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp), dur(r.AckP99), dur(r.AckMax))
 	}
 }
