@@ -33,10 +33,13 @@ type Report struct {
 	MaxGap     time.Duration // longest time between two consecutive 200 answers
 	Recovery   time.Duration // from the fault's end to the first 200 for a request sent after it; -1: none
 	ReadyDown  time.Duration // from the fault's start to the first /readyz that is not 200; -1: none
-	ReadyUp    time.Duration // from the fault's end to /readyz 200 again; -1: none
-	LostIDs    []string
-	Notes      []string
-	LatencyP99 time.Duration // of 200 answers, from sending to the answer
+	ReadyUp    time.Duration // from the fault's end to /readyz 200 for good (0: it already was); -1: not 200 at the end
+	// ReadyFaultDown of ReadyFaultSamples /readyz probes between the fault's start and end were
+	// not 200.
+	ReadyFaultDown, ReadyFaultSamples int
+	LostIDs                           []string
+	Notes                             []string
+	LatencyP99                        time.Duration // of 200 answers, from sending to the answer
 	// AckP99 and AckMax: from a callback's scheduled time to its first 200, retries and time
 	// queued behind busy connections included: the delay a provider sees.
 	AckP99, AckMax time.Duration
@@ -186,11 +189,25 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 	}
 	if readyz != nil {
+		samples := readyz.Samples()
 		if !tl.Start.IsZero() {
 			r.ReadyDown = readyz.FirstAfter(tl.Start, func(s int) bool { return s != http.StatusOK })
+			for _, s := range samples {
+				if !s.At.Before(tl.Start) && (tl.End.IsZero() || s.At.Before(tl.End)) {
+					r.ReadyFaultSamples++
+					if s.Status != http.StatusOK {
+						r.ReadyFaultDown++
+					}
+				}
+			}
 		}
-		if !tl.End.IsZero() {
-			r.ReadyUp = readyz.FirstAfter(tl.End, func(s int) bool { return s == http.StatusOK })
+		// Ready again: the first sample of the final run of 200s, if it began after End.
+		if !tl.End.IsZero() && len(samples) > 0 && samples[len(samples)-1].Status == http.StatusOK {
+			i := len(samples) - 1
+			for i > 0 && samples[i-1].Status == http.StatusOK {
+				i--
+			}
+			r.ReadyUp = max(0, samples[i].At.Sub(tl.End))
 		}
 	}
 	return r
@@ -243,8 +260,8 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "  sink: %d messages, delivered %d distinct, LOST %d, duplicates %d, unacknowledged but stored %d, foreign %d, dead letters %d, undecodable %d, id/Nats-Msg-Id mismatches %d\n",
 		len(r.Stored.IDs), r.Delivered, r.Lost, r.Duplicates, r.Unacked, r.Foreign, r.Stored.DeadLetters, r.Stored.Undecodable, r.Stored.Mismatched)
 	fmt.Fprintf(&b, "  answers: %s; 503 without Retry-After %d; transport errors: %s\n", r.statuses(), r.No503RA, r.errors())
-	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz not-200 after %s, 200 again after %s\n",
-		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp))
+	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz first not-200 %s after the fault began (%d of %d probes during the fault), 200 for good %s after its end\n",
+		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), r.ReadyFaultDown, r.ReadyFaultSamples, dur(r.ReadyUp))
 	fmt.Fprintf(&b, "  p99 latency of a 200 answer %s; schedule to acknowledgement (queueing and retries included) p99 %s, max %s\n",
 		dur(r.LatencyP99), dur(r.AckP99), dur(r.AckMax))
 	if !r.End.IsZero() || r.ConnClose > 0 {
@@ -265,7 +282,7 @@ func (r *Report) String() string {
 
 // WriteTable writes reports as a Markdown table.
 func WriteTable(w io.Writer, reports []*Report) {
-	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz down after | /readyz up after | time to 200 p99 / max |")
+	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz not-200 after (probes not-200 during fault) | /readyz 200 for good after | time to 200 p99 / max |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range reports {
 		other := r.Errors[ErrRefused] + r.Errors[ErrTimeout] + r.Errors[ErrOther]
@@ -281,6 +298,6 @@ func WriteTable(w io.Writer, reports []*Report) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | **%d** | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s / %s |\n",
 			r.Scenario, r.Sink, r.Fault, r.Sent, r.Acked, r.Delivered, r.Lost, r.Duplicates, r.GaveUp, r.statuses(), r.No503RA,
-			r.Resets, otherText, dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), dur(r.ReadyUp), dur(r.AckP99), dur(r.AckMax))
+			r.Resets, otherText, dur(r.Recovery), dur(r.MaxGap), fmt.Sprintf("%s (%d/%d)", dur(r.ReadyDown), r.ReadyFaultDown, r.ReadyFaultSamples), dur(r.ReadyUp), dur(r.AckP99), dur(r.AckMax))
 	}
 }
