@@ -368,6 +368,13 @@ func TestNATSStopped(t *testing.T) {
 		},
 		read: jetStreamReader(ns),
 	}.run(t)
+	for _, l := range append(b.Proc.Grep("nats disconnected", 3), b.Proc.Grep("nats reconnected", 3)...) {
+		r.Notes = append(r.Notes, "bridge log: "+l)
+	}
+	for _, l := range ns.Proc.Grep("[ERR]", 3) {
+		r.Notes = append(r.Notes, "nats-server log: "+l)
+	}
+	t.Log(strings.Join(r.Notes, "\n"))
 	checkNoLoss(t, r)
 	checkNoJetStreamDuplicates(t, r)
 	checkRetryAfter(t, r)

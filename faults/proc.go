@@ -190,6 +190,18 @@ outer:
 	return strings.Join(lines, "\n")
 }
 
+// Grep returns the log lines that contain substr, at most n.
+func (p *Proc) Grep(substr string, n int) []string {
+	b, _ := os.ReadFile(p.Log)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, substr) && len(out) < n {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
