@@ -1,0 +1,677 @@
+package faults
+
+// The scenarios. Each runs real processes on loopback (the bridge, nats-server or kfake), drives
+// signed anyRTC callbacks at a fixed rate, injects one fault under that load, reads the whole
+// sink back and checks the SPEC's delivery contract (§2 status codes, §7 delivery). Plain
+// `go test ./faults` runs the short form; `go test ./faults -v -args -long` the long one, which
+// prints the figures table for RELIABILITY.md.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	longForm   = flag.Bool("long", false, "run the long form: higher rate, longer load and outages, the provider's real retry schedule")
+	rateFlag   = flag.Float64("rate", 0, "new callbacks per second (default 200; long 500)")
+	loadFlag   = flag.Duration("load", 0, "how long new callbacks are sent (default 8s; long 60s)")
+	outageFlag = flag.Duration("outage", 0, "how long a killed broker stays down (default 3s; long 15s)")
+	stopFlag   = flag.Duration("stop", 0, "how long nats-server stays SIGSTOPped (default 10s; long 15s)")
+	connsFlag  = flag.Int("conns", 16, "keep-alive connections of the driver (requests in flight at most)")
+	retryFlag  = flag.String("retry", "", "provider retry schedule, comma-separated delays (default 1s,2s,4s; long 5s,10s,15s: anyRTC/Agora's three more tries within ~30s)")
+	tableFlag  = flag.String("table", "", "also write the figures table (Markdown) to this file")
+)
+
+// params are one run's settings, from the flags.
+type params struct {
+	rate          float64
+	load          time.Duration // new callbacks are scheduled this long
+	faultAt       time.Duration // the fault starts this long into the load
+	outage        time.Duration // a killed broker stays down this long
+	stop          time.Duration // a stopped broker stays stopped this long
+	bufferOutage  time.Duration // buffer mode: how long the sink is down
+	conns         int
+	retry         []time.Duration
+	shutdownDelay time.Duration
+}
+
+func settings() params {
+	p := params{rate: 200, load: 8 * time.Second, faultAt: 2 * time.Second, outage: 3 * time.Second,
+		stop: 10 * time.Second, bufferOutage: 10 * time.Second, conns: *connsFlag,
+		retry: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, shutdownDelay: 2 * time.Second}
+	if *longForm {
+		p = params{rate: 500, load: 60 * time.Second, faultAt: 10 * time.Second, outage: 15 * time.Second,
+			stop: 15 * time.Second, bufferOutage: 3 * time.Minute, conns: *connsFlag,
+			retry: []time.Duration{5 * time.Second, 10 * time.Second, 15 * time.Second}, shutdownDelay: 5 * time.Second}
+	}
+	if *rateFlag > 0 {
+		p.rate = *rateFlag
+	}
+	if *loadFlag > 0 {
+		p.load = *loadFlag
+	}
+	if *outageFlag > 0 {
+		p.outage = *outageFlag
+	}
+	if *stopFlag > 0 {
+		p.stop = *stopFlag
+	}
+	if *retryFlag != "" {
+		p.retry = nil
+		for _, s := range strings.Split(*retryFlag, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(s))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "-retry: %v\n", err)
+				os.Exit(2)
+			}
+			p.retry = append(p.retry, d)
+		}
+	}
+	return p
+}
+
+var (
+	bins      *Binaries
+	reportsMu sync.Mutex
+	reports   []*Report
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "callbridge-faults-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bins = NewBinaries(dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	if len(reports) > 0 && (*longForm || testing.Verbose() || *tableFlag != "") {
+		var b strings.Builder
+		p := settings()
+		fmt.Fprintf(&b, "\nfigures (%s form: %.0f callbacks/s for %s over %d connections, retries %v):\n\n",
+			map[bool]string{true: "long", false: "short"}[*longForm], p.rate, p.load, p.conns, p.retry)
+		WriteTable(&b, reports)
+		fmt.Print(b.String())
+		if *tableFlag != "" {
+			if err := os.WriteFile(*tableFlag, []byte(b.String()), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+const secret = "faults-anyrtc-secret"
+
+// bridgeEnv is the bridge's configuration shared by every scenario: anyRTC signed with a secret.
+func bridgeEnv(p params, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"CALLBRIDGE_ANYRTC_SECRET":   secret,
+		"CALLBRIDGE_LOG_LEVEL":       "info",
+		"CALLBRIDGE_SHUTDOWN_DELAY":  p.shutdownDelay.String(),
+		"CALLBRIDGE_RETRY_AFTER":     "5s",
+		"CALLBRIDGE_PUBLISH_TIMEOUT": "5s",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// natsBridge starts a nats-server and a bridge publishing to it, ready.
+func natsBridge(t *testing.T, p params, extra map[string]string) (*NATSServer, *Bridge) {
+	t.Helper()
+	ns := StartNATS(t, bins.Path(t, NATSPkg))
+	env := map[string]string{"CALLBRIDGE_NATS_URL": ns.URL()}
+	for k, v := range extra {
+		env[k] = v
+	}
+	b := NewBridge(t, bins.Path(t, BridgePkg), bridgeEnv(p, env))
+	b.Start()
+	if err := b.WaitReady(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return ns, b
+}
+
+// kafkaBridge starts kfake and a bridge publishing to it, ready.
+func kafkaBridge(t *testing.T, p params, extra map[string]string) (*KafkaServer, *Bridge) {
+	t.Helper()
+	ks := StartKafka(t, bins.Path(t, KfakePkg))
+	env := map[string]string{
+		"CALLBRIDGE_SINK":                    "kafka",
+		"CALLBRIDGE_KAFKA_BROKERS":           ks.Addr,
+		"CALLBRIDGE_KAFKA_CREATE_TOPICS":     "true",
+		"CALLBRIDGE_KAFKA_REQUIRED_ACKS":     "all",
+		"CALLBRIDGE_KAFKA_TOPIC_REPLICATION": "1",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	b := NewBridge(t, bins.Path(t, BridgePkg), bridgeEnv(p, env))
+	b.Start()
+	if err := b.WaitReady(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return ks, b
+}
+
+func jetStreamReader(ns *NATSServer) func(context.Context) (*Stored, error) {
+	return func(ctx context.Context) (*Stored, error) { return ReadJetStream(ctx, ns.URL(), "CALLBACKS") }
+}
+
+func kafkaReader(ks *KafkaServer) func(context.Context) (*Stored, error) {
+	return func(ctx context.Context) (*Stored, error) { return ReadKafka(ctx, ks.Addr, "callbacks.") }
+}
+
+// scenario is one run: load on b, fault injected at p.faultAt into the load (it returns the
+// fault's timeline), then the sink read back until every acknowledged event is there or settle
+// has passed (buffer mode forwards after the answer; broker mode has nothing to wait for).
+type scenario struct {
+	name, sink, fault string
+	b                 *Bridge
+	p                 params
+	inject            func() Timeline
+	read              func(context.Context) (*Stored, error)
+	settle            time.Duration
+}
+
+func (s scenario) run(t *testing.T) *Report {
+	t.Helper()
+	nonce := make([]byte, 4)
+	rand.Read(nonce)
+	d := NewDriver(DriverConfig{
+		BaseURL: s.b.URL(), Secret: []byte(secret), Rate: s.p.rate, Duration: s.p.load,
+		Conns: s.p.conns, Timeout: 15 * time.Second, Retry: s.p.retry,
+		Prefix: s.name + "-" + hex.EncodeToString(nonce),
+	})
+	readyz := StartProber(s.b.URL()+"/readyz", 100*time.Millisecond)
+	defer readyz.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	select {
+	case <-time.After(time.Until(start.Add(s.p.faultAt))):
+	case <-done:
+	}
+	tl := s.inject()
+	<-done
+	readyz.Stop()
+
+	_, atts, _ := d.Results()
+	ackedIDs := map[string]bool{}
+	cbs, _, _ := d.Results()
+	for _, a := range atts {
+		if a.Status == http.StatusOK {
+			ackedIDs[cbs[a.Callback].CEID] = true
+		}
+	}
+	deadline := time.Now().Add(s.settle)
+	var st *Stored
+	for {
+		rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var err error
+		st, err = s.read(rctx)
+		rcancel()
+		if err != nil {
+			t.Fatalf("reading the sink: %v", err)
+		}
+		have := map[string]bool{}
+		for _, id := range st.IDs {
+			have[id] = true
+		}
+		missing := 0
+		for id := range ackedIDs {
+			if !have[id] {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	r := Analyse(s.name, s.sink, d, st, tl, readyz)
+	r.Fault = s.fault
+	t.Log("\n" + r.String())
+	reportsMu.Lock()
+	reports = append(reports, r)
+	reportsMu.Unlock()
+	return r
+}
+
+// check* are the SPEC's contract; each failure names the clause.
+
+func checkNoLoss(t *testing.T, r *Report) {
+	t.Helper()
+	if r.Acked == 0 {
+		t.Errorf("no callback was acknowledged: the scenario tested nothing")
+	}
+	if r.Lost != 0 {
+		t.Errorf("SPEC §2/§7: %d acknowledged callbacks are not in the sink (first: %v)", r.Lost, r.LostIDs)
+	}
+	if r.Stored.Undecodable != 0 || r.Foreign != 0 {
+		t.Errorf("the sink holds %d undecodable and %d foreign events", r.Stored.Undecodable, r.Foreign)
+	}
+}
+
+func checkNoJetStreamDuplicates(t *testing.T, r *Report) {
+	t.Helper()
+	if r.Duplicates != 0 {
+		t.Errorf("SPEC §2: a retry of an acknowledged event is not stored twice on JetStream; %d duplicates", r.Duplicates)
+	}
+	if r.Stored.Mismatched != 0 {
+		t.Errorf("SPEC §4: %d messages whose Nats-Msg-Id is not the event id", r.Stored.Mismatched)
+	}
+}
+
+func checkRetryAfter(t *testing.T, r *Report) {
+	t.Helper()
+	if r.No503RA != 0 {
+		t.Errorf("SPEC §2: %d of %d 503 answers lack Retry-After", r.No503RA, r.Statuses[503])
+	}
+	for s, n := range r.Statuses {
+		if s != http.StatusOK && s != http.StatusServiceUnavailable {
+			t.Errorf("SPEC §2: %d answers %d; a broker or bridge fault is answered 503 + Retry-After", n, s)
+		}
+	}
+}
+
+func checkNoTransportErrors(t *testing.T, r *Report) {
+	t.Helper()
+	if n := r.Attempts - sum(r.Statuses); n != 0 {
+		t.Errorf("%d requests got no HTTP answer (%s) although the bridge process stayed up", n, r.errors())
+	}
+}
+
+func sum(m map[int]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// (a) The external nats-server is SIGKILLed under load and started again on the same port and
+// store: acknowledged events survive, the outage is answered 503 + Retry-After, and 200s come
+// back within seconds of the broker.
+func TestNATSKilledAndRestarted(t *testing.T) {
+	p := settings()
+	ns, b := natsBridge(t, p, nil)
+	r := scenario{
+		name: "nats-kill", sink: "nats", b: b, p: p,
+		fault: fmt.Sprintf("nats-server SIGKILL, restarted after %s", p.outage),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ns.Kill()
+			time.Sleep(p.outage)
+			ns.Start()
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkRetryAfter(t, r)
+	checkNoTransportErrors(t, r)
+	if r.Statuses[503] == 0 {
+		t.Errorf("SPEC §2: no 503 while the broker was down for %s", p.outage)
+	}
+	if r.Recovery < 0 || r.Recovery > 10*time.Second {
+		t.Errorf("200 again %s after the broker came back, want within 10s", dur(r.Recovery))
+	}
+	if r.ReadyDown < 0 || r.ReadyDown > 5*time.Second {
+		t.Errorf("SPEC §2: /readyz not 503 within 5s of the broker dying (%s)", dur(r.ReadyDown))
+	}
+	if r.ReadyUp < 0 || r.ReadyUp > 10*time.Second {
+		t.Errorf("/readyz not 200 within 10s of the broker's return (%s)", dur(r.ReadyUp))
+	}
+}
+
+// (b) nats-server is SIGSTOPped (connected, answering nothing) and later SIGCONTed: /readyz
+// turns 503 within a few seconds (SPEC §7) and 200 after; nothing acknowledged is lost.
+func TestNATSStopped(t *testing.T) {
+	p := settings()
+	p.load = p.faultAt + p.stop + 4*time.Second
+	ns, b := natsBridge(t, p, nil)
+	r := scenario{
+		name: "nats-stop", sink: "nats", b: b, p: p,
+		fault: fmt.Sprintf("nats-server SIGSTOP for %s, then SIGCONT", p.stop),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ns.Stop()
+			time.Sleep(p.stop)
+			ns.Cont()
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	for _, l := range append(b.Proc.Grep("nats disconnected", 3), b.Proc.Grep("nats reconnected", 3)...) {
+		r.Notes = append(r.Notes, "bridge log: "+l)
+	}
+	for _, l := range ns.Proc.Grep("[ERR]", 3) {
+		r.Notes = append(r.Notes, "nats-server log: "+l)
+	}
+	t.Log(strings.Join(r.Notes, "\n"))
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkRetryAfter(t, r)
+	// "A few seconds": the publish timeout (5s, the first acknowledgement to time out) and 3s
+	// of slack for a loaded machine.
+	if bound := 8 * time.Second; r.ReadyDown < 0 || r.ReadyDown > bound {
+		t.Errorf("SPEC §7: /readyz must reflect a broker that is connected but not answering within a few seconds; not-200 after %s (bound %s, broker stopped %s)",
+			dur(r.ReadyDown), bound, p.stop)
+	}
+	if r.ReadyUp < 0 || r.ReadyUp > 10*time.Second {
+		t.Errorf("/readyz not 200 within 10s of SIGCONT (%s)", dur(r.ReadyUp))
+	}
+	if r.Recovery < 0 || r.Recovery > 10*time.Second {
+		t.Errorf("200 again %s after SIGCONT, want within 10s", dur(r.Recovery))
+	}
+}
+
+// (c) Rolling restart: the bridge is SIGTERMed under load and a new one started on the same
+// port as soon as the old one lets it go. In-flight requests finish with Connection: close, so
+// the client sees no reset (SPEC §7); the old process exits 0; nothing acknowledged is lost.
+func TestBridgeRollingRestart(t *testing.T) {
+	p := settings()
+	ns, b := natsBridge(t, p, nil)
+	var oldExit int
+	var oldExited bool
+	var exitAfter time.Duration
+	r := scenario{
+		name: "bridge-sigterm", sink: "nats", b: b, p: p,
+		fault: fmt.Sprintf("bridge SIGTERM (shutdown delay %s), new bridge on the same port", p.shutdownDelay),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			old := b.Proc
+			old.Signal(syscall.SIGTERM)
+			b.Start() // once the old listener has closed
+			tl.Replaced = time.Now()
+			if err := b.WaitReady(60 * time.Second); err != nil {
+				t.Error(err)
+			}
+			tl.End = time.Now()
+			oldExit, oldExited = old.Wait(45 * time.Second)
+			exitAfter = time.Since(tl.Start)
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	r.Notes = append(r.Notes, fmt.Sprintf("old bridge exit code %d (exited: %v, %s after SIGTERM)", oldExit, oldExited, dur(exitAfter)))
+	t.Log(r.Notes[len(r.Notes)-1])
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkRetryAfter(t, r)
+	if r.Resets != 0 {
+		t.Errorf("SPEC §7: in-flight requests finish with Connection: close during a drain; %d requests lost their connection (%d reset, %d closed before the answer)", r.Resets, r.Errors[ErrReset], r.Errors[ErrClosed])
+	}
+	if !oldExited || oldExit != 0 {
+		t.Errorf("SPEC §7: SIGTERM exits 0 within CALLBRIDGE_SHUTDOWN_TIMEOUT; exited %v, code %d", oldExited, oldExit)
+	}
+}
+
+// (d) The bridge is SIGKILLed under load and started again: in broker mode a 200 was only
+// given after the broker's acknowledgement, so nothing acknowledged is lost.
+func TestBridgeKilled(t *testing.T) {
+	p := settings()
+	ns, b := natsBridge(t, p, nil)
+	r := scenario{
+		name: "bridge-kill", sink: "nats", b: b, p: p,
+		fault: "bridge SIGKILL, restarted at once",
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			b.Proc.Kill()
+			b.Start()
+			tl.Replaced = time.Now()
+			if err := b.WaitReady(60 * time.Second); err != nil {
+				t.Error(err)
+			}
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkRetryAfter(t, r)
+	if r.Recovery < 0 {
+		t.Errorf("no 200 after the restarted bridge was ready")
+	}
+}
+
+// (e) The Kafka broker (kfake in its own process) is SIGKILLed under load and started again on
+// the same port and data: nothing acknowledged is lost; the outage is 503 + Retry-After.
+// Duplicates are allowed on Kafka (SPEC §2) and reported.
+func TestKafkaKilledAndRestarted(t *testing.T) {
+	p := settings()
+	ks, b := kafkaBridge(t, p, nil)
+	r := scenario{
+		name: "kafka-kill", sink: "kafka", b: b, p: p,
+		fault: fmt.Sprintf("kfake SIGKILL, restarted after %s", p.outage),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ks.Kill()
+			time.Sleep(p.outage)
+			ks.Start()
+			tl.End = time.Now()
+			return tl
+		},
+		read: kafkaReader(ks),
+	}.run(t)
+	checkNoLoss(t, r)
+	checkRetryAfter(t, r)
+	checkNoTransportErrors(t, r)
+	if r.Recovery < 0 {
+		t.Errorf("no 200 after the broker came back")
+	}
+}
+
+// Buffer mode (SPEC §7, CALLBRIDGE_ACK_MODE=buffer): 200 after a durable local write, forwarded
+// to the sink later. Not built yet on main; these scenarios skip until it is.
+
+// requireBufferMode skips unless the bridge accepts CALLBRIDGE_ACK_MODE=buffer and lists the
+// buffer's variables. (`callbridge env` already lists CALLBRIDGE_ACK_MODE, documenting that buffer
+// is not built, so its presence alone proves nothing.)
+func requireBufferMode(t *testing.T) {
+	t.Helper()
+	out, ok := EnvListing(bins.Path(t, BridgePkg), map[string]string{
+		"CALLBRIDGE_ACK_MODE": "buffer", "CALLBRIDGE_NATS_URL": "nats://127.0.0.1:4222"})
+	if !ok || !strings.Contains(out, "CALLBRIDGE_BUFFER_MAX_BYTES") {
+		first, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+		if ok {
+			first = "CALLBRIDGE_BUFFER_MAX_BYTES is not listed"
+		}
+		t.Skipf("buffer mode is not built yet (callbridge env with CALLBRIDGE_ACK_MODE=buffer: %s); this scenario runs once it lands", first)
+	}
+}
+
+// bufferEnv is buffer mode with a generous bound; the bridge's CALLBRIDGE_DATA_DIR is its own
+// directory, kept across restarts of the same Bridge.
+func bufferEnv(maxBytes int) map[string]string {
+	return map[string]string{
+		"CALLBRIDGE_ACK_MODE":         "buffer",
+		"CALLBRIDGE_BUFFER_MAX_BYTES": fmt.Sprint(maxBytes),
+		"CALLBRIDGE_BUFFER_MAX_AGE":   "1h",
+	}
+}
+
+const bufferSettle = 90 * time.Second // how long the forwarder gets to drain after the load
+
+// checkAllOK: in buffer mode a sink outage is invisible to the provider.
+func checkAllOK(t *testing.T, r *Report) {
+	t.Helper()
+	if r.Statuses[http.StatusOK] != r.Attempts {
+		t.Errorf("SPEC §7 buffer mode: every callback is answered 200 while the buffer accepts, whatever the sink's state; answers %s, transport errors %s",
+			r.statuses(), r.errors())
+	}
+	if r.ReadyDown >= 0 {
+		t.Errorf("SPEC §7 buffer mode: /readyz stays 200 while the buffer accepts; it was not 200 %s after the fault began", dur(r.ReadyDown))
+	}
+}
+
+func checkBufferEmpty(t *testing.T, b *Bridge) {
+	t.Helper()
+	n, err := b.Metric("callbridge_buffer_messages", "")
+	if err != nil {
+		t.Errorf("SPEC §7: %v", err)
+	} else if n != 0 {
+		t.Errorf("callbridge_buffer_messages is %v after the sink came back and the forwarder had %s", n, bufferSettle)
+	}
+}
+
+// (f) Buffer mode, the external nats-server down for a long time (short form: seconds; long:
+// minutes): zero non-200 answers, /readyz 200 throughout, everything forwarded afterwards.
+func TestBufferNATSDown(t *testing.T) {
+	requireBufferMode(t)
+	p := settings()
+	p.load = p.faultAt + p.bufferOutage + 4*time.Second
+	ns, b := natsBridge(t, p, bufferEnv(1<<30))
+	r := scenario{
+		name: "buffer-nats-down", sink: "nats", b: b, p: p, settle: bufferSettle,
+		fault: fmt.Sprintf("buffer mode: nats-server SIGKILL, restarted after %s", p.bufferOutage),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ns.Kill()
+			time.Sleep(p.bufferOutage)
+			ns.Start()
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	checkAllOK(t, r)
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkBufferEmpty(t, b)
+}
+
+// (g) Buffer mode, the bridge SIGKILLed three times under load and restarted with the same data
+// directory: what was buffered and not forwarded is forwarded after restart (SPEC §7).
+func TestBufferBridgeKilledRepeatedly(t *testing.T) {
+	requireBufferMode(t)
+	p := settings()
+	const kills, gap = 3, 2 * time.Second
+	p.load = p.faultAt + kills*gap + 2*time.Second
+	ns, b := natsBridge(t, p, bufferEnv(1<<30))
+	r := scenario{
+		name: "buffer-bridge-kill", sink: "nats", b: b, p: p, settle: bufferSettle,
+		fault: fmt.Sprintf("buffer mode: bridge SIGKILL %d times, %s apart, restarted at once", kills, gap),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			for i := range kills {
+				b.Proc.Kill()
+				b.Start()
+				tl.Replaced = time.Now()
+				if err := b.WaitListening(60 * time.Second); err != nil {
+					t.Error(err)
+				}
+				if i < kills-1 {
+					time.Sleep(gap)
+				}
+			}
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkRetryAfter(t, r)
+	checkBufferEmpty(t, b)
+}
+
+// (h) Buffer mode with a small bound and the sink down: once the buffer is full the bridge
+// answers 503 + Retry-After rather than exceed CALLBRIDGE_BUFFER_MAX_BYTES; what it accepted is
+// forwarded when the sink returns.
+func TestBufferFull(t *testing.T) {
+	requireBufferMode(t)
+	p := settings()
+	p.faultAt = time.Second
+	const bound = 256 << 10 // a few hundred callbacks
+	ns, b := natsBridge(t, p, bufferEnv(bound))
+	var peak float64
+	var metricErr error
+	r := scenario{
+		name: "buffer-full", sink: "nats", b: b, p: p, settle: bufferSettle,
+		fault: fmt.Sprintf("buffer mode, CALLBRIDGE_BUFFER_MAX_BYTES=%d: nats-server SIGKILL until the load ends", bound),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ns.Kill()
+			for end := tl.Start.Add(p.load - p.faultAt); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+				v, err := b.Metric("callbridge_buffer_bytes", "")
+				if err != nil {
+					metricErr = err
+					continue
+				}
+				peak = max(peak, v)
+			}
+			ns.Start()
+			tl.End = time.Now()
+			return tl
+		},
+		read: jetStreamReader(ns),
+	}.run(t)
+	r.Notes = append(r.Notes, fmt.Sprintf("callbridge_buffer_bytes peaked at %.0f (bound %d)", peak, bound))
+	t.Log(r.Notes[len(r.Notes)-1])
+	if metricErr != nil {
+		t.Errorf("SPEC §7: %v", metricErr)
+	}
+	if peak > bound {
+		t.Errorf("SPEC §7: the buffer held %.0f bytes, over CALLBRIDGE_BUFFER_MAX_BYTES=%d", peak, bound)
+	}
+	if r.Statuses[http.StatusServiceUnavailable] == 0 {
+		t.Errorf("SPEC §7: no 503 although %d callbacks went to a full buffer of %d bytes", r.Sent, bound)
+	}
+	checkRetryAfter(t, r)
+	checkNoLoss(t, r)
+	checkNoJetStreamDuplicates(t, r)
+	checkBufferEmpty(t, b)
+}
+
+// (i) Buffer mode, Kafka (kfake) down for a while and back: zero non-200 answers, everything
+// forwarded afterwards. Duplicates are allowed on Kafka and reported.
+func TestBufferKafkaDown(t *testing.T) {
+	requireBufferMode(t)
+	p := settings()
+	p.load = p.faultAt + p.bufferOutage + 4*time.Second
+	ks, b := kafkaBridge(t, p, bufferEnv(1<<30))
+	r := scenario{
+		name: "buffer-kafka-down", sink: "kafka", b: b, p: p, settle: bufferSettle,
+		fault: fmt.Sprintf("buffer mode: kfake SIGKILL, restarted after %s", p.bufferOutage),
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			ks.Kill()
+			time.Sleep(p.bufferOutage)
+			ks.Start()
+			tl.End = time.Now()
+			return tl
+		},
+		read: kafkaReader(ks),
+	}.run(t)
+	checkAllOK(t, r)
+	checkNoLoss(t, r)
+	checkBufferEmpty(t, b)
+}
