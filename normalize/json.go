@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"unicode/utf16"
@@ -104,14 +103,14 @@ func scanObject(b []byte, i, depth int, fn func(member)) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, errSyntax
 		}
-		kEnd, err := scanString(b, i)
+		kEnd, escaped, err := scanStringEscapes(b, i)
 		if err != nil {
 			return 0, err
 		}
-		key, escaped := b[i+1:kEnd-1], false
-		if bytes.IndexByte(key, '\\') >= 0 {
+		key := b[i+1 : kEnd-1]
+		if escaped {
 			// Rare, and on hostile input mostly: worth an allocation to read the name right.
-			key, escaped = appendUnquoted(nil, b[i:kEnd]), true
+			key = appendUnquoted(nil, b[i:kEnd])
 		}
 		i = skipSpace(b, kEnd)
 		if i >= len(b) || b[i] != ':' {
@@ -247,6 +246,12 @@ func scanNumber(b []byte, i int) (int, error) {
 
 // scanString returns the index just past the closing quote of the string starting at b[i].
 func scanString(b []byte, i int) (int, error) {
+	end, _, err := scanStringEscapes(b, i)
+	return end, err
+}
+
+// scanStringEscapes is scanString that also reports whether the string holds an escape.
+func scanStringEscapes(b []byte, i int) (end int, escaped bool, err error) {
 	i++
 	for i < len(b) {
 		i = skipPlain(b, i)
@@ -256,40 +261,41 @@ func scanString(b []byte, i int) (int, error) {
 		c := b[i]
 		switch {
 		case c == '"':
-			return i + 1, nil
+			return i + 1, escaped, nil
 		case c == '\\':
+			escaped = true
 			if i+1 >= len(b) {
-				return 0, errSyntax
+				return 0, false, errSyntax
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) {
-					return 0, errSyntax
+					return 0, false, errSyntax
 				}
 				for _, h := range b[i+2 : i+6] {
 					if hexVal(h) < 0 {
-						return 0, errSyntax
+						return 0, false, errSyntax
 					}
 				}
 				i += 6
 			default:
-				return 0, errSyntax
+				return 0, false, errSyntax
 			}
 		case c < 0x20:
-			return 0, errSyntax
+			return 0, false, errSyntax
 		case c < utf8.RuneSelf:
 			i++
 		default:
 			r, n := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && n == 1 {
-				return 0, errSyntax
+				return 0, false, errSyntax
 			}
 			i += n
 		}
 	}
-	return 0, errSyntax
+	return 0, false, errSyntax
 }
 
 func hexVal(c byte) int {
@@ -543,16 +549,17 @@ func appendKey(dst []byte, m member) []byte {
 // one cannot be read the same way by us and by the consumers of its event.
 func duplicateKey(ms []member) []byte {
 	var seen [4]uint64 // a 256-bit filter on a cheap hash, so unique names cost no comparisons
-	for i, m := range ms {
-		h := uint(len(m.key))
-		if len(m.key) > 0 {
-			h = h*31 + uint(m.key[0])*7 + uint(m.key[len(m.key)-1])
+	for i := range ms {
+		k := ms[i].key
+		h := uint32(len(k))
+		if len(k) > 0 {
+			h |= uint32(k[0])<<8 | uint32(k[len(k)/2])<<16 | uint32(k[len(k)-1])<<24
 		}
-		h &= 255
+		h = (h * 0x9E3779B1) >> 24 // Fibonacci hashing: the top byte mixes all four
 		if seen[h>>6]&(1<<(h&63)) != 0 {
-			for _, prev := range ms[:i] {
-				if string(prev.key) == string(m.key) {
-					return m.key
+			for j := range i {
+				if string(ms[j].key) == string(k) {
+					return k
 				}
 			}
 		}

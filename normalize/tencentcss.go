@@ -56,10 +56,13 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 		}
 		return Signed, &AuthError{Reason: "body is not a JSON object, so t and sign cannot be read"}
 	}
-	t, tDup := lookupOnce(top, "t")
-	sign, signDup := lookupOnce(top, "sign")
-	if tDup || signDup {
-		return Signed, &AuthError{Reason: "t or sign appears twice"}
+	t, sign := lookup(top, "t"), lookup(top, "sign")
+	if err != nil { // a name appears twice: is it one we verify?
+		_, tDup := lookupOnce(top, "t")
+		_, signDup := lookupOnce(top, "sign")
+		if tDup || signDup {
+			return Signed, &AuthError{Reason: "t or sign appears twice"}
+		}
 	}
 	if t == nil && sign == nil {
 		switch {
@@ -134,7 +137,11 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		if len(d) > 1 {
 			d = append(d, ',')
 		}
-		d = appendKey(d, m)
+		if m.escaped {
+			d = appendKey(d, m)
+		} else { // the common case, inline
+			d = append(append(append(d, '"'), m.key...), '"', ':')
+		}
 		start := len(d)
 		switch string(m.key) {
 		case "msg", "source_urls", "callback_ext":

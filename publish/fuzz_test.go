@@ -2,13 +2,15 @@ package publish
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/callbridge/callbridge/normalize"
 )
 
 // FuzzTemplate: any template text either fails to parse or renders; a payload value never adds
-// subject syntax to a NATS subject, and a Kafka topic holds only the bytes Kafka allows.
+// subject syntax to a NATS subject nor more than maxToken bytes to a subject or key, and a Kafka
+// topic holds only the bytes Kafka allows.
 func FuzzTemplate(f *testing.F) {
 	f.Add("callbacks.{provider}.{eventtype}", "room1", "rtc.broadcaster.joined")
 	f.Add("x.{subject}.{type}", "a.b*c>d e\tf", "unknown.42")
@@ -31,6 +33,16 @@ func FuzzTemplate(f *testing.F) {
 		withEventType := &normalize.Event{Provider: "anyrtc", Subject: []byte("S"), EventType: ev.EventType, Type: ev.Type}
 		if count(got) != count(tmpl.Append(nil, withEventType)) {
 			t.Fatalf("subject %q added subject syntax: %q (template %q, base %q)", subject, got, text, base)
+		}
+		// A payload value adds at most maxToken bytes however long it is, as a token or a key.
+		occurrences := strings.Count(text, "{subject}")
+		for _, render := range []func([]byte, *normalize.Event) []byte{tmpl.Append, tmpl.AppendKey} {
+			if n, short := len(render(nil, ev)), len(render(nil, withEventType)); n > short+occurrences*maxToken {
+				t.Fatalf("subject of %d bytes rendered as %d bytes (%d with a one-byte subject)", len(subject), n, short)
+			}
+		}
+		if tmpl.CheckSubject() == nil && bytes.Contains(got, []byte("..")) {
+			t.Fatalf("a template that passed CheckSubject rendered an empty token: %q", got)
 		}
 		topic := AppendKafkaTopic(nil, got)
 		if len(topic) > maxTopicLen {
