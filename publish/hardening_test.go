@@ -231,3 +231,29 @@ func testNATSHungServer(t *testing.T, traffic bool) {
 		t.Errorf("publish after recovery: %v", err)
 	}
 }
+
+// Acknowledgement timeouts flip readiness only when they are newer than every ack: publishes
+// sent before a reconnect time out after it, while new ones are acknowledged.
+func TestNATSHealthAckOrdering(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []func(h *natsHealth)
+		ready bool
+	}{
+		{"a timeout", []func(*natsHealth){func(h *natsHealth) { h.ackTimedOut(10) }}, false},
+		{"a timeout, then a newer ack", []func(*natsHealth){func(h *natsHealth) { h.ackTimedOut(10) }, func(h *natsHealth) { h.acked(11) }}, true},
+		{"an ack, then an older timeout", []func(*natsHealth){func(h *natsHealth) { h.acked(11) }, func(h *natsHealth) { h.ackTimedOut(10) }}, true},
+		{"a timeout, then an older ack", []func(*natsHealth){func(h *natsHealth) { h.ackTimedOut(10) }, func(h *natsHealth) { h.acked(9) }}, false},
+		{"an ack, then a newer timeout", []func(*natsHealth){func(h *natsHealth) { h.acked(9) }, func(h *natsHealth) { h.ackTimedOut(10) }}, false},
+	}
+	for _, tt := range tests {
+		h := &natsHealth{wake: make(chan struct{}, 1)}
+		h.connected.Store(true)
+		for _, step := range tt.steps {
+			step(h)
+		}
+		if got := h.ready() == nil; got != tt.ready {
+			t.Errorf("%s: ready %v, want %v", tt.name, got, tt.ready)
+		}
+	}
+}

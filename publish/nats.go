@@ -399,6 +399,7 @@ func (s *NATS) send(msg *nats.Msg) error {
 	if !s.health.connected.Load() {
 		return ErrNotReady
 	}
+	sent := time.Now().UnixNano()
 	f, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
@@ -408,7 +409,7 @@ func (s *NATS) send(msg *nats.Msg) error {
 	}
 	select {
 	case <-f.Ok():
-		s.health.acked()
+		s.health.acked(sent)
 		return nil
 	case err := <-f.Err():
 		var apiErr *jetstream.APIError
@@ -416,7 +417,7 @@ func (s *NATS) send(msg *nats.Msg) error {
 			return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, len(msg.Data), msg.Subject, err)
 		}
 		if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
-			s.health.ackTimedOut()
+			s.health.ackTimedOut(sent)
 		}
 		return fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}

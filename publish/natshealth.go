@@ -25,27 +25,38 @@ type natsHealth struct {
 	dead      atomic.Bool // closed for good, not by us
 	closing   atomic.Bool // our own Close
 	probeErr  atomic.Pointer[error]
-	// ackFailing is set when an acknowledgement timed out and cleared by the next one that
-	// arrives, or by the probe once JetStream answers it.
-	ackFailing atomic.Bool
+	// Send times (unix ns) of the newest acknowledged publish, and of the newest one whose
+	// acknowledgement timed out after it: only a timeout newer than every ack says the broker
+	// is not answering now. (Publishes sent before a reconnect time out after it, while new
+	// ones are acknowledged: they must not flip readiness back.) failSent is cleared by a newer
+	// ack, or by the probe once JetStream answers it.
+	okSent, failSent atomic.Int64
 
 	wake       chan struct{}
 	stop, done chan struct{}
 }
 
-func (h *natsHealth) acked() {
-	if h.ackFailing.Load() {
-		h.ackFailing.Store(false)
+func (h *natsHealth) acked(sent int64) {
+	for ok := h.okSent.Load(); sent > ok && !h.okSent.CompareAndSwap(ok, sent); ok = h.okSent.Load() {
+	}
+	if f := h.failSent.Load(); f != 0 && sent > f {
+		h.failSent.CompareAndSwap(f, 0)
 	}
 }
 
-func (h *natsHealth) ackTimedOut() {
-	h.ackFailing.Store(true)
+func (h *natsHealth) ackTimedOut(sent int64) {
+	if sent <= h.okSent.Load() {
+		return // something sent later was acknowledged: old news
+	}
+	for f := h.failSent.Load(); sent > f && !h.failSent.CompareAndSwap(f, sent); f = h.failSent.Load() {
+	}
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
 }
+
+func (h *natsHealth) ackFailing() bool { return h.failSent.Load() != 0 }
 
 func (h *natsHealth) ready() error {
 	switch {
@@ -57,7 +68,7 @@ func (h *natsHealth) ready() error {
 	if e := h.probeErr.Load(); e != nil {
 		return *e
 	}
-	if h.ackFailing.Load() {
+	if h.ackFailing() {
 		return errAcksTimingOut
 	}
 	return nil
@@ -84,14 +95,14 @@ func (s *NATS) probe() {
 		err := s.nc.FlushTimeout(timeout)
 		if err != nil {
 			err = fmt.Errorf("%w: the NATS server does not answer pings: %v", ErrNotReady, err)
-		} else if s.health.ackFailing.Load() {
+		} else if f := s.health.failSent.Load(); f != 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			_, err = s.js.Stream(ctx, s.cfg.Stream)
 			cancel()
 			if err != nil {
 				err = fmt.Errorf("%w: JetStream does not answer: %v", ErrNotReady, err)
 			} else {
-				s.health.ackFailing.Store(false)
+				s.health.failSent.CompareAndSwap(f, 0)
 			}
 		}
 		was := s.health.probeErr.Load()
