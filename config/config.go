@@ -55,7 +55,10 @@ type Config struct {
 	NATSMaxBytes        int64         `envconfig:"CALLBRIDGE_NATS_MAX_BYTES" default:"1073741824" desc:"size of the stream callbridge creates, at most; the oldest messages go first; 0: no bound"`
 	TopicTemplate       string        `envconfig:"CALLBRIDGE_TOPIC_TEMPLATE" default:"callbacks.{provider}.{eventtype}" desc:"subject or topic; placeholders {provider} {eventtype} {type} {subject}"`
 	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (the JSON event is the message) or binary (data is the message, attributes are headers)"`
-	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged (buffer is not built yet)"`
+	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged; buffer: after an fsynced write to a local buffer in CALLBRIDGE_DATA_DIR, forwarded to the broker (which must be external)"`
+	BufferMaxBytes      int64         `envconfig:"CALLBRIDGE_BUFFER_MAX_BYTES" default:"1073741824" desc:"buffer mode: size of the buffer on disk, at most; when it is full, 503 with Retry-After"`
+	BufferMaxAge        time.Duration `envconfig:"CALLBRIDGE_BUFFER_MAX_AGE" default:"24h" desc:"buffer mode: while the oldest unforwarded event is older, 503 with Retry-After (nothing buffered is dropped)"`
+	NATSSync            string        `envconfig:"CALLBRIDGE_NATS_SYNC" default:"2m" desc:"embedded NATS server: fsync the store every interval (such as 2m, the server's default) or always (every write: no acknowledged event lost to a power cut, at a cost in throughput)"`
 	PublishTimeout      time.Duration `envconfig:"CALLBRIDGE_PUBLISH_TIMEOUT" default:"5s" desc:"longest wait for the broker's acknowledgement; past it 503"`
 	ShutdownDelay       time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_DELAY" default:"5s" desc:"after SIGTERM, /readyz answers 503 this long before the listener closes"`
 	ShutdownTimeout     time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_TIMEOUT" default:"30s" desc:"after SIGTERM, exit within this"`
@@ -324,7 +327,14 @@ func (c *Config) rules() []rule {
 			want: "want 0 (no limit) or at least CALLBRIDGE_NATS_DUPLICATE_WINDOW"},
 		{name: "CALLBRIDGE_NATS_MAX_BYTES", ok: c.NATSMaxBytes >= 0, want: "want 0 (no bound) or a number of bytes"},
 		enum("CALLBRIDGE_CE_MODE", c.CEMode, "", "structured", "binary"),
-		enum("CALLBRIDGE_ACK_MODE", c.AckMode, "buffer is not built yet", "broker"),
+		enum("CALLBRIDGE_ACK_MODE", c.AckMode, "", "broker", "buffer"),
+		{name: "CALLBRIDGE_ACK_MODE", ok: c.AckMode != "buffer" || !c.EmbeddedNATS(),
+			want: "buffer mode forwards to an external broker: set CALLBRIDGE_NATS_URL or CALLBRIDGE_SINK=kafka (the embedded broker already writes to disk)"},
+		{name: "CALLBRIDGE_BUFFER_MAX_BYTES", ok: c.BufferMaxBytes >= 4*int64(c.MaxBodyBytes),
+			want: "want at least 4 × CALLBRIDGE_MAX_BODY_BYTES"},
+		{name: "CALLBRIDGE_BUFFER_MAX_AGE", ok: c.BufferMaxAge > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_NATS_SYNC", ok: c.NATSSync == "always" || isPositiveDuration(c.NATSSync),
+			want: "want always, or a duration greater than 0 such as 2m"},
 		{name: "CALLBRIDGE_PUBLISH_TIMEOUT", ok: c.PublishTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_SHUTDOWN_DELAY", ok: c.ShutdownDelay >= 0, want: wantNonNegativeDuration},
 		{name: "CALLBRIDGE_SHUTDOWN_TIMEOUT", ok: c.ShutdownTimeout > c.ShutdownDelay+c.PublishTimeout,
@@ -363,6 +373,14 @@ func (c *Config) rules() []rule {
 			want: "a SASL mechanism needs CALLBRIDGE_KAFKA_SASL_USERNAME and CALLBRIDGE_KAFKA_SASL_PASSWORD"},
 	}
 }
+
+func isPositiveDuration(s string) bool {
+	d, err := time.ParseDuration(s)
+	return err == nil && d > 0
+}
+
+// BufferMode reports whether callbacks are acknowledged after the local buffer's write.
+func (c *Config) BufferMode() bool { return c.AckMode == "buffer" }
 
 func isHostPortList(s string) bool {
 	for _, hp := range strings.Split(s, ",") {

@@ -209,6 +209,10 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		ctx.SetStatusCode(fasthttp.StatusOK)
+		if d, ok := s.sink.(interface{ Detail() string }); ok {
+			ctx.SetBodyString("ok: " + d.Detail() + "\n") // buffer mode: how forwarding goes
+			return
+		}
 		ctx.SetBody(replyOK)
 	case "/metrics":
 		s.metricsH(ctx)

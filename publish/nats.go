@@ -41,7 +41,10 @@ type NATSConfig struct {
 	MaxBytes        int64         // size bound of a stream we create (oldest go first); 0 or less: none
 	// EmbeddedMaxPayload is the embedded server's message size limit; 0: the server's 1 MiB.
 	EmbeddedMaxPayload int32
-	Logger             *slog.Logger
+	// EmbeddedSync is when the embedded server fsyncs its store: "always" (every write) or an
+	// interval such as "2m"; empty: the server's default (2 minutes).
+	EmbeddedSync string
+	Logger       *slog.Logger
 
 	// External servers only.
 	User, Password string
@@ -220,7 +223,7 @@ func startEmbedded(cfg NATSConfig) (*server.Server, error) {
 		}
 		ln.Close()
 	}
-	srv, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: "callbridge-embedded",
 		Host:       host,
 		Port:       port,
@@ -228,7 +231,19 @@ func startEmbedded(cfg NATSConfig) (*server.Server, error) {
 		StoreDir:   cfg.DataDir,
 		NoSigs:     true,
 		MaxPayload: cfg.EmbeddedMaxPayload,
-	})
+	}
+	switch cfg.EmbeddedSync {
+	case "", "default":
+	case "always":
+		opts.SyncAlways = true
+	default:
+		d, err := time.ParseDuration(cfg.EmbeddedSync)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("embedded NATS sync %q: want always or a duration", cfg.EmbeddedSync)
+		}
+		opts.SyncInterval = d
+	}
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}

@@ -152,6 +152,7 @@ type bridge struct {
 	server *ingest.Server
 	addr   net.Addr
 	served chan error
+	fatal  chan error // buffer mode: the broker refused us for good while the buffer ran
 	logger *slog.Logger
 }
 
@@ -166,6 +167,12 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	case err := <-b.served:
 		b.sink.Close(context.Background())
 		return fmt.Errorf("HTTP server: %w", err)
+	case err := <-b.fatal:
+		b.logger.Error("the broker cannot be used; stopping (what is buffered stays on disk)", "error", err)
+		if serr := b.stop(); serr != nil {
+			b.logger.Error("stop", "error", serr)
+		}
+		return err
 	}
 	return b.stop()
 }
@@ -220,6 +227,25 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	late := &lateSink{}
+	var front publish.Sink = late // what callbacks are published to
+	var buffer *publish.Buffer
+	if cfg.BufferMode() {
+		buffer, err = publish.NewBuffer(ctx, publish.BufferConfig{
+			DataDir:         cfg.DataDir,
+			MaxBytes:        cfg.BufferMaxBytes,
+			MaxAge:          cfg.BufferMaxAge,
+			DuplicateWindow: cfg.NATSDuplicateWindow,
+			Timeout:         cfg.PublishTimeout,
+			MaxPayload:      embeddedMaxPayload(cfg),
+			OrderKey:        orderKey(cfg, tmpl),
+			Logger:          logger,
+			Registry:        reg,
+		}, late)
+		if err != nil {
+			return nil, err
+		}
+		front = buffer
+	}
 	server := ingest.New(ingest.Config{
 		Routes:          routes,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
@@ -233,10 +259,23 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		RetryAfter:      cfg.RetryAfter,
 		Logger:          logger,
 		Registry:        reg,
-	}, late)
-	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
-	// Probes are served while the broker connects: /readyz says 503 until it has.
+	}, front)
+	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger}
+	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer
+	// mode it says 200: the buffer accepts).
 	go func() { b.served <- server.Serve(ln) }()
+
+	if buffer != nil {
+		if err := fitBodyLimit(cfg, buffer.MessageLimit(), server, logger); err != nil {
+			buffer.Close(context.Background())
+			server.Shutdown(context.Background())
+			return nil, err
+		}
+		b.sink = buffer
+		go b.connectBehindBuffer(ctx, tmpl, late, buffer)
+		logger.Info("callbridge listening", "addr", ln.Addr().String(), "ack_mode", "buffer", "buffer", cfg.DataDir, "mode", cfg.CEMode, "version", version)
+		return b, nil
+	}
 
 	sink, where, err := connect(ctx, cfg, tmpl, logger)
 	if err != nil {
@@ -255,6 +294,45 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	b.sink = sink
 	logger.Info("callbridge listening", "addr", ln.Addr().String(), "broker", where, "mode", cfg.CEMode, "version", version)
 	return b, nil
+}
+
+// connectBehindBuffer reaches the broker while the buffer already accepts callbacks, and hands
+// it to the forwarder. A broker that refuses us for good (credentials, a stream that does not
+// fit) stops the bridge: buffering for ever in front of it would only fill the disk.
+func (b *bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
+	sink, where, err := connect(ctx, b.cfg, tmpl, b.logger)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.fatal <- err
+		}
+		return
+	}
+	if limit := sink.MessageLimit(); limit > 0 && limit < buffer.MessageLimit() {
+		b.logger.Warn("the broker's message limit is below the buffer's: events larger than it cannot be forwarded", "broker_limit", limit)
+	}
+	late.set(sink)
+	b.logger.Info("forwarding buffered callbacks to the broker", "broker", where)
+}
+
+// embeddedMaxPayload is the message limit of the servers callbridge runs itself: room for the
+// largest body with its envelope, within what nats-server allows.
+func embeddedMaxPayload(cfg *config.Config) int32 {
+	return int32(min(max(1<<20, cfg.MaxBodyBytes+envelopeOverhead(cfg)), 64<<20))
+}
+
+// orderKey renders what must keep its order at the sink: the subject, or the topic and key.
+func orderKey(cfg *config.Config, tmpl *publish.Template) func(dst []byte, ev *normalize.Event) []byte {
+	if cfg.Sink != "kafka" {
+		return tmpl.Append
+	}
+	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
+	if err != nil {
+		return tmpl.Append // connect reports the template
+	}
+	return func(dst []byte, ev *normalize.Event) []byte {
+		dst = append(tmpl.Append(dst, ev), 0)
+		return key.AppendKey(dst, ev)
+	}
 }
 
 // errStoppedWhileConnecting: SIGTERM arrived before the broker was reached. Nothing was
@@ -319,19 +397,19 @@ func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template
 		tlsFiles = &publish.TLSFiles{CAFile: cfg.NATSTLSCAFile, CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, InsecureSkipVerify: cfg.NATSTLSInsecureSkipVerify}
 	}
 	nc, err := publish.NewNATS(ctx, publish.NATSConfig{
-		URL:             cfg.NATSURL,
-		EmbeddedListen:  cfg.EmbeddedNATSListen,
-		DataDir:         cfg.DataDir,
-		Stream:          cfg.NATSStream,
-		DuplicateWindow: cfg.NATSDuplicateWindow,
-		Template:        tmpl,
-		Mode:            mode,
-		Timeout:         cfg.PublishTimeout,
-		MaxPending:      2 * cfg.MaxInflight,
-		MaxAge:          cfg.NATSMaxAge,
-		MaxBytes:        cfg.NATSMaxBytes,
-		// Room for the largest body with its envelope, within what nats-server allows.
-		EmbeddedMaxPayload: int32(min(max(1<<20, cfg.MaxBodyBytes+envelopeOverhead(cfg)), 64<<20)),
+		URL:                cfg.NATSURL,
+		EmbeddedListen:     cfg.EmbeddedNATSListen,
+		DataDir:            cfg.DataDir,
+		Stream:             cfg.NATSStream,
+		DuplicateWindow:    cfg.NATSDuplicateWindow,
+		Template:           tmpl,
+		Mode:               mode,
+		Timeout:            cfg.PublishTimeout,
+		MaxPending:         2 * cfg.MaxInflight,
+		MaxAge:             cfg.NATSMaxAge,
+		MaxBytes:           cfg.NATSMaxBytes,
+		EmbeddedMaxPayload: embeddedMaxPayload(cfg),
+		EmbeddedSync:       cfg.NATSSync,
 		Logger:             logger,
 		User:               cfg.NATSUser,
 		Password:           cfg.NATSPassword,
