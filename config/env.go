@@ -133,7 +133,7 @@ func typeName(t reflect.Type) string {
 		return "auto|true|false"
 	}
 	switch t.Kind() {
-	case reflect.Int:
+	case reflect.Int, reflect.Int64:
 		return "integer"
 	case reflect.Bool:
 		return "true|false"

@@ -27,6 +27,7 @@ var (
 	loadFlag   = flag.Duration("load", 0, "how long new callbacks are sent (default 8s; long 60s)")
 	outageFlag = flag.Duration("outage", 0, "how long a killed broker stays down (default 3s; long 15s)")
 	stopFlag   = flag.Duration("stop", 0, "how long nats-server stays SIGSTOPped (default 10s; long 15s)")
+	bufOutFlag = flag.Duration("buffer-outage", 0, "how long the sink stays down in the buffer-mode outage scenarios (default 10s; long 3m)")
 	connsFlag  = flag.Int("conns", 16, "keep-alive connections of the driver (requests in flight at most)")
 	retryFlag  = flag.String("retry", "", "provider retry schedule, comma-separated delays (default 1s,2s,4s; long 5s,10s,15s: anyRTC/Agora's three more tries within ~30s)")
 	tableFlag  = flag.String("table", "", "also write the figures table (Markdown) to this file")
@@ -65,6 +66,9 @@ func settings() params {
 	}
 	if *stopFlag > 0 {
 		p.stop = *stopFlag
+	}
+	if *bufOutFlag > 0 {
+		p.bufferOutage = *bufOutFlag
 	}
 	if *retryFlag != "" {
 		p.retry = nil
@@ -560,7 +564,7 @@ func TestBufferNATSDown(t *testing.T) {
 	p.load = p.faultAt + p.bufferOutage + 4*time.Second
 	ns, b := natsBridge(t, p, bufferEnv(1<<30))
 	r := scenario{
-		name: "buffer-nats-down", sink: "nats", b: b, p: p, settle: bufferSettle,
+		name: "buffer-nats-down", sink: "nats", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
 		fault: fmt.Sprintf("buffer mode: nats-server SIGKILL, restarted after %s", p.bufferOutage),
 		inject: func() Timeline {
 			tl := Timeline{Start: time.Now()}
@@ -587,7 +591,7 @@ func TestBufferBridgeKilledRepeatedly(t *testing.T) {
 	p.load = p.faultAt + kills*gap + 2*time.Second
 	ns, b := natsBridge(t, p, bufferEnv(1<<30))
 	r := scenario{
-		name: "buffer-bridge-kill", sink: "nats", b: b, p: p, settle: bufferSettle,
+		name: "buffer-bridge-kill", sink: "nats", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
 		fault: fmt.Sprintf("buffer mode: bridge SIGKILL %d times, %s apart, restarted at once", kills, gap),
 		inject: func() Timeline {
 			tl := Timeline{Start: time.Now()}
@@ -625,7 +629,7 @@ func TestBufferFull(t *testing.T) {
 	var peak float64
 	var metricErr error
 	r := scenario{
-		name: "buffer-full", sink: "nats", b: b, p: p, settle: bufferSettle,
+		name: "buffer-full", sink: "nats", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
 		fault: fmt.Sprintf("buffer mode, CALLBRIDGE_BUFFER_MAX_BYTES=%d: nats-server SIGKILL until the load ends", bound),
 		inject: func() Timeline {
 			tl := Timeline{Start: time.Now()}
@@ -669,7 +673,7 @@ func TestBufferKafkaDown(t *testing.T) {
 	p.load = p.faultAt + p.bufferOutage + 4*time.Second
 	ks, b := kafkaBridge(t, p, bufferEnv(1<<30))
 	r := scenario{
-		name: "buffer-kafka-down", sink: "kafka", b: b, p: p, settle: bufferSettle,
+		name: "buffer-kafka-down", sink: "kafka", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
 		fault: fmt.Sprintf("buffer mode: kfake SIGKILL, restarted after %s", p.bufferOutage),
 		inject: func() Timeline {
 			tl := Timeline{Start: time.Now()}

@@ -298,8 +298,33 @@ func TestNATSConcurrent(t *testing.T) {
 
 // BenchmarkNATSPublish is the broker round trip per event through the embedded JetStream file
 // store, with concurrent callers pipelining over one connection.
+// BenchmarkNATSPublish: one event to the embedded JetStream and its PubAck, 64 publishers, with
+// the store synced on the server's interval (its default) and on every write
+// (CALLBRIDGE_NATS_SYNC=always).
 func BenchmarkNATSPublish(b *testing.B) {
-	s := newEmbedded(b, NATSConfig{MaxPending: 8192})
+	for _, sync := range []string{"2m", "always"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s := newEmbedded(b, NATSConfig{MaxPending: 8192, EmbeddedSync: sync})
+			benchmarkPublish(b, s)
+		})
+	}
+}
+
+// BenchmarkBufferPublish: one event written to the buffer (fsynced) and acknowledged, 64
+// publishers, the forwarder draining to an in-memory target meanwhile.
+func BenchmarkBufferPublish(b *testing.B) {
+	buf, err := NewBuffer(context.Background(), BufferConfig{
+		DataDir: b.TempDir(), MaxBytes: 8 << 30, MaxAge: time.Hour, DuplicateWindow: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, &recordingSink{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { buf.Close(context.Background()) })
+	benchmarkPublish(b, buf)
+}
+
+func benchmarkPublish(b *testing.B, s Sink) {
 	var n sync.Mutex
 	i := 0
 	b.ReportAllocs()
