@@ -28,6 +28,7 @@ import (
 	"github.com/callbridge/callbridge/ingest"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+	"github.com/callbridge/callbridge/tracing"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -153,6 +154,7 @@ type bridge struct {
 	addr   net.Addr
 	served chan error
 	logger *slog.Logger
+	traces *tracing.Provider // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
 }
 
 // serve runs the bridge until ctx ends, then shuts down gracefully.
@@ -165,6 +167,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	case <-ctx.Done():
 	case err := <-b.served:
 		b.sink.Close(context.Background())
+		b.traces.Shutdown(context.Background())
 		return fmt.Errorf("HTTP server: %w", err)
 	}
 	return b.stop()
@@ -212,8 +215,13 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		}
 	}
 
+	traces, err := tracing.FromEnv(ctx, cfg.Sink, version, logger)
+	if err != nil {
+		return nil, err
+	}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			traces.Shutdown(ctx)
 			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 	}
@@ -233,14 +241,16 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		RetryAfter:      cfg.RetryAfter,
 		Logger:          logger,
 		Registry:        reg,
+		Tracer:          traces.Tracer(),
 	}, late)
-	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger}
+	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), logger: logger, traces: traces}
 	// Probes are served while the broker connects: /readyz says 503 until it has.
 	go func() { b.served <- server.Serve(ln) }()
 
 	sink, where, err := connect(ctx, cfg, tmpl, logger)
 	if err != nil {
 		server.Shutdown(context.Background())
+		traces.Shutdown(ctx)
 		if ctx.Err() != nil {
 			return nil, errStoppedWhileConnecting
 		}
@@ -249,6 +259,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	if err := fitBodyLimit(cfg, sink.MessageLimit(), server, logger); err != nil {
 		sink.Close(context.Background())
 		server.Shutdown(context.Background())
+		traces.Shutdown(ctx)
 		return nil, err
 	}
 	late.set(sink)
@@ -485,6 +496,10 @@ func (b *bridge) stop() error {
 	err := b.server.Shutdown(ctx)
 	if cerr := b.sink.Close(ctx); err == nil {
 		err = cerr
+	}
+	// After the server: every span has ended. A collector that is down costs spans, not the exit code.
+	if terr := b.traces.Shutdown(ctx); terr != nil {
+		b.logger.Warn("tracing: spans not exported before shutdown", "error", terr)
 	}
 	if err == nil {
 		b.logger.Info("stopped cleanly")
