@@ -62,6 +62,7 @@ type Config struct {
 	RetryAfter      time.Duration
 	Logger          *slog.Logger
 	Registry        *prometheus.Registry // metrics are registered here and served on /metrics
+	Tracer          Tracer               // nil: no spans (tracing.go)
 }
 
 // Server serves callbacks, probes and metrics.
@@ -271,6 +272,10 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		return
 	}
 	m := s.metrics.forProvider(r.Provider.ID)
+	tr := s.startSpans(ctx, r.Provider.ID)
+	if tr.on() {
+		defer tr.end(ctx)
+	}
 
 	w, _ := s.work.Get().(*work)
 	if w == nil {
@@ -319,7 +324,9 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		s.reply(ctx, fasthttp.StatusOK, p.Reply)
 		return
 	}
+	tr.startVerify()
 	reportErr, err := p.Run(&w.cb, &r.Auth, r.Enforce, &w.ev)
+	tr.endVerify(err, reportErr)
 	if reportErr != nil {
 		m.verifyFailures.Inc()
 		s.cfg.Logger.Warn("verification failed, accepted in report mode", "provider", p.ID, "reason", reportErr.Error(), "remote", ctx.RemoteIP().String())
@@ -341,7 +348,10 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		s.replyError(ctx, fasthttp.StatusBadRequest, payloadErr.Error(), payloadErr.Field)
 		return
 	case errors.As(err, &payloadErr):
-		if err := s.sink.DeadLetter(p.ID, w.cb.Body, payloadErr.Error()); err != nil {
+		tr.startPublish(nil)
+		err = s.sink.DeadLetter(p.ID, w.cb.Body, payloadErr.Error())
+		tr.endPublish(err)
+		if err != nil {
 			s.publishFailed(ctx, m, p.ID, "dead letter not published", err)
 			return
 		}
@@ -353,7 +363,10 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		panic(err) // Run returns only the two error types above
 	}
 	start := time.Now()
-	if err := s.sink.Publish(&w.ev); err != nil {
+	tr.startPublish(&w.ev)
+	err = s.sink.Publish(&w.ev)
+	tr.endPublish(err)
+	if err != nil {
 		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", string(w.ev.Type), "id", string(w.ev.ID))
 		return
 	}

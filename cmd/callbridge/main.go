@@ -28,6 +28,7 @@ import (
 	"github.com/callbridge/callbridge/ingest"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+	"github.com/callbridge/callbridge/tracing"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -154,6 +155,7 @@ type bridge struct {
 	served chan error
 	fatal  chan error // buffer mode: the broker refused us for good while the buffer ran
 	logger *slog.Logger
+	traces *tracing.Provider // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
 }
 
 // serve runs the bridge until ctx ends, then shuts down gracefully.
@@ -166,6 +168,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	case <-ctx.Done():
 	case err := <-b.served:
 		b.sink.Close(context.Background())
+		b.traces.Shutdown(context.Background())
 		return fmt.Errorf("HTTP server: %w", err)
 	case err := <-b.fatal:
 		b.logger.Error("the broker cannot be used; stopping (what is buffered stays on disk)", "error", err)
@@ -219,8 +222,13 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		}
 	}
 
+	traces, err := tracing.FromEnv(ctx, cfg.Sink, version, logger)
+	if err != nil {
+		return nil, err
+	}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			traces.Shutdown(ctx)
 			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 	}
@@ -242,6 +250,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 			Registry:        reg,
 		}, late)
 		if err != nil {
+			traces.Shutdown(ctx)
 			return nil, err
 		}
 		front = buffer
@@ -259,8 +268,9 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		RetryAfter:      cfg.RetryAfter,
 		Logger:          logger,
 		Registry:        reg,
+		Tracer:          traces.Tracer(),
 	}, front)
-	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger}
+	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
 	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer
 	// mode it says 200: the buffer accepts).
 	go func() { b.served <- server.Serve(ln) }()
@@ -269,6 +279,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		if err := fitBodyLimit(cfg, buffer.MessageLimit(), server, logger); err != nil {
 			buffer.Close(context.Background())
 			server.Shutdown(context.Background())
+			traces.Shutdown(ctx)
 			return nil, err
 		}
 		b.sink = buffer
@@ -280,6 +291,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	sink, where, err := connect(ctx, cfg, tmpl, logger)
 	if err != nil {
 		server.Shutdown(context.Background())
+		traces.Shutdown(ctx)
 		if ctx.Err() != nil {
 			return nil, errStoppedWhileConnecting
 		}
@@ -288,6 +300,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	if err := fitBodyLimit(cfg, sink.MessageLimit(), server, logger); err != nil {
 		sink.Close(context.Background())
 		server.Shutdown(context.Background())
+		traces.Shutdown(ctx)
 		return nil, err
 	}
 	late.set(sink)
@@ -563,6 +576,10 @@ func (b *bridge) stop() error {
 	err := b.server.Shutdown(ctx)
 	if cerr := b.sink.Close(ctx); err == nil {
 		err = cerr
+	}
+	// After the server: every span has ended. A collector that is down costs spans, not the exit code.
+	if terr := b.traces.Shutdown(ctx); terr != nil {
+		b.logger.Warn("tracing: spans not exported before shutdown", "error", terr)
 	}
 	if err == nil {
 		b.logger.Info("stopped cleanly")

@@ -10,7 +10,7 @@ import (
 
 func clearEnv(t *testing.T) {
 	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "CALLBRIDGE_") {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "CALLBRIDGE_") || strings.HasPrefix(name, "OTEL_") {
 			t.Setenv(name, "")
 			os.Unsetenv(name)
 		}
