@@ -64,6 +64,7 @@ type Config struct {
 	ShutdownTimeout     time.Duration `envconfig:"CALLBRIDGE_SHUTDOWN_TIMEOUT" default:"30s" desc:"after SIGTERM, exit within this"`
 	LogLevel            string        `envconfig:"CALLBRIDGE_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat           string        `envconfig:"CALLBRIDGE_LOG_FORMAT" default:"json" desc:"json or text"`
+	PprofListen         string        `envconfig:"CALLBRIDGE_PPROF_LISTEN" desc:"host:port serving Go's /debug/pprof/ for profiling (such as 127.0.0.1:6060); empty: off"`
 
 	NATSUser                  string `envconfig:"CALLBRIDGE_NATS_USER" desc:"external NATS: user name (with CALLBRIDGE_NATS_PASSWORD)"`
 	NATSPassword              string `envconfig:"CALLBRIDGE_NATS_PASSWORD" secret:"true" desc:"external NATS: password"`
@@ -341,6 +342,7 @@ func (c *Config) rules() []rule {
 			want: fmt.Sprintf("want more than CALLBRIDGE_SHUTDOWN_DELAY plus CALLBRIDGE_PUBLISH_TIMEOUT (%s): in-flight callbacks must be able to finish", c.ShutdownDelay+c.PublishTimeout)},
 		enum("CALLBRIDGE_LOG_LEVEL", c.LogLevel, "", "debug", "info", "warn", "error"),
 		enum("CALLBRIDGE_LOG_FORMAT", c.LogFormat, "", "json", "text"),
+		{name: "CALLBRIDGE_PPROF_LISTEN", ok: c.PprofListen == "" || isHostPort(c.PprofListen), want: wantHostPort + "127.0.0.1:6060, or empty"},
 		// Decode rejects what is not allowed; the rule is here for its message.
 		{name: "CALLBRIDGE_ALLOW_UNSIGNED", ok: true, want: "allowed: auto (or empty), true, false"},
 		{name: "CALLBRIDGE_MAX_CLOCK_SKEW", ok: c.MaxClockSkew > 0, want: wantPositiveDuration},

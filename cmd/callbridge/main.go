@@ -73,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger := newLogger(stderr, cfg)
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
+		defer servePprof(cfg.PprofListen, logger)()
 		if err := serve(ctx, cfg, nil, logger); errors.Is(err, errStoppedWhileConnecting) {
 			logger.Info("stopped before the broker was reached; nothing was accepted")
 			return 0
