@@ -85,13 +85,7 @@ func TestBodyLimitFitsTheBroker(t *testing.T) {
 	}
 
 	os.Unsetenv("CALLBRIDGE_MAX_BODY_BYTES")
-	logs := &lockedWriter{}
-	cfg, ln := testConfig(t, env)
-	b, err := start(context.Background(), cfg, ln, newLogger(logs, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.stop() })
+	b, logs := startLogged(t, env)
 	if !strings.Contains(logs.String(), "body limit lowered") {
 		t.Errorf("default limit not lowered:\n%s", logs.String())
 	}
@@ -108,13 +102,7 @@ func TestUnknownVariableWarned(t *testing.T) {
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	logs := &lockedWriter{}
-	cfg, ln := testConfig(t, env)
-	b, err := start(context.Background(), cfg, ln, newLogger(logs, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.stop() })
+	_, logs := startLogged(t, env)
 	if !strings.Contains(logs.String(), "CALLBRIDGE_MAX_INFLIGH (did you mean CALLBRIDGE_MAX_INFLIGHT?)") {
 		t.Errorf("no warning:\n%s", logs.String())
 	}
@@ -152,13 +140,8 @@ func TestReplayKeepsVerification(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.NATSURL = b.natsURL(t)
 	var out bytes.Buffer
-	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out); err != nil || replayed != 2 || kept != 0 {
+	if replayed, kept, err := replayDeadLetters(context.Background(), replayConfig(t, b), testLogger(), &out); err != nil || replayed != 2 || kept != 0 {
 		t.Fatalf("replayed %d, kept %d, err %v\n%s", replayed, kept, err, out.String())
 	}
 	var verified, unverified int
@@ -178,6 +161,31 @@ func TestReplayKeepsVerification(t *testing.T) {
 	if verified != 1 || unverified != 1 {
 		t.Errorf("%d verified and %d unverified events, want one of each", verified, unverified)
 	}
+}
+
+// startLogged starts a bridge like startBridge, and returns its log.
+func startLogged(t *testing.T, env map[string]string) (*bridge, *lockedWriter) {
+	t.Helper()
+	logs := &lockedWriter{}
+	cfg, ln := testConfig(t, env)
+	b, err := start(context.Background(), cfg, ln, newLogger(logs, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.stop() })
+	return b, logs
+}
+
+// replayConfig is the environment's configuration pointed at b's embedded server, as replay
+// run beside b would read it.
+func replayConfig(t *testing.T, b *bridge) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NATSURL = b.natsURL(t)
+	return cfg
 }
 
 // lockedWriter collects log output written from the bridge's goroutines.

@@ -27,12 +27,7 @@ func TestReplayNATS(t *testing.T) {
 	if err := sink.DeadLetter("agora-rtc", []byte(`{}`), "no such provider"); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.NATSURL = b.natsURL(t)
-
+	cfg := replayConfig(t, b)
 	var out bytes.Buffer
 	replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out)
 	if err != nil || replayed != 1 || kept != 2 {
