@@ -74,7 +74,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&bc.rate, "rate", 0, "open loop: requests/s in all (0: closed loop)")
 	fs.DurationVar(&bc.timeout, "timeout", 10*time.Second, "per request")
 	fs.IntVar(&bc.pid, "pid", 0, "the bridge's process id, to compare CPU per request (default: the process listening on a loopback -url, when readable)")
-	fs.StringVar(&bc.jsonOut, "json", "", "also write the figures as JSON to this file (- for standard output)")
+	fs.StringVar(&bc.jsonOut, "json", "", "also write the figures as JSON to this file (-: to standard output, and the summary to standard error)")
 	fs.BoolVar(&bc.quiet, "q", false, "no progress lines")
 	fs.StringVar(&bc.write, "write", "", "write -n signed requests to this file instead of sending them, one a line: path TAB header TAB … TAB body (for wrk: bench/presigned.lua)")
 	fs.IntVar(&bc.n, "n", 100000, "with -write: how many")
@@ -126,7 +126,11 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge bench: %v\n", err)
 		return 1
 	}
-	printSummary(stdout, res)
+	if bc.jsonOut == "-" {
+		printSummary(stderr, res) // standard output is the JSON alone
+	} else {
+		printSummary(stdout, res)
+	}
 	if bc.jsonOut != "" {
 		out, _ := json.MarshalIndent(res, "", "  ")
 		out = append(out, '\n')
