@@ -426,8 +426,11 @@ func runBench(bc benchConfig, mix []*benchProvider, u *url.URL, maxAge time.Dura
 		bridgeCPU = after - bridgeBefore
 	}
 	sup.stop()
-	if sup.signErr != nil {
-		return nil, sup.signErr
+	sup.mu.Lock()
+	signErr := sup.signErr
+	sup.mu.Unlock()
+	if signErr != nil {
+		return nil, signErr
 	}
 
 	res := &benchResult{
@@ -473,6 +476,7 @@ func sendLoop(hc *fasthttp.HostClient, mix []*benchProvider, src *reqSource, st 
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
+	var timer *time.Timer
 	for k := 0; ; k++ {
 		select {
 		case <-stop:
@@ -486,7 +490,16 @@ func sendLoop(hc *fasthttp.HostClient, mix []*benchProvider, src *reqSource, st 
 				return
 			}
 			if wait := due.Sub(now); wait > 0 {
-				time.Sleep(wait)
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				select {
+				case <-timer.C:
+				case <-stop: // at a low rate the wait may be long: ^C must not wait for it
+					return
+				}
 				now = time.Now()
 			}
 		} else {

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // TestBenchEndToEnd runs callbridge bench, closed and open loop, against a bridge in this
@@ -153,4 +156,61 @@ func TestBenchFlags(t *testing.T) {
 	if got := schedule(mix); string(got) != string([]uint8{0, 1, 2, 0}) && string(got) != string([]uint8{0, 1, 0, 2}) {
 		t.Errorf("schedule 2:1:1 = %v", got)
 	}
+}
+
+// TestBenchSupplyFresh: requests older than the freshness bound are never handed out; the
+// signer replaces them, and what it hands out verifies.
+func TestBenchSupplyFresh(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBRIDGE_ANYRTC_SECRET", "s")
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := parseMix("anyrtc", cfg, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxAge = 100 * time.Millisecond
+	s := newSupply(mix, maxAge, 4, 8)
+	if err := s.fill(); err != nil {
+		t.Fatal(err)
+	}
+	go s.signer()
+	defer s.stop()
+	time.Sleep(2 * maxAge)
+	src := &reqSource{s: s}
+	ids := map[string]bool{}
+	for range 20 {
+		r, ok := src.next(time.Now())
+		if !ok {
+			t.Fatal("supply stopped")
+		}
+		if age := time.Since(src.signed); age > maxAge {
+			t.Fatalf("handed out a request signed %v ago", age)
+		}
+		var body struct{ NoticeID string }
+		if err := json.Unmarshal(r.body, &body); err != nil || ids[body.NoticeID] || !strings.HasPrefix(body.NoticeID, "bench-"+s.run+"-") {
+			t.Fatalf("noticeId %q repeated or malformed (%v)", body.NoticeID, err)
+		}
+		ids[body.NoticeID] = true
+		c := normalize.Callback{Body: r.body, Header: headerMap(r.header), Received: time.Now()}
+		if _, err := normalize.AnyRTC.Verify(&c, &normalize.Auth{Secret: []byte("s"), MaxSkew: 5 * time.Minute}); err != nil {
+			t.Fatalf("does not verify: %v", err)
+		}
+	}
+	if s.dropped.Load() == 0 {
+		t.Error("no stale chunk was dropped")
+	}
+}
+
+type headerMap []normalize.Header
+
+func (h headerMap) Peek(key string) []byte {
+	for _, kv := range h {
+		if strings.EqualFold(kv.Key, key) {
+			return []byte(kv.Value)
+		}
+	}
+	return nil
 }
