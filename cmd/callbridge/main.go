@@ -42,6 +42,7 @@ commands:
   send      sign a callback as a provider does and POST it to a running bridge (send -h)
   tail      print every CloudEvent published from now on, one JSON per line
   replay    normalise and publish the stored dead letters again, after a fix
+  bench     load-test a running bridge with signed, distinct callbacks (bench -h)
   version   print version, commit and Go version
 `
 
@@ -107,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return tail(args[1:], stdout, stderr)
 	case "replay":
 		return replay(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

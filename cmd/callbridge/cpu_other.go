@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "time"
+
+func selfCPU() (time.Duration, bool)   { return 0, false }
+func threadCPU() (time.Duration, bool) { return 0, false }
