@@ -320,6 +320,8 @@ func StartProber(url string, interval time.Duration) *Prober {
 			if resp, err := c.Do(req); err == nil {
 				resp.Body.Close()
 				status = resp.StatusCode
+			} else if ctx.Err() != nil {
+				return // cut short by Stop: not an answer of the bridge's
 			}
 			p.mu.Lock()
 			p.samples = append(p.samples, Sample{at, status})
