@@ -585,17 +585,7 @@ func TestTraceContext(t *testing.T) {
 		{"none", HeaderMap{}, "", "", false},
 	}
 	for _, p := range Providers {
-		var body []byte
-		switch p {
-		case &NetEaseNERTC:
-			body = fixture(t, p.ID, "503-play-started.json")
-		case &AnyRTC:
-			body = fixture(t, p.ID, "1-103-broadcaster-join.json")
-		case &TencentCSS:
-			body = fixture(t, p.ID, "1-push.json")
-		default:
-			t.Fatalf("no body for %s", p.ID)
-		}
+		body := p.Sample
 		for _, tt := range tests {
 			t.Run(p.ID+"/"+tt.name, func(t *testing.T) {
 				ev := mustEnvelope(t, p, body, tt.header)

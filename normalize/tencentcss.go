@@ -22,6 +22,9 @@ var TencentCSS = Provider{
 	Reply:      []byte(`{"code":0}`),
 	SecretName: "回调密钥 CallbackKey",
 	SecretVar:  "CALLBACK_KEY",
+	Settings:   tencentSettings,
+	Scheme:     "body fields `sign = md5hex(key + t)` (covers only key and `t`, not the body)",
+	Replay:     "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
 	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
 	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
 	Events:     tencentEvents,
@@ -34,6 +37,18 @@ var TencentCSS = Provider{
 }
 
 const tencentPrefix = "com.tencent.css."
+
+// tencentSettings: t is an expiry Tencent sets (send time + 10 min by default), not a send time,
+// so its window is a grace past t rather than the shared clock skew.
+var tencentSettings = []Setting{
+	tencentExpiryGrace: {Name: "EXPIRY_GRACE", Kind: Duration, Default: "5m",
+		Description: "how long past its expiry t a Tencent CSS callback is still accepted"},
+}
+
+// Indexes into tencentSettings and Auth.Options.
+const (
+	tencentExpiryGrace = iota
+)
 
 // Relay events share event_type 314 and differ by callback_event: codes are "314/<callback_event>".
 var tencentEvents = []EventDef{
@@ -93,8 +108,9 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(sig, want[:]) {
 		return Signed, &AuthError{Reason: "sign does not match md5(key + t)"}
 	}
-	if late := c.Received.Sub(time.Unix(expiry, 0)); late > a.ExpiryGrace {
-		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), a.ExpiryGrace)}
+	grace := a.option(tencentSettings, tencentExpiryGrace).Duration
+	if late := c.Received.Sub(time.Unix(expiry, 0)); late > grace {
+		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), grace)}
 	}
 	return Signed, nil
 }

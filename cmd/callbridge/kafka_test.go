@@ -17,6 +17,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // runKafka starts an in-process Kafka cluster of one broker that keeps its data in dir, on port
@@ -115,16 +117,17 @@ func TestKafkaEndToEnd(t *testing.T) {
 			now := time.Now()
 			want := map[string]string{} // provider/fixture → golden file
 			posted := map[string]int{}  // provider → events posted
-			for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
-				for name, body := range fixtures(t, provider) {
-					b.postFixture(t, provider, name, body, now)
+			total := 0
+			for _, p := range normalize.Providers {
+				for name, body := range fixtures(t, p.ID) {
+					b.postFixture(t, p.ID, name, body, now)
 					if !strings.HasPrefix(name, "probe") {
-						posted[provider]++
-						want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
+						posted[p.ID]++
+						total++
+						want[p.ID+"/"+name] = filepath.Join("..", "..", "testdata", p.ID, "golden", name)
 					}
 				}
 			}
-			total := posted["netease-nertc"] + posted["anyrtc"] + posted["tencent-css"]
 
 			// Kafka has no deduplication: 314-task-start-signed.json and 314-task-start.json are
 			// one event, posted twice, so two records with one id.

@@ -60,7 +60,11 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	settings := cfg.Providers[p.ID]
-	auth := normalize.Auth{Secret: []byte(settings.Secret), SHA256: cfg.AnyRTCSignature == "hmac-sha256"}
+	auth, err := providerAuth(cfg, p)
+	if err != nil {
+		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		return 2
+	}
 	body, headers, err := p.Sign(body, &auth, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %s: the body is not a JSON object: %v\n", fs.Arg(1), err)
@@ -84,7 +88,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
 	}
-	for _, h := range headers {
+	for _, h := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
 		req.Header.Set(h.Key, h.Value)
 	}
 	resp, err := http.DefaultClient.Do(req)
