@@ -5,9 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"hash"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -79,16 +77,6 @@ var anyrtcEvents = []EventDef{
 	{"2/6", "cdn.publish.first_frame", "PublishFirstFrame 视频首帧已推到 CDN"},
 }
 
-// anyrtcMAC keeps a keyed HMAC between requests: building one costs several allocations.
-type anyrtcMAC struct {
-	key    string
-	sha256 bool
-	h      hash.Hash
-	sum    [sha256.Size]byte // outside the stack: Sum through an interface would make it escape
-}
-
-var anyrtcMACs sync.Pool
-
 func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(a.Secret) == 0 {
 		return unsigned(a)
@@ -97,20 +85,9 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(got) == 0 {
 		return Signed, &AuthError{Reason: "Ar-Signature header missing"}
 	}
-	useSHA256 := anyrtcUsesSHA256(a)
-	m, _ := anyrtcMACs.Get().(*anyrtcMAC)
-	if m == nil || m.key != string(a.Secret) || m.sha256 != useSHA256 {
-		newHash := sha1.New
-		if useSHA256 {
-			newHash = sha256.New
-		}
-		m = &anyrtcMAC{key: string(a.Secret), sha256: useSHA256, h: hmac.New(newHash, a.Secret)}
-	}
-	m.h.Reset()
-	m.h.Write(c.Body)
+	var sum [sha256.Size]byte
 	var want [sha256.Size * 2]byte
-	n := hex.Encode(want[:], m.h.Sum(m.sum[:0]))
-	anyrtcMACs.Put(m)
+	n := hex.Encode(want[:], sum[:hmacSum(&sum, a.Secret, anyrtcUsesSHA256(a), c.Body)])
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
 	}

@@ -131,6 +131,7 @@ type Option struct {
 	Choice   int
 	Duration time.Duration
 	Text     string
+	Bytes    []byte // Text as bytes, converted once: a key handed to a hash costs nothing per request
 }
 
 // Parse reads value as s's kind. When ok is false, want says what is allowed, for the one-line
@@ -151,7 +152,7 @@ func (s *Setting) Parse(value string) (o Option, want string, ok bool) {
 		}
 		return Option{Duration: d}, "", true
 	}
-	return Option{Text: value}, "", true
+	return Option{Text: value, Bytes: []byte(value)}, "", true
 }
 
 // TypeName is the type `callbridge env` and the README list.
