@@ -278,6 +278,7 @@ var Providers = []*Provider{
 	&NetEaseNERTC,
 	&AnyRTC,
 	&TencentCSS,
+	&Agora,
 }
 
 // Lookup returns the provider with the given id.
