@@ -279,6 +279,7 @@ var Providers = []*Provider{
 	&AnyRTC,
 	&TencentCSS,
 	&Agora,
+	&TencentTRTC,
 }
 
 // Lookup returns the provider with the given id.
