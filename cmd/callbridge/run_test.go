@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callbridge/callbridge/normalize"
 )
 
 func clearEnv(t *testing.T) {
@@ -173,18 +175,20 @@ func TestSendCommand(t *testing.T) {
 	base := "http://" + b.addr.String()
 	file := filepath.Join(t.TempDir(), "relay.json")
 	os.WriteFile(file, fixtures(t, "tencent-css")["314-task-exit.json"], 0o644)
-	tests := []struct {
+	type sendCase struct {
 		args []string
 		code int
 		out  string
-	}{
-		{[]string{"-url", base, "netease-nertc"}, 0, "200 OK"},
-		{[]string{"-url", base, "anyrtc"}, 0, "200 OK"},
-		{[]string{"-url", base, "tencent-css"}, 0, "200 OK"},
-		{[]string{"-url", base, "tencent-css", file}, 0, "/v1/callbacks/tencent-css/<token>"},
-		{[]string{"-url", base, "agora-rtc"}, 2, ""},
-		{[]string{"-url", base}, 2, ""},
 	}
+	var tests []sendCase
+	for _, p := range normalize.Providers { // every provider's Sample, signed by its own Sign
+		tests = append(tests, sendCase{[]string{"-url", base, p.ID}, 0, "200 OK"})
+	}
+	tests = append(tests, []sendCase{
+		{[]string{"-url", base, "tencent-css", file}, 0, "/v1/callbacks/tencent-css/<token>"},
+		{[]string{"-url", base, "no-such-provider"}, 2, ""},
+		{[]string{"-url", base}, 2, ""},
+	}...)
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"send"}, tt.args...), &stdout, &stderr); code != tt.code {
@@ -203,7 +207,7 @@ func TestSendCommand(t *testing.T) {
 	if code := run([]string{"send", "-url", base, "netease-nertc"}, &stdout, &stderr); code != 1 || !strings.Contains(stdout.String(), "401") {
 		t.Errorf("wrong secret: exit %d, %s", code, stdout.String())
 	}
-	if n := len(streamMessages(t, b.natsURL(t), "CALLBACKS")); n != 4 {
-		t.Errorf("%d events on the stream, want 4", n)
+	if n, want := len(streamMessages(t, b.natsURL(t), "CALLBACKS")), len(normalize.Providers)+1; n != want {
+		t.Errorf("%d events on the stream, want %d", n, want)
 	}
 }
