@@ -280,6 +280,7 @@ var Providers = []*Provider{
 	&TencentCSS,
 	&Agora,
 	&TencentTRTC,
+	&VolcengineRTC,
 }
 
 // Lookup returns the provider with the given id.
