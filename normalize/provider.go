@@ -245,6 +245,10 @@ type Provider struct {
 	Reply      []byte // the success body the provider expects
 	SecretName string // the secret's name in the provider's console, for docs
 	SecretVar  string // suffix of the secret's variable: CALLBRIDGE_<ID>_<SecretVar>
+	// AcceptsGET: the provider also sends callbacks as GET, their fields in the query string
+	// (Alibaba Live's publish callbacks). The bridge hands such a query string to Verify and
+	// Normalize as the Callback's body, and a dead letter keeps it.
+	AcceptsGET bool
 	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
 	Settings   []Setting
 	Scheme     string // the signature scheme, for the README's verification table
@@ -268,6 +272,15 @@ type Provider struct {
 	// SampleHeaders are headers the provider sends beside its signature (an app id, say), with
 	// example values: `callbridge send` and the tests send them with every sample and fixture.
 	SampleHeaders []Header
+}
+
+// Method is how a callback whose body (as Sign made it) is body is sent: GET, with body as the
+// query string, for a provider that AcceptsGET when body is not a JSON object; else POST.
+func (p *Provider) Method(body []byte) string {
+	if i := skipSpace(body, 0); p.AcceptsGET && (i == len(body) || body[i] != '{') {
+		return "GET"
+	}
+	return "POST"
 }
 
 // Header is one request header.

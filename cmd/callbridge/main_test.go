@@ -107,9 +107,49 @@ func signedEnv() map[string]string {
 }
 
 type request struct {
-	path   string
+	path   string // with the query string of a GET callback
 	body   []byte
-	header http.Header
+	header http.Header // a Host header sets the request's Host
+	method string      // "": POST
+}
+
+// httpRequest makes r an *http.Request to the bridge at addr.
+func (r request) httpRequest(t *testing.T, addr string) *http.Request {
+	t.Helper()
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequest(method, "http://"+addr+r.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if host := r.header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	return req
+}
+
+// callback returns the provider r is for and the body the bridge hands it: the query string of a
+// GET callback.
+func (r request) callback(t *testing.T) (*normalize.Provider, []byte) {
+	t.Helper()
+	path, query, isQuery := strings.Cut(r.path, "?")
+	p := normalize.Lookup([]byte(strings.Split(strings.TrimPrefix(path, "/v1/callbacks/"), "/")[0]))
+	if p == nil {
+		t.Fatalf("no provider for %s", r.path)
+	}
+	if isQuery && r.method == http.MethodGet {
+		return p, []byte(query)
+	}
+	return p, r.body
 }
 
 // signed builds the request provider would send now for body: signed by the provider's own Sign
@@ -141,7 +181,10 @@ func signedWith(provider string, body []byte, now time.Time, secret string) requ
 	if provider == "tencent-css" {
 		path += "/" + tencentToken
 	}
-	return request{path, body, h}
+	if p.Method(body) == http.MethodGet {
+		return request{path: path + "?" + string(body), header: h, method: http.MethodGet}
+	}
+	return request{path: path, body: body, header: h}
 }
 
 // postFixture posts body signed at now with a traceparent, and expects the provider's 200 and
@@ -179,14 +222,7 @@ func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *bridge) 
 
 func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+b.addr.String()+r.path, bytes.NewReader(r.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(r.httpRequest(t, b.addr.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,9 +403,9 @@ func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden str
 // postedTime is the time of the event in r, normalised here as the bridge does.
 func postedTime(t *testing.T, r request) time.Time {
 	t.Helper()
-	parts := strings.Split(strings.TrimPrefix(r.path, "/v1/callbacks/"), "/")
+	p, body := r.callback(t)
 	var ev normalize.Event
-	if err := normalize.Lookup([]byte(parts[0])).Envelope(&normalize.Callback{Body: r.body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
+	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
 		t.Fatalf("%s: %v", r.path, err)
 	}
 	return ev.Time
@@ -479,7 +515,7 @@ func waitReady(t *testing.T, b *bridge, want int) {
 // statusRow is one request of SPEC §2's status table and what it must get.
 type statusRow struct {
 	name      string
-	method    string
+	method    string // "": the request's
 	req       request
 	status    int
 	errSubstr string
@@ -497,14 +533,14 @@ func TestStatusCodes(t *testing.T) {
 	now := time.Now()
 	var rows []statusRow
 	for _, p := range normalize.Providers {
-		plain := func(r request) request { r.path = "/v1/callbacks/" + p.ID; return r }
+		plain := func(r request) request { r.path = strings.Replace(r.path, "/"+tencentToken, "", 1); return r }
 		rows = append(rows,
-			statusRow{name: p.ID + ": accepted", method: "POST", req: plain(signed(p.ID, p.Sample, now)), status: 200, published: true},
-			statusRow{name: p.ID + ": retry of an acknowledged event", method: "POST", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
-			statusRow{name: p.ID + ": wrong signature", method: "POST", req: plain(signedWith(p.ID, p.Sample, now, "not-the-secret")), status: 401},
-			statusRow{name: p.ID + ": signature missing", method: "POST", req: plain(signedWith(p.ID, p.Sample, now, "")), status: 401},
-			statusRow{name: p.ID + ": replay window exceeded", method: "POST", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
-			statusRow{name: p.ID + ": not POST", method: "GET", req: plain(signed(p.ID, p.Sample, now)), status: 405, errSubstr: "POST"},
+			statusRow{name: p.ID + ": accepted", req: plain(signed(p.ID, p.Sample, now)), status: 200, published: true},
+			statusRow{name: p.ID + ": retry of an acknowledged event", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
+			statusRow{name: p.ID + ": wrong signature", req: plain(signedWith(p.ID, p.Sample, now, "not-the-secret")), status: 401},
+			statusRow{name: p.ID + ": signature missing", req: plain(signedWith(p.ID, p.Sample, now, "")), status: 401},
+			statusRow{name: p.ID + ": replay window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
+			statusRow{name: p.ID + ": neither POST nor GET", method: "PUT", req: plain(signed(p.ID, p.Sample, now)), status: 405, errSubstr: "method not allowed"},
 		)
 	}
 	play := fixtures(t, "netease-nertc")["503-play-started.json"]
@@ -560,7 +596,7 @@ func TestStatusCodesNoSecret(t *testing.T) {
 	now := time.Now()
 	var rows []statusRow
 	for _, p := range normalize.Providers {
-		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", method: "POST", req: signed(p.ID, p.Sample, now), status: 401, errSubstr: "no secret"})
+		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", req: signed(p.ID, p.Sample, now), status: 401, errSubstr: "no secret"})
 	}
 	relay := fixtures(t, "tencent-css")["314-task-start.json"]
 	tokenRoute := request{path: "/v1/callbacks/tencent-css/" + tencentToken, body: relay}
@@ -582,11 +618,11 @@ func runStatusRows(t *testing.T, b *bridge, rows []statusRow) map[string]int {
 	events := map[string]map[string]bool{} // subject → ids
 	for _, tt := range rows {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, "http://"+b.addr.String()+tt.req.path, bytes.NewReader(tt.req.body))
-			for k, v := range tt.req.header {
-				req.Header[k] = v
+			r := tt.req
+			if tt.method != "" {
+				r.method = tt.method
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := http.DefaultClient.Do(r.httpRequest(t, b.addr.String()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -621,13 +657,9 @@ func runStatusRows(t *testing.T, b *bridge, rows []statusRow) map[string]int {
 // returns the subject it is published on and its id.
 func expectedEvent(t *testing.T, r request) (subject, id string) {
 	t.Helper()
-	parts := strings.Split(strings.TrimPrefix(r.path, "/v1/callbacks/"), "/")
-	p := normalize.Lookup([]byte(parts[0]))
-	if p == nil {
-		t.Fatalf("no provider for %s", r.path)
-	}
+	p, body := r.callback(t)
 	var ev normalize.Event
-	if err := p.Envelope(&normalize.Callback{Body: r.body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
+	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
 		t.Fatalf("%s: %v", r.path, err)
 	}
 	return "callbacks." + p.ID + "." + string(ev.EventType), string(ev.ID)

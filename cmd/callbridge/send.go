@@ -83,13 +83,21 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	method, reqBody := p.Method(body), io.Reader(bytes.NewReader(body))
+	if method == http.MethodGet { // the callback is a query string (Alibaba Live publish)
+		url += "?" + string(body)
+		reqBody = nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, reqBody)
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
 	}
 	for _, h := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
 		req.Header.Set(h.Key, h.Value)
+		if h.Key == "Host" { // net/http sends req.Host, not a Host header
+			req.Host = h.Value
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -102,7 +110,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if len(auth.Secret) == 0 {
 		signed = "unsigned: no secret configured"
 	}
-	fmt.Fprintf(stdout, "POST %s (%s, %d bytes) -> %s %s\n", shown, signed, len(body), resp.Status, bytes.TrimSpace(reply))
+	fmt.Fprintf(stdout, "%s %s (%s, %d bytes) -> %s %s\n", method, shown, signed, len(body), resp.Status, bytes.TrimSpace(reply))
 	if resp.StatusCode != http.StatusOK {
 		return 1
 	}
