@@ -294,6 +294,7 @@ var Providers = []*Provider{
 	&Agora,
 	&TencentTRTC,
 	&VolcengineRTC,
+	&AlibabaLive,
 }
 
 // Lookup returns the provider with the given id.
