@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +31,9 @@ import (
 // tencentToken is the URL token signedEnv gives tencent-css, whose relay callbacks carry no
 // signature: the tests of the token route use it.
 const tencentToken = "relay-token-0123456789"
+
+// signRe finds a Tencent CSS body's sign member, for tests that check it never leaves the bridge.
+var signRe = regexp.MustCompile(`"sign":"[0-9a-fA-F]*"`)
 
 // testSecret is the secret signedEnv configures for provider, and signed signs with.
 func testSecret(provider string) string { return provider + "-test-secret" }
