@@ -96,10 +96,8 @@ type Config struct {
 	KafkaSASLPassword          string        `envconfig:"CALLBRIDGE_KAFKA_SASL_PASSWORD" secret:"true" desc:"SASL password"`
 
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
-	AllowUnsignedSetting  AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
-	MaxClockSkew          time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"replay window for NetEase CurTime and anyRTC notifyMs"`
-	TencentCSSExpiryGrace time.Duration `envconfig:"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE" default:"5m" desc:"how long past its expiry t a Tencent CSS callback is still accepted"`
-	AnyRTCSignature       string        `envconfig:"CALLBRIDGE_ANYRTC_SIGNATURE" default:"hmac-sha1" desc:"anyRTC Ar-Signature scheme: hmac-sha1 or hmac-sha256"`
+	AllowUnsignedSetting AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
+	MaxClockSkew         time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"replay window: how far a signed send time (NetEase CurTime, anyRTC notifyMs, ...; see the verification table) may be from now, either way"`
 
 	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
 	Providers map[string]ProviderSettings `ignored:"true"`
@@ -110,11 +108,30 @@ type Config struct {
 	secretFiles map[string]string // secret variable name → the _FILE path it was read from
 }
 
-// ProviderSpec names one provider's variables: CALLBRIDGE_<ENV>_<SecretVar>, _URL_TOKEN, _VERIFY.
+// ProviderSpec names one provider's variables: CALLBRIDGE_<ENV>_<SecretVar>, _URL_TOKEN, _VERIFY,
+// and the ones the provider declares itself.
 type ProviderSpec struct {
 	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
 	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"
+	Own       []ProviderVar
 }
+
+// ProviderVar is a variable of one provider's own, CALLBRIDGE_<ENV>_<Name>, such as
+// CALLBRIDGE_ANYRTC_SIGNATURE. The provider declares it; config reads, checks and lists it like
+// any other, and keeps its value as text in ProviderSettings.Own for the provider to parse.
+type ProviderVar struct {
+	Name        string // after CALLBRIDGE_<ENV>_, e.g. "SIGNATURE"
+	Type        string // as `callbridge env` lists it: string, duration, a|b, ...
+	Default     string
+	Description string
+	Secret      bool // never printed; also read from <NAME>_FILE
+	// Check reports whether value is allowed; when not, want says what is, for the one-line error.
+	Check func(value string) (want string, ok bool)
+}
+
+// VarName is the full name of one of p's variables: VarName("URL_TOKEN") is
+// CALLBRIDGE_<ENV>_URL_TOKEN.
+func (p ProviderSpec) VarName(suffix string) string { return p.varName(suffix) }
 
 func (p ProviderSpec) env() string {
 	return strings.ToUpper(strings.ReplaceAll(p.ID, "-", "_"))
@@ -138,6 +155,9 @@ type ProviderSettings struct {
 	URLToken string `envconfig:"URL_TOKEN" secret:"true" desc:"when set, callbacks are accepted only on /v1/callbacks/{provider}/{token}"`
 	// Verify is VerifyEnforce or VerifyReport.
 	Verify string `envconfig:"VERIFY" default:"enforce" desc:"enforce (a failed check gets 401) or report (it is logged, counted and accepted with verified=false)"`
+	// Own holds the provider's own variables (ProviderSpec.Own) by name, as set or defaulted,
+	// each accepted by its Check; nil when the provider declares none.
+	Own map[string]string `ignored:"true"`
 }
 
 // AutoBool is a setting that is true, false, or auto (also the zero value): decided by Load from
@@ -217,7 +237,7 @@ func Load(providers []ProviderSpec) (*Config, error) {
 	}
 	c.secretFiles = make(map[string]string)
 	for _, f := range configFields(c) {
-		if f.secret() {
+		if f.secret {
 			v, err := c.read(f)
 			if err != nil {
 				return nil, err
@@ -242,6 +262,19 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		if err := check(s.rules(spec)); err != nil {
 			return nil, err
 		}
+		for _, f := range ownFields(spec, &s) {
+			v, err := c.read(f)
+			if err != nil {
+				return nil, err
+			}
+			if want, ok := f.check(v); !ok {
+				return nil, check([]rule{{name: f.name, want: want, secret: f.secret}})
+			}
+			if s.Own == nil {
+				s.Own = make(map[string]string, len(spec.Own))
+			}
+			s.Own[f.own] = v
+		}
 		c.Providers[spec.ID] = s
 	}
 	return c, nil
@@ -249,7 +282,7 @@ func Load(providers []ProviderSpec) (*Config, error) {
 
 // read returns the value of one provider variable, recording where a secret came from.
 func (c *Config) read(f field) (string, error) {
-	if f.secret() {
+	if f.secret {
 		v, path, err := readSecret(f.name)
 		if path != "" {
 			c.secretFiles[f.name] = path
@@ -259,7 +292,7 @@ func (c *Config) read(f field) (string, error) {
 	if v, ok := os.LookupEnv(f.name); ok {
 		return v, nil
 	}
-	return f.tag.Get("default"), nil
+	return f.def, nil
 }
 
 // readSecret returns the secret in variable name or, when name_FILE is set, in the file it names
@@ -346,8 +379,6 @@ func (c *Config) rules() []rule {
 		// Decode rejects what is not allowed; the rule is here for its message.
 		{name: "CALLBRIDGE_ALLOW_UNSIGNED", ok: true, want: "allowed: auto (or empty), true, false"},
 		{name: "CALLBRIDGE_MAX_CLOCK_SKEW", ok: c.MaxClockSkew > 0, want: wantPositiveDuration},
-		{name: "CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", ok: c.TencentCSSExpiryGrace >= 0, want: wantNonNegativeDuration},
-		enum("CALLBRIDGE_ANYRTC_SIGNATURE", c.AnyRTCSignature, "", "hmac-sha1", "hmac-sha256"),
 
 		{name: "CALLBRIDGE_NATS_PASSWORD", ok: (c.NATSUser == "") == (c.NATSPassword == ""), secret: true,
 			want: "CALLBRIDGE_NATS_USER and CALLBRIDGE_NATS_PASSWORD go together: set both or neither"},
@@ -478,6 +509,14 @@ func checkSpecs(providers []ProviderSpec) error {
 	for _, p := range providers {
 		if !isEnvName(p.env()) || !isEnvName(p.SecretVar) {
 			return fmt.Errorf("config: provider %q: id or secret variable %q does not make a variable name", p.ID, p.SecretVar)
+		}
+		for _, v := range p.Own {
+			if !isEnvName(v.Name) || v.Check == nil {
+				return fmt.Errorf("config: provider %q: variable %q does not make a variable name or has no check", p.ID, v.Name)
+			}
+			if _, ok := v.Check(v.Default); !ok {
+				return fmt.Errorf("config: provider %q: the default of %s does not pass its own check", p.ID, p.varName(v.Name))
+			}
 		}
 	}
 	seen := make(map[string]bool)

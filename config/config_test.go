@@ -13,10 +13,29 @@ import (
 	"time"
 )
 
+// specs mirror the registry's: config does not import it, so the providers' own variables are
+// declared here as the command hands them over.
 var specs = []ProviderSpec{
 	{ID: "netease-nertc", SecretVar: "APP_SECRET"},
-	{ID: "anyrtc", SecretVar: "SECRET"},
-	{ID: "tencent-css", SecretVar: "CALLBACK_KEY"},
+	{ID: "anyrtc", SecretVar: "SECRET", Own: []ProviderVar{
+		{Name: "SIGNATURE", Type: "hmac-sha1|hmac-sha256", Default: "hmac-sha1", Description: "Ar-Signature scheme", Check: oneOf("hmac-sha1", "hmac-sha256")},
+	}},
+	{ID: "tencent-css", SecretVar: "CALLBACK_KEY", Own: []ProviderVar{
+		{Name: "EXPIRY_GRACE", Type: "duration", Default: "5m", Description: "grace past t", Check: nonNegativeDuration},
+		{Name: "OLD_KEY", Type: "string", Description: "a second key, as a rotation would need", Secret: true,
+			Check: func(v string) (string, bool) { return "want no spaces", !strings.Contains(v, " ") }},
+	}},
+}
+
+func oneOf(allowed ...string) func(string) (string, bool) {
+	return func(v string) (string, bool) {
+		return "allowed: " + strings.Join(allowed, ", "), slices.Contains(allowed, v)
+	}
+}
+
+func nonNegativeDuration(v string) (string, bool) {
+	d, err := time.ParseDuration(v)
+	return "want a duration of 0 or more", err == nil && d >= 0
 }
 
 // clearEnv unsets every CALLBRIDGE_* variable for the test: envconfig tells an empty variable
@@ -99,8 +118,6 @@ func TestDefaults(t *testing.T) {
 		KafkaSASLMechanism:    "none",
 		AllowUnsignedSetting:  "auto",
 		MaxClockSkew:          5 * time.Minute,
-		TencentCSSExpiryGrace: 5 * time.Minute,
-		AnyRTCSignature:       "hmac-sha1",
 	}
 	got := *c
 	got.Providers, got.secretFiles = nil, nil
@@ -112,8 +129,12 @@ func TestDefaults(t *testing.T) {
 		if !ok {
 			t.Errorf("Providers has no %s", s.ID)
 		}
-		if p != (ProviderSettings{Verify: VerifyEnforce}) {
-			t.Errorf("Providers[%s] = %+v, want only Verify=enforce", s.ID, p)
+		wantOwn := map[string]string{}
+		for _, v := range s.Own {
+			wantOwn[v.Name] = v.Default
+		}
+		if p.Secret != "" || p.URLToken != "" || p.Verify != VerifyEnforce || len(p.Own) != len(s.Own) || (len(p.Own) > 0 && !reflect.DeepEqual(p.Own, wantOwn)) {
+			t.Errorf("Providers[%s] = %+v, want only Verify=enforce and the defaults of its own variables %v", s.ID, p, wantOwn)
 		}
 	}
 	if len(c.Providers) != len(specs) {
@@ -145,8 +166,8 @@ func TestValidValues(t *testing.T) {
 	if c.Listen != "127.0.0.1:9000" || c.MaxBodyBytes != 65536 || c.RetryAfter != time.Second ||
 		c.EmbeddedNATSListen != ":0" || c.NATSURL != "nats://nats:4222" || c.NATSStream != "EVENTS_1" ||
 		c.NATSDuplicateWindow != 15*time.Minute || c.TopicTemplate != "cb.{type}" || c.ShutdownDelay != 0 ||
-		c.TencentCSSExpiryGrace != 0 || c.LogLevel != "debug" || c.LogFormat != "text" ||
-		c.AnyRTCSignature != "hmac-sha256" || c.Providers["anyrtc"].Verify != VerifyReport ||
+		c.Providers["tencent-css"].Own["EXPIRY_GRACE"] != "0s" || c.LogLevel != "debug" || c.LogFormat != "text" ||
+		c.Providers["anyrtc"].Own["SIGNATURE"] != "hmac-sha256" || c.Providers["anyrtc"].Verify != VerifyReport ||
 		c.Providers["tencent-css"].Verify != VerifyEnforce {
 		t.Errorf("values not taken: %+v", c)
 	}
@@ -160,7 +181,7 @@ func TestIgnoresUnprefixedVariables(t *testing.T) {
 	t.Setenv("VERIFY", "bogus")
 	t.Setenv("URL_TOKEN", "tok")
 	c := mustLoad(t, nil)
-	if c.DataDir != "./data" || c.LogLevel != "info" || c.Providers["anyrtc"] != (ProviderSettings{Verify: VerifyEnforce}) {
+	if c.DataDir != "./data" || c.LogLevel != "info" || c.Providers["anyrtc"].Verify != VerifyEnforce || c.Providers["anyrtc"].URLToken != "" {
 		t.Errorf("unprefixed variables leaked in: %+v", c)
 	}
 }
@@ -324,6 +345,7 @@ func writeFile(t *testing.T, content string) string {
 func TestProviderSettings(t *testing.T) {
 	keyFile := writeFile(t, "  "+tencentKey+"\r\n")
 	tokenFile := writeFile(t, urlToken+"\n")
+	oldKeyFile := writeFile(t, "old-"+tencentKey+"\n")
 	c := mustLoad(t, map[string]string{
 		"NETEASE_NERTC_APP_SECRET":      neteaseSecret,
 		"NETEASE_NERTC_URL_TOKEN":       urlToken,
@@ -332,14 +354,16 @@ func TestProviderSettings(t *testing.T) {
 		"ANYRTC_URL_TOKEN_FILE":         tokenFile,
 		"TENCENT_CSS_CALLBACK_KEY":      "", // empty counts as unset next to _FILE
 		"TENCENT_CSS_CALLBACK_KEY_FILE": keyFile,
+		"TENCENT_CSS_EXPIRY_GRACE":      "90s",
+		"TENCENT_CSS_OLD_KEY_FILE":      oldKeyFile,
 	})
 	want := map[string]ProviderSettings{
 		"netease-nertc": {Secret: neteaseSecret, URLToken: urlToken, Verify: VerifyReport},
-		"anyrtc":        {Secret: anyrtcSecret, URLToken: urlToken, Verify: VerifyEnforce},
-		"tencent-css":   {Secret: tencentKey, Verify: VerifyEnforce},
+		"anyrtc":        {Secret: anyrtcSecret, URLToken: urlToken, Verify: VerifyEnforce, Own: map[string]string{"SIGNATURE": "hmac-sha1"}},
+		"tencent-css":   {Secret: tencentKey, Verify: VerifyEnforce, Own: map[string]string{"EXPIRY_GRACE": "90s", "OLD_KEY": "old-" + tencentKey}},
 	}
 	for id, w := range want {
-		if got := c.Providers[id]; got != w {
+		if got := c.Providers[id]; !reflect.DeepEqual(got, w) {
 			t.Errorf("Providers[%s] = %+v, want %+v", id, got, w)
 		}
 	}
@@ -361,6 +385,10 @@ func TestProviderSettings(t *testing.T) {
 		"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY_FILE": keyFile,
 		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN":         "",
 		"CALLBRIDGE_NETEASE_NERTC_VERIFY":          "report",
+		"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE":      "90s",
+		"CALLBRIDGE_ANYRTC_SIGNATURE":              "hmac-sha1",
+		"CALLBRIDGE_TENCENT_CSS_OLD_KEY":           "(set from file)",
+		"CALLBRIDGE_TENCENT_CSS_OLD_KEY_FILE":      oldKeyFile,
 	} {
 		if got := currentColumn(t, out.String(), name); got != current {
 			t.Errorf("WriteEnv shows %s as %q, want %q", name, got, current)
@@ -408,6 +436,10 @@ func TestSecretErrors(t *testing.T) {
 			[]string{"CALLBRIDGE_ANYRTC_URL_TOKEN=<redacted>: want only letters, digits"}},
 		{"token from file with space", map[string]string{"ANYRTC_URL_TOKEN_FILE": writeFile(t, "sec "+anyrtcSecret)},
 			[]string{"CALLBRIDGE_ANYRTC_URL_TOKEN=<redacted>: want only letters, digits"}},
+		{"provider's own secret refused by its check", map[string]string{"TENCENT_CSS_OLD_KEY": "sec " + anyrtcSecret},
+			[]string{"CALLBRIDGE_TENCENT_CSS_OLD_KEY=<redacted>: want no spaces"}},
+		{"provider's own secret both set", map[string]string{"TENCENT_CSS_OLD_KEY": anyrtcSecret, "TENCENT_CSS_OLD_KEY_FILE": writeFile(t, anyrtcSecret)},
+			[]string{"CALLBRIDGE_TENCENT_CSS_OLD_KEY and CALLBRIDGE_TENCENT_CSS_OLD_KEY_FILE are both set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,12 +474,14 @@ func TestVarNames(t *testing.T) {
 		"KAFKA_TLS_KEY_FILE", "KAFKA_TLS_INSECURE_SKIP_VERIFY", "KAFKA_SASL_MECHANISM",
 		"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE",
 		"ALLOW_UNSIGNED",
-		"MAX_CLOCK_SKEW", "TENCENT_CSS_EXPIRY_GRACE", "ANYRTC_SIGNATURE",
+		"MAX_CLOCK_SKEW",
 		"NETEASE_NERTC_APP_SECRET", "NETEASE_NERTC_APP_SECRET_FILE",
 		"NETEASE_NERTC_URL_TOKEN", "NETEASE_NERTC_URL_TOKEN_FILE", "NETEASE_NERTC_VERIFY",
 		"ANYRTC_SECRET", "ANYRTC_SECRET_FILE", "ANYRTC_URL_TOKEN", "ANYRTC_URL_TOKEN_FILE", "ANYRTC_VERIFY",
+		"ANYRTC_SIGNATURE",
 		"TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_CALLBACK_KEY_FILE",
 		"TENCENT_CSS_URL_TOKEN", "TENCENT_CSS_URL_TOKEN_FILE", "TENCENT_CSS_VERIFY",
+		"TENCENT_CSS_EXPIRY_GRACE", "TENCENT_CSS_OLD_KEY", "TENCENT_CSS_OLD_KEY_FILE",
 	} {
 		want = append(want, Prefix+n)
 	}
@@ -464,7 +498,7 @@ func TestVarNames(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Vars names:\n got %v\nwant %v", got, want)
 	}
-	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY", "NATS_PASSWORD", "NATS_TOKEN", "KAFKA_SASL_PASSWORD"} {
+	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_OLD_KEY", "NATS_PASSWORD", "NATS_TOKEN", "KAFKA_SASL_PASSWORD"} {
 		if !secret[Prefix+n] {
 			t.Errorf("%s is not marked secret", n)
 		}
@@ -526,7 +560,11 @@ func TestBadSpecs(t *testing.T) {
 	clearEnv(t)
 	for _, bad := range [][]ProviderSpec{
 		{{ID: "anyrtc", SecretVar: "SECRET"}, {ID: "anyrtc", SecretVar: "KEY"}},
-		{{ID: "anyrtc", SecretVar: "SIGNATURE"}}, // CALLBRIDGE_ANYRTC_SIGNATURE is taken
+		{{ID: "anyrtc", SecretVar: "SIGNATURE", Own: specs[1].Own}}, // CALLBRIDGE_ANYRTC_SIGNATURE twice
+		{{ID: "anyrtc", SecretVar: "SECRET", Own: []ProviderVar{{Name: "VERIFY", Type: "string", Check: oneOf("")}}}},
+		{{ID: "anyrtc", SecretVar: "SECRET", Own: []ProviderVar{{Name: "MODE", Type: "string", Default: "x", Check: oneOf("a", "b")}}}}, // default refused
+		{{ID: "anyrtc", SecretVar: "SECRET", Own: []ProviderVar{{Name: "MODE", Type: "string"}}}},                                       // no check
+		{{ID: "anyrtc", SecretVar: "SECRET", Own: []ProviderVar{{Name: "bad name", Type: "string", Check: oneOf("")}}}},
 		{{ID: "any.rtc", SecretVar: "SECRET"}},
 		{{ID: "anyrtc", SecretVar: ""}},
 	} {

@@ -52,20 +52,21 @@ func rows(c *Config, providers []ProviderSpec) []row {
 	for _, spec := range providers {
 		s := c.Providers[spec.ID]
 		fs = append(fs, providerFields(spec, &s)...)
+		fs = append(fs, ownFields(spec, &s)...)
 	}
 	var rs []row
 	for _, f := range fs {
 		rs = append(rs, row{
 			Var: Var{
 				Name:        f.name,
-				Type:        typeName(f.value.Type()),
-				Default:     f.tag.Get("default"),
+				Type:        f.typ,
+				Default:     f.def,
 				Description: f.desc,
-				Secret:      f.secret(),
+				Secret:      f.secret,
 			},
 			current: c.current(f),
 		})
-		if f.secret() {
+		if f.secret {
 			rs = append(rs, row{
 				Var: Var{
 					Name:        f.name + "_FILE",
@@ -79,15 +80,18 @@ func rows(c *Config, providers []ProviderSpec) []row {
 	return rs
 }
 
-// field is one variable: its full name, its tags, and the struct field it sets.
+// field is one variable: its full name, what it is, and the value it sets (a struct field, or
+// for a provider's own variable its current text).
 type field struct {
-	name  string
-	desc  string
-	tag   reflect.StructTag
-	value reflect.Value
+	name   string
+	desc   string
+	typ    string
+	def    string
+	secret bool
+	value  reflect.Value
+	own    string                                    // a provider's own variable: its name in ProviderSettings.Own
+	check  func(value string) (want string, ok bool) // a provider's own variable: its check
 }
-
-func (f field) secret() bool { return f.tag.Get("secret") == "true" }
 
 func configFields(c *Config) []field {
 	return structFields(reflect.ValueOf(c).Elem(), func(tag string) string { return tag })
@@ -106,6 +110,28 @@ func providerFields(spec ProviderSpec, s *ProviderSettings) []field {
 	return fs
 }
 
+// ownFields lists the variables spec's provider declares itself, with their values in s.
+func ownFields(spec ProviderSpec, s *ProviderSettings) []field {
+	var fs []field
+	for _, v := range spec.Own {
+		value, ok := s.Own[v.Name]
+		if !ok {
+			value = v.Default
+		}
+		fs = append(fs, field{
+			name:   spec.varName(v.Name),
+			desc:   spec.ID + ": " + v.Description,
+			typ:    v.Type,
+			def:    v.Default,
+			secret: v.Secret,
+			value:  reflect.ValueOf(value),
+			own:    v.Name,
+			check:  v.Check,
+		})
+	}
+	return fs
+}
+
 // structFields lists the exported fields of the struct v, naming each from its envconfig tag.
 func structFields(v reflect.Value, name func(tag string) string) []field {
 	var fs []field
@@ -116,10 +142,12 @@ func structFields(v reflect.Value, name func(tag string) string) []field {
 			continue
 		}
 		fs = append(fs, field{
-			name:  name(sf.Tag.Get("envconfig")),
-			desc:  sf.Tag.Get("desc"),
-			tag:   sf.Tag,
-			value: v.Field(i),
+			name:   name(sf.Tag.Get("envconfig")),
+			desc:   sf.Tag.Get("desc"),
+			typ:    typeName(sf.Type),
+			def:    sf.Tag.Get("default"),
+			secret: sf.Tag.Get("secret") == "true",
+			value:  v.Field(i),
 		})
 	}
 	return fs
@@ -143,7 +171,7 @@ func typeName(t reflect.Type) string {
 
 // current formats f's value in c for WriteEnv.
 func (c *Config) current(f field) string {
-	if f.secret() {
+	if f.secret {
 		switch {
 		case f.value.String() == "":
 			return ""
@@ -155,8 +183,8 @@ func (c *Config) current(f field) string {
 	switch v := f.value.Interface().(type) {
 	case time.Duration:
 		// Show the default as written (60s, not 1m).
-		if d, err := time.ParseDuration(f.tag.Get("default")); err == nil && d == v {
-			return f.tag.Get("default")
+		if d, err := time.ParseDuration(f.def); err == nil && d == v {
+			return f.def
 		}
 		return formatDuration(v)
 	case AutoBool:

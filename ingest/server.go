@@ -256,8 +256,14 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 		s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 		return
 	}
-	if !ctx.IsPost() {
-		ctx.Response.Header.Set("Allow", "POST")
+	// GET only for a provider that sends it (Alibaba Live publish callbacks: fields in the query).
+	get := r.Provider.AcceptsGET && ctx.IsGet()
+	if !ctx.IsPost() && !get {
+		if r.Provider.AcceptsGET {
+			ctx.Response.Header.Set("Allow", "GET, POST")
+		} else {
+			ctx.Response.Header.Set("Allow", "POST")
+		}
 		s.reject(ctx, rejectMethod, fasthttp.StatusMethodNotAllowed, errMethod)
 		return
 	}
@@ -314,6 +320,11 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	defer s.inflight.Add(-1)
 
 	w.cb.Body = w.body
+	if get {
+		// The callback is its query string: Verify and Normalize read it as the body, and a dead
+		// letter keeps it. It is bounded by the header limit.
+		w.cb.Body = ctx.URI().QueryString()
+	}
 	w.cb.Header = &ctx.Request.Header
 	w.cb.Received = time.Now()
 	w.cb.TokenRoute = hasToken

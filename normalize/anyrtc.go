@@ -5,9 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"hash"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -23,6 +21,9 @@ var AnyRTC = Provider{
 	Reply:      []byte(`{"code":0}`),
 	SecretName: "NCS secret (from anyRTC support)",
 	SecretVar:  "SECRET",
+	Settings:   anyrtcSettings,
+	Scheme:     "header `Ar-Signature = hex(HMAC-SHA1(secret, body))`, or HMAC-SHA256 with `CALLBRIDGE_ANYRTC_SIGNATURE=hmac-sha256`",
+	Replay:     "`notifyMs` (ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:    "RTC: `payload.channelName`; CDN push: `payload.stream` (else `payload.channel`)",
 	TimeSource: "RTC: `payload.ts` (s); CDN push: `payload.time` (ms); recording: `payload.sendts` (ms); else `notifyMs` (ms)",
 	Events:     anyrtcEvents,
@@ -35,6 +36,26 @@ var AnyRTC = Provider{
 }
 
 const anyrtcPrefix = "io.anyrtc."
+
+// anyrtcSettings: anyRTC does not publish which HMAC it uses, so the operator chooses.
+var anyrtcSettings = []Setting{
+	anyrtcSignature: {Name: "SIGNATURE", Kind: Choice, Choices: []string{"hmac-sha1", "hmac-sha256"}, Default: "hmac-sha1",
+		Description: "Ar-Signature scheme: hmac-sha1 or hmac-sha256"},
+}
+
+// Indexes into anyrtcSettings and Auth.Options, and the choices of anyrtcSignature.
+const (
+	anyrtcSignature = iota
+)
+const (
+	anyrtcHMACSHA1 = iota
+	anyrtcHMACSHA256
+)
+
+// anyrtcUsesSHA256 reports whether a selects HMAC-SHA256.
+func anyrtcUsesSHA256(a *Auth) bool {
+	return a.option(anyrtcSettings, anyrtcSignature).Choice == anyrtcHMACSHA256
+}
 
 // Codes are "<productId>/<eventType>".
 var anyrtcEvents = []EventDef{
@@ -56,16 +77,6 @@ var anyrtcEvents = []EventDef{
 	{"2/6", "cdn.publish.first_frame", "PublishFirstFrame 视频首帧已推到 CDN"},
 }
 
-// anyrtcMAC keeps a keyed HMAC between requests: building one costs several allocations.
-type anyrtcMAC struct {
-	key    string
-	sha256 bool
-	h      hash.Hash
-	sum    [sha256.Size]byte // outside the stack: Sum through an interface would make it escape
-}
-
-var anyrtcMACs sync.Pool
-
 func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(a.Secret) == 0 {
 		return unsigned(a)
@@ -74,19 +85,9 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(got) == 0 {
 		return Signed, &AuthError{Reason: "Ar-Signature header missing"}
 	}
-	m, _ := anyrtcMACs.Get().(*anyrtcMAC)
-	if m == nil || m.key != string(a.Secret) || m.sha256 != a.SHA256 {
-		newHash := sha1.New
-		if a.SHA256 {
-			newHash = sha256.New
-		}
-		m = &anyrtcMAC{key: string(a.Secret), sha256: a.SHA256, h: hmac.New(newHash, a.Secret)}
-	}
-	m.h.Reset()
-	m.h.Write(c.Body)
+	var sum [sha256.Size]byte
 	var want [sha256.Size * 2]byte
-	n := hex.Encode(want[:], m.h.Sum(m.sum[:0]))
-	anyrtcMACs.Put(m)
+	n := hex.Encode(want[:], sum[:hmacSum(&sum, a.Secret, anyrtcUsesSHA256(a), c.Body)])
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
 	}
@@ -181,7 +182,7 @@ func signAnyRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 		return body, headers, nil
 	}
 	newHash := sha1.New
-	if a.SHA256 {
+	if anyrtcUsesSHA256(a) {
 		newHash = sha256.New
 	}
 	mac := hmac.New(newHash, a.Secret)

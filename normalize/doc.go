@@ -5,8 +5,11 @@
 //
 // Each provider is one Provider value in the Providers table, defined in one file that holds
 // everything that provider knows: its URL check, signature scheme and replay window, the body it
-// expects as an answer, its event table and its mapping to the envelope. Adding a provider means
-// one file, one testdata folder and one line in Providers.
+// expects as an answer, its event table and its mapping to the envelope, and the settings of its
+// own (Provider.Settings: declared there, read and listed by config, parsed once at start-up into
+// Auth.Options). Adding a provider means one file, one testdata folder and one line in Providers;
+// the generic tests (golden, signing round trip, fuzz, benchmark, and the command's end to end and
+// status tests) iterate Providers and drive each provider through its own Sign and Sample.
 //
 // The contract callers rely on:
 //   - Verify works on the raw bytes and returns an *AuthError, never anything else.

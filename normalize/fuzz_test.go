@@ -2,8 +2,6 @@ package normalize
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -118,49 +116,54 @@ func FuzzScanner(f *testing.F) {
 	})
 }
 
-// fuzzNormalize checks Envelope on arbitrary bytes: no panic, only *PayloadError, and valid JSON
-// out whenever it succeeds; normalising again into the Reset Event gives the same bytes.
-func fuzzNormalize(f *testing.F, p *Provider) {
-	for _, b := range fuzzBodies(f, p.ID) {
-		f.Add(b, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "a1b2c3d4e5f6")
+// FuzzNormalize checks every provider's Envelope on arbitrary bytes: no panic, only
+// *PayloadError, and valid JSON out whenever it succeeds; normalising again into the Reset Event
+// gives the same bytes. which picks the provider from the registry; headerValue stands in for
+// every sample header (an app id, say).
+func FuzzNormalize(f *testing.F) {
+	for i, p := range Providers {
+		for _, b := range fuzzBodies(f, p.ID) {
+			f.Add(uint8(i), b, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "a1b2c3d4e5f6")
+		}
+		f.Add(uint8(i), p.Sample, "tp\"", "app\n")
 	}
-	f.Add([]byte(`{"event_type":314,"msg":"{\\\"a\\\":0}","task_id":"x\"y"}`), "tp\"", "app\n")
-	f.Fuzz(func(t *testing.T, body []byte, traceparent, appKey string) {
-		h := HeaderMap{"traceparent": traceparent, "tracestate": "k=v", "AppKey": appKey}
+	f.Add(uint8(0), []byte(`{"event_type":314,"msg":"{\\\"a\\\":0}","task_id":"x\"y"}`), "tp\"", "app\n")
+	f.Fuzz(func(t *testing.T, which uint8, body []byte, traceparent, headerValue string) {
+		p := Providers[int(which)%len(Providers)]
+		h := HeaderMap{"traceparent": traceparent, "tracestate": "k=v"}
+		for _, kv := range p.SampleHeaders {
+			h[kv.Key] = headerValue
+		}
 		var ev Event
 		err := p.Envelope(&Callback{Body: body, Header: h, Received: received}, &ev)
 		if err != nil {
 			if _, ok := err.(*PayloadError); !ok {
-				t.Fatalf("Envelope(%q) error %T %v, want *PayloadError", body, err, err)
+				t.Fatalf("%s: Envelope(%q) error %T %v, want *PayloadError", p.ID, body, err, err)
 			}
 			return
 		}
 		out := ev.AppendStructured(nil)
 		if !json.Valid(out) {
-			t.Fatalf("Envelope(%q): structured event is not valid JSON: %s", body, out)
+			t.Fatalf("%s: Envelope(%q): structured event is not valid JSON: %s", p.ID, body, out)
 		}
 		if !json.Valid(ev.Data) {
-			t.Fatalf("Envelope(%q): Data is not valid JSON: %s", body, ev.Data)
+			t.Fatalf("%s: Envelope(%q): Data is not valid JSON: %s", p.ID, body, ev.Data)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, string(ev.AppendTime(nil))); err != nil {
-			t.Fatalf("Envelope(%q): time is not RFC 3339: %v", body, err)
+			t.Fatalf("%s: Envelope(%q): time is not RFC 3339: %v", p.ID, body, err)
 		}
 		if len(ev.ID) == 0 || !bytes.HasPrefix(ev.Type, []byte(p.TypePrefix)) {
-			t.Fatalf("Envelope(%q): id %q type %q", body, ev.ID, ev.Type)
+			t.Fatalf("%s: Envelope(%q): id %q type %q", p.ID, body, ev.ID, ev.Type)
 		}
 		ev.Reset()
 		if err := p.Envelope(&Callback{Body: body, Header: h, Received: received}, &ev); err != nil {
-			t.Fatalf("second Envelope(%q): %v", body, err)
+			t.Fatalf("%s: second Envelope(%q): %v", p.ID, body, err)
 		}
 		if again := ev.AppendStructured(nil); !bytes.Equal(again, out) {
-			t.Fatalf("Envelope(%q) into a reused Event differs:\n%s\n%s", body, out, again)
+			t.Fatalf("%s: Envelope(%q) into a reused Event differs:\n%s\n%s", p.ID, body, out, again)
 		}
 	})
 }
-
-func FuzzNormalizeNetEase(f *testing.F)    { fuzzNormalize(f, &NetEaseNERTC) }
-func FuzzNormalizeAnyRTC(f *testing.F)     { fuzzNormalize(f, &AnyRTC) }
-func FuzzNormalizeTencentCSS(f *testing.F) { fuzzNormalize(f, &TencentCSS) }
 
 // checkAuthErr fails unless err is nil or an *AuthError.
 func checkAuthErr(t *testing.T, err error) *AuthError {
@@ -178,115 +181,70 @@ func checkAuthErr(t *testing.T, err error) *AuthError {
 	return ae
 }
 
-// FuzzVerifyNetEase fuzzes the body and the three headers. With sign set, MD5 and CheckSum are
-// computed for the body and CurTime, so the only failures left are about CurTime.
-func FuzzVerifyNetEase(f *testing.F) {
-	f.Add([]byte(`{}`), neteaseMD5, neteaseCurTime, neteaseCheckSum, false)
-	f.Add([]byte(`{}`), neteaseMD5, "yesterday", "", true)
-	for _, b := range fuzzBodies(f, NetEaseNERTC.ID) {
-		h := neteaseSign(b, neteaseSecret, neteaseCurTime)
-		f.Add(b, h["MD5"], h["CurTime"], h["CheckSum"], false)
-		f.Add(b, "", "1608110400000", "", true)
-	}
-	recv := time.UnixMilli(1608110108512 + 1000)
-	f.Fuzz(func(t *testing.T, body []byte, md5Hex, curTime, checkSum string, sign bool) {
-		if sign {
-			h := neteaseSign(body, neteaseSecret, curTime)
-			md5Hex, checkSum = h["MD5"], h["CheckSum"]
+// FuzzVerify fuzzes every provider's Verify through its own Sign: the body, the secret, the
+// choice of each Choice setting, and one signature header. With sign set the body is signed
+// by p.Sign, so a body Sign accepts and that is one JSON object with unique member names must
+// pass; tamper then replaces one signature header with value. Without sign, every signature
+// header carries value. Unsigned callbacks are never allowed here: no secret must fail.
+func FuzzVerify(f *testing.F) {
+	for i, p := range Providers {
+		for _, b := range fuzzBodies(f, p.ID) {
+			f.Add(uint8(i), b, "s3cret", true, uint8(0), "", uint8(0))
+			f.Add(uint8(i), b, "s3cret", true, uint8(1), "00", uint8(1))
+			f.Add(uint8(i), b, "", false, uint8(0), "x", uint8(0))
 		}
-		c := &Callback{Body: body, Header: HeaderMap{"MD5": md5Hex, "CurTime": curTime, "CheckSum": checkSum}, Received: recv}
-		v, err := NetEaseNERTC.Verify(c, &Auth{Secret: []byte(neteaseSecret), MaxSkew: 5 * time.Minute})
+	}
+	recv := time.UnixMilli(1712900013100)
+	f.Fuzz(func(t *testing.T, which uint8, body []byte, secret string, sign bool, tamper uint8, value string, choice uint8) {
+		p := Providers[int(which)%len(Providers)]
+		values := map[string]string{}
+		for _, s := range p.Settings {
+			if s.Kind == Choice {
+				values[s.Name] = s.Choices[int(choice)%len(s.Choices)]
+			}
+		}
+		opts, err := p.Options(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth := &Auth{Secret: []byte(secret), MaxSkew: 5 * time.Minute, Options: opts}
+		// The signature headers' names, from the sample.
+		_, sampleHeaders, err := p.Sign(p.Sample, &Auth{Secret: []byte("k"), Options: opts}, recv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		headers := sampleHeaders
+		if sign {
+			if body, headers, err = p.Sign(body, auth, recv); err != nil {
+				return // not a body p could send
+			}
+			if tamper > 0 && len(headers) > 0 {
+				headers = append([]Header(nil), headers...)
+				headers[int(tamper)%len(headers)].Value = value
+			}
+		} else {
+			headers = append([]Header(nil), headers...)
+			for i := range headers {
+				headers[i].Value = value
+			}
+		}
+		c := &Callback{Body: body, Header: headerMap(p, headers), Received: recv.Add(time.Second)}
+		v, err := p.Verify(c, auth)
 		ae := checkAuthErr(t, err)
 		if ae == nil && v != Signed {
-			t.Fatalf("accepted as %v with a secret configured", v)
+			t.Fatalf("%s: accepted as %v with unsigned callbacks not allowed", p.ID, v)
 		}
-		if sign && ae != nil && !strings.Contains(ae.Reason, "CurTime") {
-			t.Fatalf("correctly signed callback refused: %v (CurTime %q)", ae, curTime)
+		if secret == "" && ae == nil {
+			t.Fatalf("%s: accepted with no secret and unsigned callbacks not allowed", p.ID)
 		}
-	})
-}
-
-// FuzzVerifyAnyRTC fuzzes the body, the Ar-Signature header, the secret and the hash. With sign
-// set, the signature is computed, so the only failures left are about notifyMs or no secret.
-func FuzzVerifyAnyRTC(f *testing.F) {
-	f.Add([]byte(anyrtcBody), anyrtcSHA1, anyrtcSecret, false, false)
-	f.Add([]byte(anyrtcBody), anyrtcSHA256, anyrtcSecret, true, false)
-	f.Add([]byte(anyrtcBody), "", "", false, false)
-	for _, b := range fuzzBodies(f, AnyRTC.ID) {
-		f.Add(b, anyrtcSign(b, anyrtcSecret, false), anyrtcSecret, false, false)
-		f.Add(b, "", "k", true, true)
-	}
-	recv := time.UnixMilli(anyrtcMs)
-	f.Fuzz(func(t *testing.T, body []byte, sig, secret string, sha256Hash, sign bool) {
-		if sign {
-			sig = anyrtcSign(body, secret, sha256Hash)
-		}
-		c := &Callback{Body: body, Header: HeaderMap{"Ar-Signature": sig}, Received: recv}
-		v, err := AnyRTC.Verify(c, &Auth{Secret: []byte(secret), SHA256: sha256Hash, MaxSkew: 5 * time.Minute})
-		ae := checkAuthErr(t, err)
-		if secret == "" {
-			if ae == nil || !strings.Contains(ae.Reason, "no secret") {
-				t.Fatalf("no secret and unsigned not allowed: Verify = %v, %v", v, err)
-			}
-			return
-		}
-		if ae == nil && v != Signed {
-			t.Fatalf("accepted as %v with a secret configured", v)
-		}
-		if sign && ae != nil && !strings.Contains(ae.Reason, "notifyMs") {
-			t.Fatalf("correctly signed callback refused: %v", ae)
+		if sign && tamper == 0 && secret != "" && ae != nil && uniqueObject(body) {
+			t.Fatalf("%s: a callback signed by Sign refused: %v\n%q", p.ID, ae, body)
 		}
 	})
 }
 
-// FuzzVerifyTencentCSS fuzzes the body, the key and the route/policy flags (Tencent has no
-// signature headers: t and sign are in the body). With sign set, a fresh valid t/sign pair is
-// placed in front of the fuzzed members, and a valid JSON body must then pass.
-func FuzzVerifyTencentCSS(f *testing.F) {
-	for _, b := range fuzzBodies(f, TencentCSS.ID) {
-		f.Add(b, tencentKey, false, false, false)
-		f.Add(b, "", true, false, false)
-		f.Add(b, tencentKey, false, true, false)
-	}
-	f.Add([]byte(`{"event_type":1,"t":"1703732078","sign":"7E686ADF6045C49CEE873DC7D8EB05AF"}`), tencentKey, false, false, false)
-	f.Add([]byte(`{"a":1}`), "k", false, false, true)
-	recv := time.Unix(1703731478, 0)
-	f.Fuzz(func(t *testing.T, body []byte, key string, tokenRoute, allowUnsigned, sign bool) {
-		if sign {
-			// Prepend a valid t/sign pair. A second t or sign later in body is refused (JSON
-			// readers disagree on which copy counts); nothing else may be.
-			const exp = 1703732078
-			s := md5.Sum([]byte(key + strconv.Itoa(exp)))
-			prefix := `{"t":` + strconv.Itoa(exp) + `,"sign":"` + hex.EncodeToString(s[:]) + `"`
-			rest := bytes.TrimLeft(body, " \t\r\n")
-			if len(rest) > 0 && rest[0] == '{' {
-				rest = rest[1:]
-				if r := bytes.TrimLeft(rest, " \t\r\n"); len(r) > 0 && r[0] != '}' {
-					prefix += ","
-				}
-			}
-			body = append([]byte(prefix), rest...)
-		}
-		c := &Callback{Body: body, Header: HeaderMap{}, Received: recv, TokenRoute: tokenRoute}
-		v, err := TencentCSS.Verify(c, &Auth{Secret: []byte(key), AllowUnsigned: allowUnsigned, ExpiryGrace: 5 * time.Minute})
-		ae := checkAuthErr(t, err)
-		if ae == nil && v == Unsigned && !allowUnsigned {
-			t.Fatalf("accepted unsigned without AllowUnsigned: %q", body)
-		}
-		if sign && key != "" && ae != nil && validValue(body) && !hasTopLevelTwice(body, "t", "sign") {
-			t.Fatalf("body with a fresh valid t/sign refused: %v\n%q", ae, body)
-		}
-	})
-}
-
-// hasTopLevelTwice reports whether one of names is a top-level member of body more than once.
-func hasTopLevelTwice(body []byte, names ...string) bool {
-	seen := map[string]int{}
-	eachMember(body, func(m member) { seen[string(m.key)]++ })
-	for _, n := range names {
-		if seen[n] > 1 {
-			return true
-		}
-	}
-	return false
+// uniqueObject reports whether b is one JSON object whose top-level members have unique names.
+func uniqueObject(b []byte) bool {
+	var ms []member
+	return eachMember(b, func(m member) { ms = append(ms, m) }) == nil && duplicateKey(ms) == nil
 }

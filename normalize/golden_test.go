@@ -43,7 +43,8 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c := &Callback{Body: body, Header: HeaderMap{"AppKey": "a1b2c3d4e5f6", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, Received: received}
+				h := headerMap(p, []Header{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+				c := &Callback{Body: body, Header: h, Received: received}
 				if p.IsProbe(c) {
 					if !strings.HasPrefix(name, "probe") {
 						t.Fatalf("treated as a URL check")

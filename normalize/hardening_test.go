@@ -103,25 +103,25 @@ func TestMemberNames(t *testing.T) {
 		check      func(t *testing.T, ev *Event)
 	}{
 		{name: "tencent escaped t and sign are verified and removed", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"\u0074":%d,"\u0073ign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute},
+			body: tencent(fmt.Sprintf(`"\u0074":%d,"\u0073ign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")},
 			check: func(t *testing.T, ev *Event) {
 				if ev.Unverified || strings.Contains(string(ev.Data), "sign") || strings.Contains(string(ev.Data), `\u0074`) {
 					t.Errorf("unverified %v, data %s", ev.Unverified, ev.Data)
 				}
 			}},
 		{name: "tencent t hashed as sent, not re-rendered", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"t":"%d","sign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute}},
+			body: tencent(fmt.Sprintf(`"t":"%d","sign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")}},
 		{name: "tencent t with a leading zero is not the t that was signed", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"t":"0%d","sign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute},
+			body: tencent(fmt.Sprintf(`"t":"0%d","sign":"%s"`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")},
 			wantAuth: "sign does not match"},
 		{name: "tencent duplicate t", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","t":99`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute},
+			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","t":99`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")},
 			wantAuth: "appears twice"},
 		{name: "tencent duplicate t through an escape", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","\u0074":99`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute},
+			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","\u0074":99`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")},
 			wantAuth: "appears twice"},
 		{name: "tencent duplicate stream_id", p: &TencentCSS,
-			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","stream_id":"s2"`, tencentT, tencentSign)), auth: Auth{Secret: key, ExpiryGrace: time.Minute},
+			body: tencent(fmt.Sprintf(`"t":%d,"sign":"%s","stream_id":"s2"`, tencentT, tencentSign)), auth: Auth{Secret: key, Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")},
 			wantField: "stream_id"},
 		{name: "tencent not JSON, no token", p: &TencentCSS, body: []byte(`{"t":`), auth: Auth{Secret: key},
 			wantAuth: "not a JSON object"},

@@ -567,3 +567,25 @@ func duplicateKey(ms []member) []byte {
 	}
 	return nil
 }
+
+// replaceMember returns a copy of the object obj with the value of its first top-level member
+// named key replaced by val, every other byte as it was: a provider that signs its pretty-printed
+// body must still find its formatting after `callbridge send` changed one value. A member obj
+// lacks is added by setMembers, which compacts the rest.
+func replaceMember(obj []byte, key string, val []byte) ([]byte, error) {
+	at, end := -1, 0
+	err := eachMember(obj, func(m member) {
+		if at < 0 && string(m.key) == key {
+			at = cap(obj) - cap(m.val) // m.val is a slice of obj
+			end = at + len(m.val)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if at < 0 {
+		return setMembers(obj, member{key: []byte(key), val: val})
+	}
+	out := make([]byte, 0, len(obj)-(end-at)+len(val))
+	return append(append(append(out, obj[:at]...), val...), obj[end:]...), nil
+}

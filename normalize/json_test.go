@@ -430,3 +430,30 @@ func TestStringValue(t *testing.T) {
 		})
 	}
 }
+
+func TestReplaceMember(t *testing.T) {
+	tests := []struct {
+		name, obj, key, val, want string
+	}{
+		{"pretty-printed body keeps its bytes", "{\n\t\"a\":\t1,\n\t\"ts\":\t12,\n\t\"b\":\t{\"ts\": 3}\n}", "ts", "99", "{\n\t\"a\":\t1,\n\t\"ts\":\t99,\n\t\"b\":\t{\"ts\": 3}\n}"},
+		{"first of two", `{"ts":1,"ts":2}`, "ts", `"x"`, `{"ts":"x","ts":2}`},
+		{"escaped name", `{"\u0074s" : 1 }`, "ts", "2", `{"\u0074s" : 2 }`},
+		{"nested only: added at the end", `{ "b": {"ts":1} }`, "ts", "2", `{"b":{"ts":1},"ts":2}`},
+		{"last member", `{"a":[1,2],"ts":"old"}`, "ts", "7", `{"a":[1,2],"ts":7}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := []byte(tt.obj)
+			got, err := replaceMember(obj[:len(obj):len(obj)], tt.key, []byte(tt.val))
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("replaceMember = %q, %v; want %q", got, err, tt.want)
+			}
+			if string(obj) != tt.obj {
+				t.Fatalf("the input was changed: %q", obj)
+			}
+		})
+	}
+	if _, err := replaceMember([]byte(`[1]`), "ts", []byte("1")); err == nil {
+		t.Error("replaceMember accepted an array")
+	}
+}

@@ -13,20 +13,23 @@ import (
 // The console checks the URL with an empty or {} body. The body carries no send time, so a retry
 // re-signed with a new CurTime has the same body, and the id hashes the event code and data.
 var NetEaseNERTC = Provider{
-	ID:         "netease-nertc",
-	TypePrefix: neteasePrefix,
-	Reply:      []byte(`{"code":200}`),
-	SecretName: "AppSecret",
-	SecretVar:  "APP_SECRET",
-	Subject:    "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
-	TimeSource: "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
-	Events:     neteaseEvents,
-	Unknown:    "unknown.<eventType>",
-	IsProbe:    neteaseIsProbe,
-	Verify:     neteaseVerify,
-	Normalize:  neteaseNormalize,
-	Sign:       signNetEase,
-	Sample:     []byte(`{"eventType":503,"data":{"channelId":1144880576163552,"code":200,"idleTimeout":300,"playTs":1712900013,"streamUrl":"http://example.com/live/a.mp4","taskId":"9aad689e-ba91-4764-bed1-b2e09bc21f5d","timestamp":1712900013002}}`),
+	ID:            "netease-nertc",
+	TypePrefix:    neteasePrefix,
+	Reply:         []byte(`{"code":200}`),
+	SecretName:    "AppSecret",
+	SecretVar:     "APP_SECRET",
+	Scheme:        "headers `MD5 = md5hex(body)`, `CheckSum = sha1hex(AppSecret + MD5 + CurTime)`",
+	Replay:        "`CurTime` (ms) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Subject:       "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
+	TimeSource:    "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
+	Events:        neteaseEvents,
+	Unknown:       "unknown.<eventType>",
+	IsProbe:       neteaseIsProbe,
+	Verify:        neteaseVerify,
+	Normalize:     neteaseNormalize,
+	Sign:          signNetEase,
+	SampleHeaders: []Header{{"AppKey", "a1b2c3d4e5f6"}},
+	Sample:        []byte(`{"eventType":503,"data":{"channelId":1144880576163552,"code":200,"idleTimeout":300,"playTs":1712900013,"streamUrl":"http://example.com/live/a.mp4","taskId":"9aad689e-ba91-4764-bed1-b2e09bc21f5d","timestamp":1712900013002}}`),
 }
 
 const neteasePrefix = "com.netease.nertc."

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -80,13 +81,108 @@ func lookup(ms []member, key string) []byte {
 	return nil
 }
 
-// Auth is what a provider's Verify needs from the configuration.
+// Auth is what a provider's Verify (and Sign) needs from the configuration.
 type Auth struct {
 	Secret        []byte
 	AllowUnsigned bool
-	MaxSkew       time.Duration // NetEase CurTime, anyRTC notifyMs
-	ExpiryGrace   time.Duration // Tencent t, an expiry
-	SHA256        bool          // anyRTC: HMAC-SHA256 instead of HMAC-SHA1
+	MaxSkew       time.Duration // replay window of a signed send time (NetEase CurTime, anyRTC notifyMs, ...)
+	// Options holds the provider's own settings, parsed once at start-up by Provider.Options, in
+	// the order of Provider.Settings. An Auth built without them reads each setting's default.
+	Options []Option
+}
+
+// option returns setting i of settings (the provider's Settings) as configured in a, or its
+// default when a carries no options.
+func (a *Auth) option(settings []Setting, i int) Option {
+	if i < len(a.Options) {
+		return a.Options[i]
+	}
+	o, _, _ := settings[i].Parse(settings[i].Default)
+	return o
+}
+
+// Setting declares a variable of one provider's own, CALLBRIDGE_<ID>_<Name> (the id upper-cased,
+// '-' as '_'), such as CALLBRIDGE_ANYRTC_SIGNATURE. The command hands these to config, which
+// reads and checks them and lists them in `callbridge env` and the README; their parsed values
+// reach Verify and Sign in Auth.Options, at the Setting's index in Provider.Settings.
+type Setting struct {
+	Name        string // after CALLBRIDGE_<ID>_, e.g. "SIGNATURE"
+	Kind        SettingKind
+	Choices     []string // Kind Choice: the values allowed, in the order Option.Choice counts
+	Default     string   // as the variable would be written; must parse
+	Description string
+	Secret      bool // never printed, and also read from <NAME>_FILE
+}
+
+// SettingKind is how a Setting's value is written and parsed.
+type SettingKind int
+
+const (
+	// Choice is one of Setting.Choices; Option.Choice is its index.
+	Choice SettingKind = iota
+	// Duration is a Go duration of 0 or more, such as 5m; Option.Duration.
+	Duration
+	// Text is any text; Option.Text.
+	Text
+)
+
+// Option is one parsed Setting. Only the field of the Setting's kind is set.
+type Option struct {
+	Choice   int
+	Duration time.Duration
+	Text     string
+	Bytes    []byte // Text as bytes, converted once: a key handed to a hash costs nothing per request
+}
+
+// Parse reads value as s's kind. When ok is false, want says what is allowed, for the one-line
+// configuration error.
+func (s *Setting) Parse(value string) (o Option, want string, ok bool) {
+	switch s.Kind {
+	case Choice:
+		for i, c := range s.Choices {
+			if value == c {
+				return Option{Choice: i}, "", true
+			}
+		}
+		return o, "allowed: " + strings.Join(s.Choices, ", "), false
+	case Duration:
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return o, "want a duration of 0 or more, such as 0s, 5s or 1m30s", false
+		}
+		return Option{Duration: d}, "", true
+	}
+	return Option{Text: value, Bytes: []byte(value)}, "", true
+}
+
+// TypeName is the type `callbridge env` and the README list.
+func (s *Setting) TypeName() string {
+	switch s.Kind {
+	case Choice:
+		return strings.Join(s.Choices, "|")
+	case Duration:
+		return "duration"
+	}
+	return "string"
+}
+
+// Options parses p's settings from values (by Setting.Name; a setting missing there takes its
+// default), for Auth.Options. The error names the setting and what it allows.
+func (p *Provider) Options(values map[string]string) ([]Option, error) {
+	opts := make([]Option, len(p.Settings))
+	for i := range p.Settings {
+		s := &p.Settings[i]
+		v, set := values[s.Name]
+		if !set {
+			v = s.Default
+		}
+		o, want, ok := s.Parse(v)
+		if !ok {
+			return nil, fmt.Errorf("%s: setting %s: %s", p.ID, s.Name, want)
+		}
+		opts[i] = o
+	}
+	return opts, nil
 }
 
 // Verified is the outcome of a successful Verify.
@@ -149,6 +245,14 @@ type Provider struct {
 	Reply      []byte // the success body the provider expects
 	SecretName string // the secret's name in the provider's console, for docs
 	SecretVar  string // suffix of the secret's variable: CALLBRIDGE_<ID>_<SecretVar>
+	// AcceptsGET: the provider also sends callbacks as GET, their fields in the query string
+	// (Alibaba Live's publish callbacks). The bridge hands such a query string to Verify and
+	// Normalize as the Callback's body, and a dead letter keeps it.
+	AcceptsGET bool
+	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
+	Settings   []Setting
+	Scheme     string // the signature scheme, for the README's verification table
+	Replay     string // the replay window, for the README's verification table
 	Subject    string // where subject comes from, for the README
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef
@@ -165,6 +269,18 @@ type Provider struct {
 	Sign func(body []byte, a *Auth, now time.Time) ([]byte, []Header, error)
 	// Sample is one documented callback, sent when `callbridge send` is given no file.
 	Sample []byte
+	// SampleHeaders are headers the provider sends beside its signature (an app id, say), with
+	// example values: `callbridge send` and the tests send them with every sample and fixture.
+	SampleHeaders []Header
+}
+
+// Method is how a callback whose body (as Sign made it) is body is sent: GET, with body as the
+// query string, for a provider that AcceptsGET when body is not a JSON object; else POST.
+func (p *Provider) Method(body []byte) string {
+	if i := skipSpace(body, 0); p.AcceptsGET && (i == len(body) || body[i] != '{') {
+		return "GET"
+	}
+	return "POST"
 }
 
 // Header is one request header.
@@ -175,6 +291,10 @@ var Providers = []*Provider{
 	&NetEaseNERTC,
 	&AnyRTC,
 	&TencentCSS,
+	&Agora,
+	&TencentTRTC,
+	&VolcengineRTC,
+	&AlibabaLive,
 }
 
 // Lookup returns the provider with the given id.

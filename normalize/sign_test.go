@@ -22,20 +22,12 @@ func TestSignVerifies(t *testing.T) {
 			}
 		}
 		for name, body := range bodies {
-			for _, auth := range []Auth{
-				{Secret: []byte("s3cret"), MaxSkew: time.Minute, ExpiryGrace: time.Minute},
-				{Secret: []byte("s3cret"), MaxSkew: time.Minute, SHA256: true},
-				{AllowUnsigned: true, MaxSkew: time.Minute},
-			} {
+			for _, auth := range authVariants(t, p) {
 				signed, headers, err := p.Sign(body, &auth, now)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", p.ID, name, err)
 				}
-				h := HeaderMap{}
-				for _, kv := range headers {
-					h[kv.Key] = kv.Value
-				}
-				c := &Callback{Body: signed, Header: h, Received: now.Add(time.Second)}
+				c := &Callback{Body: signed, Header: headerMap(p, headers), Received: now.Add(time.Second)}
 				var ev Event
 				if reportErr, err := p.Run(c, &auth, true, &ev); err != nil || reportErr != nil {
 					t.Fatalf("%s/%s (secret %q): %v %v\n%s", p.ID, name, auth.Secret, err, reportErr, signed)
@@ -44,7 +36,7 @@ func TestSignVerifies(t *testing.T) {
 					t.Errorf("%s/%s: Unverified %v with secret %q", p.ID, name, ev.Unverified, auth.Secret)
 				}
 				var plain Event
-				if err := p.Envelope(&Callback{Body: body, Header: HeaderMap{}, Received: now}, &plain); err != nil {
+				if err := p.Envelope(&Callback{Body: body, Header: headerMap(p, nil), Received: now}, &plain); err != nil {
 					t.Fatal(err)
 				}
 				if ev.Unverified {
@@ -56,6 +48,22 @@ func TestSignVerifies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// authVariants are the configurations a provider is signed and verified under: a secret with
+// the default options, a secret with each choice of each Choice setting, and no secret with
+// unsigned callbacks allowed.
+func authVariants(t testing.TB, p *Provider) []Auth {
+	variants := []Auth{{Secret: []byte("s3cret"), MaxSkew: time.Minute}}
+	for _, s := range p.Settings {
+		if s.Kind != Choice {
+			continue
+		}
+		for _, c := range s.Choices {
+			variants = append(variants, Auth{Secret: []byte("s3cret"), MaxSkew: time.Minute, Options: withOptions(t, p, s.Name, c)})
+		}
+	}
+	return append(variants, Auth{AllowUnsigned: true, MaxSkew: time.Minute})
 }
 
 func fixtureNames(t *testing.T, provider string) []string {

@@ -22,10 +22,13 @@ var TencentCSS = Provider{
 	Reply:      []byte(`{"code":0}`),
 	SecretName: "回调密钥 CallbackKey",
 	SecretVar:  "CALLBACK_KEY",
+	Settings:   tencentSettings,
+	Scheme:     "body fields `sign = md5hex(key + t)` (covers only key and `t`, not the body)",
+	Replay:     "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
 	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
-	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
+	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else push exception `data_time` (ms), else moderation `screenshotTime` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
 	Events:     tencentEvents,
-	Unknown:    "unknown.<event_type>; 314: relay.unknown",
+	Unknown:    "unknown.<event_type>; 314: relay.unknown; 332: recording.status.unknown",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     tencentVerify,
 	Normalize:  tencentNormalize,
@@ -35,7 +38,21 @@ var TencentCSS = Provider{
 
 const tencentPrefix = "com.tencent.css."
 
-// Relay events share event_type 314 and differ by callback_event: codes are "314/<callback_event>".
+// tencentSettings: t is an expiry Tencent sets (send time + 10 min by default), not a send time,
+// so its window is a grace past t rather than the shared clock skew.
+var tencentSettings = []Setting{
+	tencentExpiryGrace: {Name: "EXPIRY_GRACE", Kind: Duration, Default: "5m",
+		Description: "how long past its expiry t a Tencent CSS callback is still accepted"},
+}
+
+// Indexes into tencentSettings and Auth.Options.
+const (
+	tencentExpiryGrace = iota
+)
+
+// Relay events share event_type 314 and differ by callback_event: codes are "314/<callback_event>";
+// recording status events share 332 and differ by record_event: "332/<record_event>".
+// 341 (abnormal recording) is published as unknown.341: its fields are not documented.
 var tencentEvents = []EventDef{
 	{"1", "stream.started", "直播推流 stream push started"},
 	{"0", "stream.ended", "直播断流 stream push ended"},
@@ -46,6 +63,25 @@ var tencentEvents = []EventDef{
 	{"314/VodSourceFileFinish", "relay.vodfile.finished", "relay: on-demand source file finished"},
 	{"314/TaskExit", "relay.task.exited", "relay task exited (not terminal: the task may be retried or migrated)"},
 	{"314/TaskAlarm", "relay.task.alarm", "relay task alarm (PullFileUnstable, PushStreamUnstable, ...)"},
+	{"317", "moderation.image", "鉴黄 screenshot flagged by moderation (suggestion Block/Review; by default only questionable results)"},
+	{"321", "stream.push.abnormal", "推流异常 push exception (abnormal_event: timestamp rollback or jump, frame gap, codec change, ...; no t/sign in the examples)"},
+	{"332/record_start_succeeded", "recording.started", "录制状态 recording started"},
+	{"332/record_start_failed", "recording.start_failed", "recording failed to start"},
+	{"332/record_paused", "recording.paused", "recording paused"},
+	{"332/record_resumed", "recording.resumed", "recording resumed"},
+	{"332/record_error", "recording.error", "recording error"},
+	{"332/record_ended", "recording.ended", "recording ended"},
+}
+
+// tencentSubEvents are the event_types whose events are told apart by a member of their own, and
+// the type of a value the table lacks.
+var tencentSubEvents = [...]struct {
+	code    int64
+	member  string
+	unknown string
+}{
+	{314, "callback_event", "relay.unknown"},
+	{332, "record_event", "recording.status.unknown"},
 }
 
 func tencentVerify(c *Callback, a *Auth) (Verified, error) {
@@ -96,8 +132,9 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(sig, want[:]) {
 		return Signed, &AuthError{Reason: "sign does not match md5(key + t)"}
 	}
-	if late := c.Received.Sub(time.Unix(expiry, 0)); late > a.ExpiryGrace {
-		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), a.ExpiryGrace)}
+	grace := a.option(tencentSettings, tencentExpiryGrace).Duration
+	if late := c.Received.Sub(time.Unix(expiry, 0)); late > grace {
+		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), grace)}
 	}
 	return Signed, nil
 }
@@ -111,7 +148,8 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	if !ok {
 		return payloadErr("event_type", "missing or not an integer")
 	}
-	var appID, subject, relayEvent, eventTime, createTime, msg []byte
+	var appID, subject, eventTime, createTime, dataTime, screenshotTime, msg []byte
+	var subEvent [len(tencentSubEvents)][]byte
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
 		switch string(m.key) {
@@ -128,7 +166,13 @@ func tencentNormalize(c *Callback, ev *Event) error {
 				subject = m.val
 			}
 		case "callback_event":
-			relayEvent = m.val
+			subEvent[0] = m.val
+		case "record_event":
+			subEvent[1] = m.val
+		case "data_time":
+			dataTime = m.val
+		case "screenshotTime":
+			screenshotTime = m.val
 		case "event_time":
 			eventTime = m.val
 		case "create_time":
@@ -144,7 +188,7 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		}
 		start := len(d)
 		switch string(m.key) {
-		case "msg", "source_urls", "callback_ext":
+		case "msg", "source_urls", "callback_ext", "record_detail":
 			d, ev.scratch = appendEmbeddedJSON(d, m.val, ev.scratch)
 			if string(m.key) == "msg" && d[start] == '{' {
 				msg = d[start:]
@@ -158,13 +202,20 @@ func tencentNormalize(c *Callback, ev *Event) error {
 
 	ev.ProviderEventType = ev.keepInt(code)
 	var def *EventDef
-	if code == 314 {
+	sub := -1
+	for i, se := range tencentSubEvents {
+		if se.code == code {
+			sub = i
+		}
+	}
+	if sub >= 0 {
 		var name []byte
-		name, ev.scratch, _ = stringValue(relayEvent, ev.scratch[:0])
+		name, ev.scratch, _ = stringValue(subEvent[sub], ev.scratch[:0])
 		var keyBuf [64]byte
-		def = findEvent(tencentEvents, append(append(keyBuf[:0], "314/"...), name...))
+		key := append(append(append(keyBuf[:0], ev.ProviderEventType...), '/'), name...)
+		def = findEvent(tencentEvents, key)
 		if def == nil {
-			ev.setType(tencentPrefix, "relay.unknown")
+			ev.setType(tencentPrefix, tencentSubEvents[sub].unknown)
 		}
 	} else {
 		def = findEvent(tencentEvents, ev.ProviderEventType)
@@ -180,7 +231,8 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.Subject = ev.keep(subject)
 
 	ev.Time = c.Received.UTC()
-	if !ev.setTime(intValue(eventTime)) && !ev.setTime(intValue(createTime)) && len(msg) > 0 {
+	if !ev.setTime(intValue(eventTime)) && !ev.setTime(intValue(createTime)) && !ev.setTime(intValue(dataTime)) &&
+		!ev.setTime(intValue(screenshotTime)) && len(msg) > 0 {
 		var exit, start []byte
 		eachMember(msg, func(m member) {
 			switch string(m.key) {

@@ -44,6 +44,20 @@ func fixture(t testing.TB, provider, name string) []byte {
 	return b
 }
 
+// withOptions returns p's options with the given settings set: pairs of Setting.Name and value.
+func withOptions(t testing.TB, p *Provider, nameValues ...string) []Option {
+	t.Helper()
+	values := map[string]string{}
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		values[nameValues[i]] = nameValues[i+1]
+	}
+	opts, err := p.Options(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
 // neteaseSign returns the headers NetEase sends for body.
 func neteaseSign(body []byte, secret, curTime string) HeaderMap {
 	m := md5.Sum(body)
@@ -182,7 +196,7 @@ func TestVerifyNetEase(t *testing.T) {
 func TestVerifyAnyRTC(t *testing.T) {
 	sent := time.UnixMilli(anyrtcMs)
 	sha1Auth := Auth{Secret: []byte(anyrtcSecret), MaxSkew: 5 * time.Minute}
-	sha256Auth := Auth{Secret: []byte(anyrtcSecret), MaxSkew: 5 * time.Minute, SHA256: true}
+	sha256Auth := Auth{Secret: []byte(anyrtcSecret), MaxSkew: 5 * time.Minute, Options: withOptions(t, &AnyRTC, "SIGNATURE", "hmac-sha256")}
 	sig := func(v string) HeaderMap { return HeaderMap{"Ar-Signature": v} }
 	signed := func(body string) HeaderMap { return sig(anyrtcSign([]byte(body), anyrtcSecret, false)) }
 	altered := strings.Replace(anyrtcBody, `"b":2`, `"b":3`, 1)
@@ -215,6 +229,14 @@ func TestVerifyAnyRTC(t *testing.T) {
 	runVerify(t, &AnyRTC, tests)
 }
 
+// anyrtcOptions selects HMAC-SHA256 or HMAC-SHA1.
+func anyrtcOptions(t testing.TB, sha256Hash bool) []Option {
+	if sha256Hash {
+		return withOptions(t, &AnyRTC, "SIGNATURE", "hmac-sha256")
+	}
+	return withOptions(t, &AnyRTC, "SIGNATURE", "hmac-sha1")
+}
+
 // TestVerifyAnyRTCMACPool checks that the pooled HMAC is never reused under another secret or
 // hash: every call below is correctly signed for its own configuration and must pass, and a
 // signature for the previous secret must fail.
@@ -243,7 +265,7 @@ func TestVerifyAnyRTCMACPool(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &Callback{Body: body, Header: HeaderMap{"Ar-Signature": tt.sig}, Received: sent}
-			_, err := AnyRTC.Verify(c, &Auth{Secret: []byte(tt.secret), SHA256: tt.sha256, MaxSkew: time.Minute})
+			_, err := AnyRTC.Verify(c, &Auth{Secret: []byte(tt.secret), Options: anyrtcOptions(t, tt.sha256), MaxSkew: time.Minute})
 			if tt.ok && err != nil {
 				t.Fatalf("correctly signed callback refused: %v", err)
 			}
@@ -264,7 +286,7 @@ func TestVerifyAnyRTCMACPool(t *testing.T) {
 			sig := anyrtcSign(body, secret, g%2 == 1)
 			for i := range 200 {
 				c := &Callback{Body: body, Header: HeaderMap{"Ar-Signature": sig}, Received: sent}
-				if _, err := AnyRTC.Verify(c, &Auth{Secret: []byte(secret), SHA256: g%2 == 1, MaxSkew: time.Minute}); err != nil {
+				if _, err := AnyRTC.Verify(c, &Auth{Secret: []byte(secret), Options: anyrtcOptions(t, g%2 == 1), MaxSkew: time.Minute}); err != nil {
 					errs <- fmt.Errorf("goroutine %d call %d: %v", g, i, err)
 					return
 				}
@@ -287,7 +309,7 @@ func TestVerifyTencentCSS(t *testing.T) {
 		t.Fatalf("test helper disagrees with the PROTOCOLS.md vector: %s", got)
 	}
 	expiry := time.Unix(tencentT, 0)
-	auth := Auth{Secret: []byte(tencentKey), ExpiryGrace: 5 * time.Minute}
+	auth := Auth{Secret: []byte(tencentKey)} // the default grace: 5m
 	replace := func(old, new string) string {
 		if !strings.Contains(push, old) {
 			t.Fatalf("1-push.json has no %s", old)
@@ -306,9 +328,9 @@ func TestVerifyTencentCSS(t *testing.T) {
 		{name: "TokenRoute does not skip a present signature", body: push, received: expiry, auth: auth, tokenRoute: true, want: Signed},
 
 		{name: "received 6m after t, grace 5m", body: push, received: expiry.Add(6 * time.Minute), auth: auth, wantErr: "expired"},
-		{name: "expired with no grace", body: push, received: expiry.Add(time.Second), auth: Auth{Secret: []byte(tencentKey)}, wantErr: "replay window"},
-		{name: "wrong key", body: push, received: expiry, auth: Auth{Secret: []byte("testkez"), ExpiryGrace: 5 * time.Minute}, wantErr: "sign does not match"},
-		{name: "wrong key on the token route", body: push, received: expiry, auth: Auth{Secret: []byte("other"), ExpiryGrace: 5 * time.Minute}, tokenRoute: true, wantErr: "sign does not match"},
+		{name: "expired with no grace", body: push, received: expiry.Add(time.Second), auth: Auth{Secret: []byte(tencentKey), Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "0s")}, wantErr: "replay window"},
+		{name: "wrong key", body: push, received: expiry, auth: Auth{Secret: []byte("testkez")}, wantErr: "sign does not match"},
+		{name: "wrong key on the token route", body: push, received: expiry, auth: Auth{Secret: []byte("other")}, tokenRoute: true, wantErr: "sign does not match"},
 		{name: "t changed, sign not (extended expiry)", body: replace(`"t":1703732078`, `"t":1703742078`), received: expiry, auth: auth, wantErr: "sign does not match"},
 		{name: "sign missing, t present", body: replace(signMember, ""), received: expiry, auth: auth, wantErr: "t or sign missing"},
 		{name: "t missing, sign present", body: replace(tMember, ""), received: expiry, auth: auth, wantErr: "t or sign missing"},
@@ -330,57 +352,66 @@ func TestVerifyTencentUnsignedRelay(t *testing.T) {
 	}
 	key := []byte(tencentKey)
 	tests := []verifyCase{
-		{name: "key configured", body: relay, received: received, auth: Auth{Secret: key, ExpiryGrace: 5 * time.Minute}, wantErr: "carries no t/sign"},
+		{name: "key configured", body: relay, received: received, auth: Auth{Secret: key}, wantErr: "carries no t/sign"},
 		{name: "key configured, token route", body: relay, received: received, auth: Auth{Secret: key}, tokenRoute: true, want: Signed},
 		{name: "key configured, unsigned allowed", body: relay, received: received, auth: Auth{Secret: key, AllowUnsigned: true}, want: Unsigned},
 		{name: "key configured, token route and unsigned allowed", body: relay, received: received, auth: Auth{Secret: key, AllowUnsigned: true}, tokenRoute: true, want: Signed},
 		{name: "no key, token route", body: relay, received: received, auth: Auth{}, tokenRoute: true, want: Signed},
 		{name: "no key, unsigned allowed", body: relay, received: received, auth: Auth{AllowUnsigned: true}, want: Unsigned},
 		{name: "no key, nothing allowed", body: relay, received: received, auth: Auth{}, wantErr: "carries no t/sign"},
-		{name: "signed relay fixture", body: string(fixture(t, "tencent-css", "314-task-start-signed.json")), received: time.Unix(1712893433, 0), auth: Auth{Secret: key, ExpiryGrace: 5 * time.Minute}, want: Signed},
+		{name: "signed relay fixture", body: string(fixture(t, "tencent-css", "314-task-start-signed.json")), received: time.Unix(1712893433, 0), auth: Auth{Secret: key}, want: Signed},
 	}
 	runVerify(t, &TencentCSS, tests)
 }
 
-// TestVerifyNoSecret applies the unsigned policy to every provider with no secret configured.
+// TestVerifyNoSecret applies the unsigned policy to every provider with no secret configured:
+// its sample, signed by Sign with some secret or not signed at all.
 func TestVerifyNoSecret(t *testing.T) {
-	bodies := map[string]string{
-		NetEaseNERTC.ID: string(fixture(t, "netease-nertc", "503-play-started.json")),
-		AnyRTC.ID:       anyrtcBody,
-		TencentCSS.ID:   string(fixture(t, "tencent-css", "1-push.json")),
-	}
-	headers := map[string]HeaderMap{
-		NetEaseNERTC.ID: neteaseSign([]byte(bodies[NetEaseNERTC.ID]), neteaseSecret, "1712900013100"),
-		AnyRTC.ID:       {"Ar-Signature": anyrtcSHA1},
-	}
 	for _, p := range Providers {
-		body, ok := bodies[p.ID]
-		if !ok {
-			t.Errorf("%s: no body for this test", p.ID)
-			continue
-		}
+		signedBody, signedHeaders := signSample(t, p, &Auth{Secret: []byte("some secret")}, received)
+		unsignedBody, unsignedHeaders := signSample(t, p, &Auth{}, received)
 		tests := []struct {
 			name    string
+			body    []byte
 			header  HeaderMap
 			allow   bool
 			want    Verified
 			wantErr string
 		}{
-			{name: "unsigned allowed, signature present", header: headers[p.ID], allow: true, want: Unsigned},
-			{name: "unsigned allowed, no headers", header: HeaderMap{}, allow: true, want: Unsigned},
-			{name: "unsigned not allowed, signature present", header: headers[p.ID], wantErr: "no secret is configured"},
-			{name: "unsigned not allowed, no headers", header: HeaderMap{}, wantErr: "no secret is configured"},
+			{name: "unsigned allowed, signature present", body: signedBody, header: signedHeaders, allow: true, want: Unsigned},
+			{name: "unsigned allowed, no signature", body: unsignedBody, header: unsignedHeaders, allow: true, want: Unsigned},
+			{name: "unsigned not allowed, signature present", body: signedBody, header: signedHeaders, wantErr: "no secret is configured"},
+			{name: "unsigned not allowed, no signature", body: unsignedBody, header: unsignedHeaders, wantErr: "unsigned"},
 		}
 		for _, tt := range tests {
 			t.Run(p.ID+"/"+tt.name, func(t *testing.T) {
 				for _, secret := range [][]byte{nil, {}} {
-					c := &Callback{Body: []byte(body), Header: tt.header, Received: received}
-					got, err := p.Verify(c, &Auth{Secret: secret, AllowUnsigned: tt.allow, MaxSkew: time.Minute, ExpiryGrace: time.Minute})
+					c := &Callback{Body: tt.body, Header: tt.header, Received: received}
+					got, err := p.Verify(c, &Auth{Secret: secret, AllowUnsigned: tt.allow, MaxSkew: time.Minute})
 					checkVerify(t, got, err, tt.want, tt.wantErr)
 				}
 			})
 		}
 	}
+}
+
+// signSample signs p's sample as p.Sign does at now, with p's sample headers.
+func signSample(t testing.TB, p *Provider, a *Auth, now time.Time) ([]byte, HeaderMap) {
+	t.Helper()
+	body, headers, err := p.Sign(p.Sample, a, now)
+	if err != nil {
+		t.Fatalf("%s: Sign(Sample): %v", p.ID, err)
+	}
+	return body, headerMap(p, headers)
+}
+
+// headerMap holds p's sample headers and then the signed request's.
+func headerMap(p *Provider, signed []Header) HeaderMap {
+	h := HeaderMap{}
+	for _, kv := range append(append([]Header(nil), p.SampleHeaders...), signed...) {
+		h[kv.Key] = kv.Value
+	}
+	return h
 }
 
 // TestRun covers Provider.Run in enforce and report mode.
@@ -414,10 +445,10 @@ func TestRun(t *testing.T) {
 		{name: "anyrtc report mode, signature missing", p: &AnyRTC, body: anyrtcBody, header: HeaderMap{}, received: time.UnixMilli(1712902003412), auth: Auth{Secret: []byte("s"), MaxSkew: time.Minute}, wantReport: "Ar-Signature header missing", unverified: true},
 		{name: "anyrtc enforce, bad signature", p: &AnyRTC, body: anyrtcBody, header: HeaderMap{"Ar-Signature": anyrtcSign(anyrtcBody, "t", false)}, received: time.UnixMilli(1712902003412), auth: Auth{Secret: []byte("s"), MaxSkew: time.Minute}, enforce: true, wantErr: "Ar-Signature does not match"},
 
-		{name: "tencent report mode, good signature", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte(tencentKey), ExpiryGrace: time.Minute}},
-		{name: "tencent report mode, bad key", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte("nope"), ExpiryGrace: time.Minute}, wantReport: "sign does not match", unverified: true},
-		{name: "tencent report mode, expired", p: &TencentCSS, body: tencentBody, received: time.Unix(tencentT, 0).Add(time.Hour), auth: Auth{Secret: []byte(tencentKey), ExpiryGrace: time.Minute}, wantReport: "expired", unverified: true},
-		{name: "tencent enforce, bad key", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte("nope"), ExpiryGrace: time.Minute}, enforce: true, wantErr: "sign does not match"},
+		{name: "tencent report mode, good signature", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte(tencentKey), Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")}},
+		{name: "tencent report mode, bad key", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte("nope"), Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")}, wantReport: "sign does not match", unverified: true},
+		{name: "tencent report mode, expired", p: &TencentCSS, body: tencentBody, received: time.Unix(tencentT, 0).Add(time.Hour), auth: Auth{Secret: []byte(tencentKey), Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")}, wantReport: "expired", unverified: true},
+		{name: "tencent enforce, bad key", p: &TencentCSS, body: tencentBody, received: time.Unix(1703731478, 0), auth: Auth{Secret: []byte("nope"), Options: withOptions(t, &TencentCSS, "EXPIRY_GRACE", "1m")}, enforce: true, wantErr: "sign does not match"},
 
 		{name: "no secret, unsigned allowed: accepted but unverified", p: &AnyRTC, body: anyrtcBody, received: time.UnixMilli(1712902003412), auth: Auth{AllowUnsigned: true}, enforce: true, unverified: true},
 		{name: "no secret, unsigned not allowed, enforce", p: &AnyRTC, body: anyrtcBody, received: time.UnixMilli(1712902003412), auth: Auth{}, enforce: true, wantErr: "no secret is configured"},

@@ -118,6 +118,10 @@ func parseMix(spec string, cfg *config.Config, base string) ([]*benchProvider, e
 			return nil, fmt.Errorf("%s sample: %v", p.ID, err)
 		}
 		settings := cfg.Providers[p.ID]
+		auth, err := providerAuth(cfg, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", p.ID, err)
+		}
 		path := "/v1/callbacks/" + p.ID
 		if settings.URLToken != "" {
 			path += "/" + settings.URLToken
@@ -127,7 +131,7 @@ func parseMix(spec string, cfg *config.Config, base string) ([]*benchProvider, e
 			weight: weight,
 			url:    base + path,
 			path:   path,
-			auth:   normalize.Auth{Secret: []byte(settings.Secret), SHA256: cfg.AnyRTCSignature == "hmac-sha256"},
+			auth:   auth,
 			tmpl:   splitTemplate(tmpl),
 		})
 	}

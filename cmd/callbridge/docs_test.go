@@ -32,6 +32,16 @@ func eventsMarkdown() string {
 	return b.String()
 }
 
+func verificationMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| provider | scheme (checked on the raw bytes, constant-time) | replay window | secret variable |\n|---|---|---|---|\n")
+	for _, spec := range providerSpecs() {
+		p := normalize.Lookup([]byte(spec.ID))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", p.ID, p.Scheme, p.Replay, spec.VarName(p.SecretVar))
+	}
+	return b.String()
+}
+
 func envMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| variable | type | default | meaning |\n|---|---|---|---|\n")
@@ -57,6 +67,7 @@ func TestREADME(t *testing.T) {
 	}
 	out := readme
 	for _, section := range []struct{ name, text string }{
+		{"verification", verificationMarkdown()},
 		{"events", eventsMarkdown()},
 		{"env", envMarkdown()},
 	} {

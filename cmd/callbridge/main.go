@@ -118,12 +118,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// providerSpecs hands config every provider's variables, its own settings included, so that
+// config reads, checks and lists them without knowing the registry.
 func providerSpecs() []config.ProviderSpec {
 	specs := make([]config.ProviderSpec, len(normalize.Providers))
 	for i, p := range normalize.Providers {
 		specs[i] = config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+		for _, s := range p.Settings {
+			specs[i].Own = append(specs[i].Own, config.ProviderVar{
+				Name: s.Name, Type: s.TypeName(), Default: s.Default, Description: s.Description, Secret: s.Secret,
+				Check: func(v string) (string, bool) { _, want, ok := s.Parse(v); return want, ok },
+			})
+		}
 	}
 	return specs
+}
+
+// providerAuth is what p's Verify and Sign read from cfg; the provider's own settings are parsed
+// here, once, at start-up.
+func providerAuth(cfg *config.Config, p *normalize.Provider) (normalize.Auth, error) {
+	ps := cfg.Providers[p.ID]
+	opts, err := p.Options(ps.Own)
+	if err != nil {
+		return normalize.Auth{}, err // config checked every value: a registry bug
+	}
+	return normalize.Auth{Secret: []byte(ps.Secret), AllowUnsigned: cfg.AllowUnsigned(), MaxSkew: cfg.MaxClockSkew, Options: opts}, nil
 }
 
 func commit() string {
@@ -206,15 +225,13 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	routes := make([]ingest.Route, 0, len(normalize.Providers))
 	for _, p := range normalize.Providers {
 		ps := cfg.Providers[p.ID]
+		auth, err := providerAuth(cfg, p)
+		if err != nil {
+			return nil, err
+		}
 		routes = append(routes, ingest.Route{
 			Provider: p,
-			Auth: normalize.Auth{
-				Secret:        []byte(ps.Secret),
-				AllowUnsigned: cfg.AllowUnsigned(),
-				MaxSkew:       cfg.MaxClockSkew,
-				ExpiryGrace:   cfg.TencentCSSExpiryGrace,
-				SHA256:        cfg.AnyRTCSignature == "hmac-sha256",
-			},
+			Auth:     auth,
 			Enforce:  ps.Verify != "report",
 			URLToken: []byte(ps.URLToken),
 		})

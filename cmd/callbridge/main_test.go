@@ -3,10 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,15 +24,30 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
 )
 
-const (
-	neteaseSecret = "nertc-app-secret"
-	anyrtcSecret  = "anyrtc-ncs-secret"
-	tencentKey    = "testkey"
-	tencentToken  = "relay-token-0123456789"
-)
+// tencentToken is the URL token signedEnv gives tencent-css, whose relay callbacks carry no
+// signature: the tests of the token route use it.
+const tencentToken = "relay-token-0123456789"
+
+// signRe finds a Tencent CSS body's sign member, for tests that check it never leaves the bridge.
+var signRe = regexp.MustCompile(`"sign":"[0-9a-fA-F]*"`)
+
+// testSecret is the secret signedEnv configures for provider, and signed signs with.
+func testSecret(provider string) string { return provider + "-test-secret" }
+
+// specOf returns provider's variable names.
+func specOf(t testing.TB, provider string) config.ProviderSpec {
+	for _, s := range providerSpecs() {
+		if s.ID == provider {
+			return s
+		}
+	}
+	t.Fatalf("no provider %q", provider)
+	return config.ProviderSpec{}
+}
 
 // startBridge runs the whole bridge in-process on a random port with its JetStream in a temp
 // dir (or at natsURL), configured through the environment exactly as in production.
@@ -85,63 +96,104 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// signedEnv configures a secret for every provider in the registry (testSecret), a URL token for
+// tencent-css, and refuses unsigned callbacks.
 func signedEnv() map[string]string {
-	return map[string]string{
-		"CALLBRIDGE_NETEASE_NERTC_APP_SECRET": neteaseSecret,
-		"CALLBRIDGE_ANYRTC_SECRET":            anyrtcSecret,
-		"CALLBRIDGE_TENCENT_CSS_CALLBACK_KEY": tencentKey,
-		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN":    tencentToken,
-		"CALLBRIDGE_ALLOW_UNSIGNED":           "false",
-		"CALLBRIDGE_MAX_BODY_BYTES":           "65536",
+	env := map[string]string{
+		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN": tencentToken,
+		"CALLBRIDGE_ALLOW_UNSIGNED":        "false",
+		"CALLBRIDGE_MAX_BODY_BYTES":        "65536",
 	}
+	for _, s := range providerSpecs() {
+		env[s.VarName(s.SecretVar)] = testSecret(s.ID)
+	}
+	return env
 }
 
 type request struct {
-	path   string
+	path   string // with the query string of a GET callback
 	body   []byte
-	header http.Header
+	header http.Header // a Host header sets the request's Host
+	method string      // "": POST
 }
 
-var (
-	notifyMsRe = regexp.MustCompile(`"notifyMs":\d+`)
-	tRe        = regexp.MustCompile(`"t":\d+`)
-	signRe     = regexp.MustCompile(`"sign":"[0-9a-f]*"`)
-)
-
-// signed builds the request a provider would send now for body.
-func signed(provider string, body []byte, now time.Time) request {
-	h := http.Header{"Content-Type": {"application/json"}}
-	switch provider {
-	case "netease-nertc":
-		sum := md5.Sum(body)
-		md5hex := hex.EncodeToString(sum[:])
-		cur := strconv.FormatInt(now.UnixMilli(), 10)
-		check := sha1.Sum([]byte(neteaseSecret + md5hex + cur))
-		h.Set("AppKey", "a1b2c3d4e5f6")
-		h.Set("MD5", md5hex)
-		h.Set("CurTime", cur)
-		h.Set("CheckSum", hex.EncodeToString(check[:]))
-		return request{"/v1/callbacks/netease-nertc", body, h}
-	case "anyrtc":
-		body = notifyMsRe.ReplaceAll(body, []byte(fmt.Sprintf(`"notifyMs":%d`, now.UnixMilli())))
-		mac := hmac.New(sha1.New, []byte(anyrtcSecret))
-		mac.Write(body)
-		h.Set("Ar-Signature", hex.EncodeToString(mac.Sum(nil)))
-		return request{"/v1/callbacks/anyrtc", body, h}
-	case "tencent-css":
-		if tRe.Match(body) {
-			t := now.Add(10 * time.Minute).Unix()
-			sum := md5.Sum([]byte(tencentKey + strconv.FormatInt(t, 10)))
-			body = tRe.ReplaceAll(body, []byte(fmt.Sprintf(`"t":%d`, t)))
-			body = signRe.ReplaceAll(body, []byte(`"sign":"`+hex.EncodeToString(sum[:])+`"`))
-		}
-		return request{"/v1/callbacks/tencent-css/" + tencentToken, body, h}
+// httpRequest makes r an *http.Request to the bridge at addr.
+func (r request) httpRequest(t *testing.T, addr string) *http.Request {
+	t.Helper()
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
 	}
-	panic(provider)
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequest(method, "http://"+addr+r.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if host := r.header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	return req
 }
 
-// postFixture posts body signed at now with a traceparent, and expects the provider's 200.
-func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) {
+// callback returns the provider r is for and the body the bridge hands it: the query string of a
+// GET callback.
+func (r request) callback(t *testing.T) (*normalize.Provider, []byte) {
+	t.Helper()
+	path, query, isQuery := strings.Cut(r.path, "?")
+	p := normalize.Lookup([]byte(strings.Split(strings.TrimPrefix(path, "/v1/callbacks/"), "/")[0]))
+	if p == nil {
+		t.Fatalf("no provider for %s", r.path)
+	}
+	if isQuery && r.method == http.MethodGet {
+		return p, []byte(query)
+	}
+	return p, r.body
+}
+
+// signed builds the request provider would send now for body: signed by the provider's own Sign
+// with testSecret and the default options, with its sample headers, on the token route when
+// signedEnv gives it a token.
+func signed(provider string, body []byte, now time.Time) request {
+	return signedWith(provider, body, now, testSecret(provider))
+}
+
+// signedWith is signed with another secret; "" sends the body unsigned.
+func signedWith(provider string, body []byte, now time.Time, secret string) request {
+	p := normalize.Lookup([]byte(provider))
+	if p == nil {
+		panic("no provider " + provider)
+	}
+	opts, err := p.Options(nil)
+	if err != nil {
+		panic(err)
+	}
+	body, headers, err := p.Sign(body, &normalize.Auth{Secret: []byte(secret), Options: opts}, now)
+	if err != nil {
+		panic(fmt.Sprintf("%s: Sign: %v", provider, err))
+	}
+	h := http.Header{}
+	for _, kv := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
+		h.Set(kv.Key, kv.Value)
+	}
+	path := "/v1/callbacks/" + provider
+	if provider == "tencent-css" {
+		path += "/" + tencentToken
+	}
+	if p.Method(body) == http.MethodGet {
+		return request{path: path + "?" + string(body), header: h, method: http.MethodGet}
+	}
+	return request{path: path, body: body, header: h}
+}
+
+// postFixture posts body signed at now with a traceparent, and expects the provider's 200 and
+// the reply it documents.
+func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) request {
 	t.Helper()
 	r := signed(provider, body, now)
 	r.header.Set("traceparent", testTraceParent)
@@ -149,10 +201,10 @@ func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, n
 	if status != 200 {
 		t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
 	}
-	wantReply := map[string]string{"netease-nertc": `{"code":200}`, "anyrtc": `{"code":0}`, "tencent-css": `{"code":0}`}[provider]
-	if reply != wantReply {
+	if wantReply := string(normalize.Lookup([]byte(provider)).Reply); reply != wantReply {
 		t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
 	}
+	return r
 }
 
 // startAsync starts the bridge in the background, for brokers that are not there yet: the
@@ -174,14 +226,7 @@ func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *bridge) 
 
 func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+b.addr.String()+r.path, bytes.NewReader(r.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(r.httpRequest(t, b.addr.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,20 +308,25 @@ func fixtures(t *testing.T, provider string) map[string][]byte {
 func TestEndToEnd(t *testing.T) {
 	b := startBridge(t, signedEnv())
 	now := time.Now()
-	want := map[string]string{} // subject → golden file
-	for _, provider := range []string{"netease-nertc", "anyrtc", "tencent-css"} {
-		for name, body := range fixtures(t, provider) {
-			b.postFixture(t, provider, name, body, now)
+	want := map[string]request{} // golden file → the request posted first, which JetStream keeps
+	for _, p := range normalize.Providers {
+		for name, body := range fixtures(t, p.ID) {
+			r := b.postFixture(t, p.ID, name, body, now)
 			// The provider retries: re-signed a second later. JetStream must keep one copy.
-			b.postFixture(t, provider, name, body, now.Add(time.Second))
+			b.postFixture(t, p.ID, name, body, now.Add(time.Second))
 			if !strings.HasPrefix(name, "probe") {
-				want[provider+"/"+name] = filepath.Join("..", "..", "testdata", provider, "golden", name)
+				want[filepath.Join("..", "..", "testdata", p.ID, "golden", name)] = r
 			}
 		}
 	}
 
-	// 314-task-start-signed.json is 314-task-start.json signed: one event, one id.
-	events := len(want) - 1
+	// Fixtures that are one event (314-task-start-signed.json is 314-task-start.json signed)
+	// share a golden id, and JetStream keeps one copy.
+	goldens := map[string]string{}
+	for golden := range want {
+		goldens[golden] = golden
+	}
+	events := len(goldenIDs(t, goldens))
 	msgs := streamMessages(t, b.natsURL(t), "CALLBACKS")
 	if len(msgs) != events {
 		t.Fatalf("stream holds %d messages, want one per event: %d", len(msgs), events)
@@ -308,14 +358,16 @@ func TestEndToEnd(t *testing.T) {
 		}
 		byID[ev.ID()] = ev
 	}
-	for _, golden := range want {
-		compareGolden(t, byID, golden)
+	for golden, r := range want {
+		compareGolden(t, byID, golden, r)
 	}
 }
 
 // compareGolden checks the event with the golden file's id: every attribute and extension but
-// the receipt time, and data byte for byte.
-func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden string) {
+// the time, and data byte for byte. The time is the receipt time when the golden file has it;
+// else it must be the one posted: the signing of a provider whose time falls back to its send
+// time (Agora notifyMs for a product without a timestamp of its own) changed it.
+func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden string, posted request) {
 	t.Helper()
 	raw, err := os.ReadFile(golden)
 	if err != nil {
@@ -332,8 +384,13 @@ func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden str
 	}
 	// Receipt time stands in for events without a timestamp of their own.
 	receiptTime := strings.Contains(string(raw), `"time": "2026-11-23T12:00:00.000Z"`)
+	if !receiptTime {
+		if wantTime := postedTime(t, posted); !got.Time().Equal(wantTime) {
+			t.Errorf("%s: time %s, the request posted says %s", golden, got.Time(), wantTime)
+		}
+	}
 	if got.Type() != want.Type() || got.Subject() != want.Subject() || got.Source() != want.Source() ||
-		got.DataContentType() != want.DataContentType() || (!receiptTime && !got.Time().Equal(want.Time())) ||
+		got.DataContentType() != want.DataContentType() ||
 		!bytes.Equal(got.Data(), compact(t, want.Data())) {
 		t.Errorf("%s: event differs\n got %s\nwant %s", golden, got, want)
 	}
@@ -347,10 +404,39 @@ func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden str
 	}
 }
 
+// postedTime is the time of the event in r, normalised here as the bridge does.
+func postedTime(t *testing.T, r request) time.Time {
+	t.Helper()
+	p, body := r.callback(t)
+	var ev normalize.Event
+	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
+		t.Fatalf("%s: %v", r.path, err)
+	}
+	return ev.Time
+}
+
+// goldenIDs returns the distinct event ids of the golden files.
+func goldenIDs(t *testing.T, golden map[string]string) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, file := range golden {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct{ ID string }
+		if err := json.Unmarshal(raw, &ev); err != nil || ev.ID == "" {
+			t.Fatalf("%s: no id (%v)", file, err)
+		}
+		ids[ev.ID] = true
+	}
+	return ids
+}
+
 func typePrefix(typ string) string {
-	for _, p := range []string{"com.netease.nertc.", "io.anyrtc.", "com.tencent.css."} {
-		if strings.HasPrefix(typ, p) {
-			return p
+	for _, p := range normalize.Providers {
+		if strings.HasPrefix(typ, p.TypePrefix) {
+			return p.TypePrefix
 		}
 	}
 	return ""
@@ -430,12 +516,37 @@ func waitReady(t *testing.T, b *bridge, want int) {
 	}
 }
 
-// TestStatusCodes walks SPEC §2's status table against a running bridge and a real stream.
+// statusRow is one request of SPEC §2's status table and what it must get.
+type statusRow struct {
+	name      string
+	method    string // "": the request's
+	req       request
+	status    int
+	errSubstr string
+	published bool // a 200 that publishes an event (not a URL check)
+}
+
+// TestStatusCodes walks SPEC §2's status table against a running bridge and a real stream: for
+// every provider in the registry, its sample signed by its own Sign (accepted, retried, signed
+// with another secret, unsigned, signed an hour ago); then the cases that are the same for every
+// provider, on NetEase.
 func TestStatusCodes(t *testing.T) {
 	env := signedEnv()
-	delete(env, "CALLBRIDGE_ANYRTC_SECRET") // a provider without a secret, unsigned not allowed
+	delete(env, "CALLBRIDGE_TENCENT_CSS_URL_TOKEN") // every provider on its plain route
 	b := startBridge(t, env)
 	now := time.Now()
+	var rows []statusRow
+	for _, p := range normalize.Providers {
+		plain := func(r request) request { r.path = strings.Replace(r.path, "/"+tencentToken, "", 1); return r }
+		rows = append(rows,
+			statusRow{name: p.ID + ": accepted", req: plain(signed(p.ID, p.Sample, now)), status: 200, published: true},
+			statusRow{name: p.ID + ": retry of an acknowledged event", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
+			statusRow{name: p.ID + ": wrong signature", req: plain(signedWith(p.ID, p.Sample, now, "not-the-secret")), status: 401},
+			statusRow{name: p.ID + ": signature missing", req: plain(signedWith(p.ID, p.Sample, now, "")), status: 401},
+			statusRow{name: p.ID + ": replay window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
+			statusRow{name: p.ID + ": neither POST nor GET", method: "PUT", req: plain(signed(p.ID, p.Sample, now)), status: 405, errSubstr: "method not allowed"},
+		)
+	}
 	play := fixtures(t, "netease-nertc")["503-play-started.json"]
 	stale := signed("netease-nertc", play, now.Add(-10*time.Minute))
 	wrongSig := signed("netease-nertc", play, now)
@@ -446,81 +557,24 @@ func TestStatusCodes(t *testing.T) {
 	noTask := signed("netease-nertc", []byte(`{"eventType":503,"data":{"channelId":1}}`), now)
 	unknown := signed("netease-nertc", []byte(`{"eventType":42,"data":{"channelId":7,"timestamp":1712900000000}}`), now)
 	big := signed("netease-nertc", []byte(`{"eventType":503,"data":{"pad":"`+strings.Repeat("x", 70000)+`"}}`), now)
-	relay := fixtures(t, "tencent-css")["314-task-start.json"]
-	wrongToken := signed("tencent-css", relay, now)
-	wrongToken.path = "/v1/callbacks/tencent-css/not-the-token"
-	noToken := signed("tencent-css", relay, now)
-	noToken.path = "/v1/callbacks/tencent-css"
-
-	tests := []struct {
-		name      string
-		method    string
-		req       request
-		status    int
-		errSubstr string
-	}{
-		{"accepted", "POST", signed("netease-nertc", play, now), 200, ""},
-		{"retry of an acknowledged event", "POST", signed("netease-nertc", play, now.Add(time.Second)), 200, ""},
-		{"URL check, empty body", "POST", signed("netease-nertc", nil, now), 200, ""},
-		{"URL check, {}", "POST", signed("netease-nertc", []byte("{}"), now), 200, ""},
-		{"unknown provider", "POST", request{path: "/v1/callbacks/agora-rtc", body: play}, 404, "not found"},
-		{"not POST", "GET", signed("netease-nertc", play, now), 405, "POST"},
-		{"wrong signature", "POST", wrongSig, 401, "CheckSum does not match"},
-		{"signature missing", "POST", noSig, 401, "CheckSum header missing"},
-		{"replay window exceeded", "POST", stale, 401, "replay window"},
-		{"no secret, unsigned not allowed", "POST", request{path: "/v1/callbacks/anyrtc", body: fixtures(t, "anyrtc")["1-103-broadcaster-join.json"]}, 401, "no secret"},
-		{"wrong URL token", "POST", wrongToken, 404, "not found"},
-		{"URL token missing", "POST", noToken, 404, "not found"},
-		{"body over the limit", "POST", big, 413, "MAX_BODY_BYTES"},
-		{"authenticated, not JSON", "POST", notJSON, 400, "not a JSON object"},
-		{"authenticated, wrong shape", "POST", noTask, 400, "data.taskId"},
-		{"unknown event type", "POST", unknown, 200, ""},
-		{"token route, unsigned relay", "POST", signed("tencent-css", relay, now), 200, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, "http://"+b.addr.String()+tt.req.path, bytes.NewReader(tt.req.body))
-			for k, v := range tt.req.header {
-				req.Header[k] = v
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
-			}
-			if tt.status != 200 {
-				var e struct{ Error string }
-				if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, tt.errSubstr) {
-					t.Errorf("body %s, want JSON error containing %q", body, tt.errSubstr)
-				}
-			}
-		})
-	}
-
-	// Published: the play event once, the unknown event with a generic type, the relay event;
-	// dead letters: the two bad bodies, raw, with their reasons.
-	bySubject := map[string][]jetstream.Msg{}
-	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
-		bySubject[m.Subject()] = append(bySubject[m.Subject()], m)
-	}
-	for subject, n := range map[string]int{
-		"callbacks.netease-nertc.cloudplayer.play.started": 1,
-		"callbacks.netease-nertc.unknown.42":               1,
-		"callbacks.tencent-css.relay.task.started":         1,
-		"callbacks.deadletter.netease-nertc":               2,
-	} {
-		if got := len(bySubject[subject]); got != n {
-			t.Errorf("%s: %d messages, want %d", subject, got, n)
-		}
-		delete(bySubject, subject)
-	}
-	for subject, msgs := range bySubject {
-		t.Errorf("unexpected %d messages on %s", len(msgs), subject)
-	}
+	rows = append(rows, []statusRow{
+		{name: "accepted", method: "POST", req: signed("netease-nertc", play, now), status: 200, published: true},
+		{name: "retry of an acknowledged event", method: "POST", req: signed("netease-nertc", play, now.Add(time.Second)), status: 200, published: true},
+		{name: "URL check, empty body", method: "POST", req: signed("netease-nertc", nil, now), status: 200},
+		{name: "URL check, {}", method: "POST", req: signed("netease-nertc", []byte("{}"), now), status: 200},
+		{name: "unknown provider", method: "POST", req: request{path: "/v1/callbacks/no-such-provider", body: play}, status: 404, errSubstr: "not found"},
+		{name: "wrong signature", method: "POST", req: wrongSig, status: 401, errSubstr: "CheckSum does not match"},
+		{name: "signature missing", method: "POST", req: noSig, status: 401, errSubstr: "CheckSum header missing"},
+		{name: "replay window exceeded", method: "POST", req: stale, status: 401, errSubstr: "replay window"},
+		{name: "body over the limit", method: "POST", req: big, status: 413, errSubstr: "MAX_BODY_BYTES"},
+		{name: "authenticated, not JSON", method: "POST", req: notJSON, status: 400, errSubstr: "not a JSON object"},
+		{name: "authenticated, wrong shape", method: "POST", req: noTask, status: 400, errSubstr: "data.taskId"},
+		{name: "unknown event type", method: "POST", req: unknown, status: 200, published: true},
+	}...)
+	want := runStatusRows(t, b, rows)
+	// Dead letters: the two bad bodies, raw, with their reasons.
+	want["callbacks.deadletter.netease-nertc"] = 2
+	checkStream(t, b, want)
 	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
 		if m.Subject() != "callbacks.deadletter.netease-nertc" {
 			continue
@@ -532,6 +586,109 @@ func TestStatusCodes(t *testing.T) {
 		if reason == "" {
 			t.Errorf("dead letter without a reason header")
 		}
+	}
+}
+
+// TestStatusCodesNoSecret: with no secrets configured and unsigned callbacks refused, every
+// provider answers 401 to a signed callback; the URL-token route is 404 unless the token is right,
+// and with it Tencent's unsigned relay callbacks are accepted.
+func TestStatusCodesNoSecret(t *testing.T) {
+	b := startBridge(t, map[string]string{
+		"CALLBRIDGE_ALLOW_UNSIGNED":        "false",
+		"CALLBRIDGE_TENCENT_CSS_URL_TOKEN": tencentToken,
+	})
+	now := time.Now()
+	var rows []statusRow
+	for _, p := range normalize.Providers {
+		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", req: signed(p.ID, p.Sample, now), status: 401, errSubstr: "no secret"})
+	}
+	relay := fixtures(t, "tencent-css")["314-task-start.json"]
+	tokenRoute := request{path: "/v1/callbacks/tencent-css/" + tencentToken, body: relay}
+	wrongToken, noToken := tokenRoute, tokenRoute
+	wrongToken.path = "/v1/callbacks/tencent-css/not-the-token"
+	noToken.path = "/v1/callbacks/tencent-css"
+	rows = append(rows,
+		statusRow{name: "wrong URL token", method: "POST", req: wrongToken, status: 404, errSubstr: "not found"},
+		statusRow{name: "URL token missing", method: "POST", req: noToken, status: 404, errSubstr: "not found"},
+		statusRow{name: "token route, unsigned relay", method: "POST", req: tokenRoute, status: 200, published: true},
+	)
+	checkStream(t, b, runStatusRows(t, b, rows))
+}
+
+// runStatusRows sends every row and checks its answer. It returns the messages the stream must
+// then hold, by subject: one per distinct event published.
+func runStatusRows(t *testing.T, b *bridge, rows []statusRow) map[string]int {
+	t.Helper()
+	events := map[string]map[string]bool{} // subject → ids
+	for _, tt := range rows {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.req
+			if tt.method != "" {
+				r.method = tt.method
+			}
+			resp, err := http.DefaultClient.Do(r.httpRequest(t, b.addr.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				var e struct{ Error string }
+				if err := json.Unmarshal(body, &e); err != nil || e.Error == "" || !strings.Contains(e.Error, tt.errSubstr) {
+					t.Errorf("body %s, want JSON error containing %q", body, tt.errSubstr)
+				}
+			}
+			if tt.published {
+				subject, id := expectedEvent(t, tt.req)
+				if events[subject] == nil {
+					events[subject] = map[string]bool{}
+				}
+				events[subject][id] = true
+			}
+		})
+	}
+	want := map[string]int{}
+	for subject, ids := range events {
+		want[subject] = len(ids)
+	}
+	return want
+}
+
+// expectedEvent normalises r as the bridge would (signed, so with the provider's own id) and
+// returns the subject it is published on and its id.
+func expectedEvent(t *testing.T, r request) (subject, id string) {
+	t.Helper()
+	p, body := r.callback(t)
+	var ev normalize.Event
+	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
+		t.Fatalf("%s: %v", r.path, err)
+	}
+	return "callbacks." + p.ID + "." + string(ev.EventType), string(ev.ID)
+}
+
+// peekHeader is normalize.Headers over an http.Header.
+type peekHeader http.Header
+
+func (h peekHeader) Peek(key string) []byte { return []byte(http.Header(h).Get(key)) }
+
+// checkStream checks that the stream holds want messages on each subject, and none elsewhere.
+func checkStream(t *testing.T, b *bridge, want map[string]int) {
+	t.Helper()
+	bySubject := map[string]int{}
+	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
+		bySubject[m.Subject()]++
+	}
+	for subject, n := range want {
+		if got := bySubject[subject]; got != n {
+			t.Errorf("%s: %d messages, want %d", subject, got, n)
+		}
+		delete(bySubject, subject)
+	}
+	for subject, n := range bySubject {
+		t.Errorf("unexpected %d messages on %s", n, subject)
 	}
 }
 

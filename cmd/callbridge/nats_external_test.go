@@ -334,12 +334,14 @@ func TestExternalNATS(t *testing.T) {
 			t.Run(name+"/"+mode, func(t *testing.T) {
 				b := startBridge(t, bridgeEnv(name, mode, auth[name]))
 				now := time.Now()
+				requests := map[string]request{}
 				for _, p := range posted {
 					r := signed(p.provider, fixtures(t, p.provider)[p.fixture], now)
 					r.header.Set("traceparent", testTraceParent)
 					if status, _, reply := b.post(t, r); status != 200 {
 						t.Fatalf("%s/%s: %d %s", p.provider, p.fixture, status, reply)
 					}
+					requests[p.provider+"/"+p.fixture] = r
 				}
 				encoding := map[string]binding.Encoding{"structured": binding.EncodingStructured, "binary": binding.EncodingBinary}[mode]
 				events := readEvents(t, servers[name], encoding)
@@ -347,7 +349,7 @@ func TestExternalNATS(t *testing.T) {
 					t.Errorf("%d events on the stream, want %d", len(events), len(posted))
 				}
 				for _, p := range posted {
-					compareGolden(t, events, filepath.Join("..", "..", "testdata", p.provider, "golden", p.fixture))
+					compareGolden(t, events, filepath.Join("..", "..", "testdata", p.provider, "golden", p.fixture), requests[p.provider+"/"+p.fixture])
 				}
 				deleteStream(t, servers[name])
 			})

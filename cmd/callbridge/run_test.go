@@ -2,10 +2,20 @@ package main
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/callbridge/callbridge/normalize"
 )
 
 func clearEnv(t *testing.T) {
@@ -29,6 +39,10 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 		{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", []string{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", "duration"}},
 		{"CALLBRIDGE_TOPIC_TEMPLATE", "callbacks.{nope}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "{nope}", "{provider}"}},
 		{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", []string{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", "report"}},
+		// Variables providers declare themselves keep their names and their one-line errors.
+		{"CALLBRIDGE_ANYRTC_SIGNATURE", "md5", []string{`CALLBRIDGE_ANYRTC_SIGNATURE="md5": allowed: hmac-sha1, hmac-sha256`}},
+		{"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", "-5m", []string{`CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE="-5m": want a duration of 0 or more`}},
+		{"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", "later", []string{`CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE="later"`}},
 		// Templates that would start and then fail every callback.
 		{"CALLBRIDGE_TOPIC_TEMPLATE", "cb-{provider}.{eventtype}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "first subject token must be literal"}},
 		{"CALLBRIDGE_TOPIC_TEMPLATE", "{provider}.{eventtype}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "first subject token must be literal"}},
@@ -60,6 +74,54 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 	}
 }
 
+// Every setting a provider declares is read by serve: a value its own Parse refuses stops
+// start-up with one line naming the variable, exit 2.
+func TestRunRejectsInvalidProviderSettings(t *testing.T) {
+	for _, spec := range providerSpecs() {
+		for _, v := range spec.Own {
+			name := spec.VarName(v.Name)
+			for _, bad := range []string{"not-a-value", "-1s"} {
+				if _, ok := v.Check(bad); ok {
+					continue // a text setting takes anything
+				}
+				t.Run(name+"="+bad, func(t *testing.T) {
+					clearEnv(t)
+					t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
+					t.Setenv("CALLBRIDGE_LISTEN", "127.0.0.1:0")
+					t.Setenv(name, bad)
+					var stdout, stderr bytes.Buffer
+					if code := run([]string{"serve"}, &stdout, &stderr); code != 2 {
+						t.Fatalf("exit code %d, want 2; stderr %s", code, stderr.String())
+					}
+					if line := strings.TrimSuffix(stderr.String(), "\n"); strings.Contains(line, "\n") || !strings.HasPrefix(line, name+"=") {
+						t.Errorf("want one line naming %s, got %q", name, stderr.String())
+					}
+				})
+			}
+		}
+	}
+}
+
+// CALLBRIDGE_ANYRTC_SIGNATURE reaches the running bridge's Verify: with hmac-sha256 an
+// Ar-Signature computed by hand with HMAC-SHA256 is accepted and one with HMAC-SHA1 refused.
+func TestProviderSettingReachesVerify(t *testing.T) {
+	env := signedEnv()
+	env["CALLBRIDGE_ANYRTC_SIGNATURE"] = "hmac-sha256"
+	b := startBridge(t, env)
+	body := []byte(fmt.Sprintf(`{"noticeId":"n-1","productId":1,"eventType":101,"notifyMs":%d,"payload":{"channelName":"c","ts":1712902003}}`, time.Now().UnixMilli()))
+	for _, tt := range []struct {
+		hash   func() hash.Hash
+		status int
+	}{{sha256.New, 200}, {sha1.New, 401}} {
+		mac := hmac.New(tt.hash, []byte(testSecret("anyrtc")))
+		mac.Write(body)
+		r := request{path: "/v1/callbacks/anyrtc", body: body, header: http.Header{"Ar-Signature": {hex.EncodeToString(mac.Sum(nil))}}}
+		if status, _, reply := b.post(t, r); status != tt.status {
+			t.Errorf("HMAC of size %d: %d %s, want %d", mac.Size(), status, reply, tt.status)
+		}
+	}
+}
+
 func TestEnvCommand(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("CALLBRIDGE_ANYRTC_SECRET", "s3cr3t-value")
@@ -71,7 +133,8 @@ func TestEnvCommand(t *testing.T) {
 	if strings.Contains(out, "s3cr3t-value") {
 		t.Error("env printed a secret")
 	}
-	for _, name := range []string{"CALLBRIDGE_LISTEN", "CALLBRIDGE_NATS_URL", "CALLBRIDGE_ANYRTC_SECRET", "CALLBRIDGE_TENCENT_CSS_URL_TOKEN_FILE", "CALLBRIDGE_MAX_CLOCK_SKEW"} {
+	for _, name := range []string{"CALLBRIDGE_LISTEN", "CALLBRIDGE_NATS_URL", "CALLBRIDGE_ANYRTC_SECRET", "CALLBRIDGE_TENCENT_CSS_URL_TOKEN_FILE", "CALLBRIDGE_MAX_CLOCK_SKEW",
+		"CALLBRIDGE_ANYRTC_SIGNATURE", "CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE"} {
 		if !strings.Contains(out, name) {
 			t.Errorf("env does not list %s", name)
 		}
@@ -112,18 +175,20 @@ func TestSendCommand(t *testing.T) {
 	base := "http://" + b.addr.String()
 	file := filepath.Join(t.TempDir(), "relay.json")
 	os.WriteFile(file, fixtures(t, "tencent-css")["314-task-exit.json"], 0o644)
-	tests := []struct {
+	type sendCase struct {
 		args []string
 		code int
 		out  string
-	}{
-		{[]string{"-url", base, "netease-nertc"}, 0, "200 OK"},
-		{[]string{"-url", base, "anyrtc"}, 0, "200 OK"},
-		{[]string{"-url", base, "tencent-css"}, 0, "200 OK"},
-		{[]string{"-url", base, "tencent-css", file}, 0, "/v1/callbacks/tencent-css/<token>"},
-		{[]string{"-url", base, "agora-rtc"}, 2, ""},
-		{[]string{"-url", base}, 2, ""},
 	}
+	var tests []sendCase
+	for _, p := range normalize.Providers { // every provider's Sample, signed by its own Sign
+		tests = append(tests, sendCase{[]string{"-url", base, p.ID}, 0, "200 OK"})
+	}
+	tests = append(tests, []sendCase{
+		{[]string{"-url", base, "tencent-css", file}, 0, "/v1/callbacks/tencent-css/<token>"},
+		{[]string{"-url", base, "no-such-provider"}, 2, ""},
+		{[]string{"-url", base}, 2, ""},
+	}...)
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"send"}, tt.args...), &stdout, &stderr); code != tt.code {
@@ -142,7 +207,7 @@ func TestSendCommand(t *testing.T) {
 	if code := run([]string{"send", "-url", base, "netease-nertc"}, &stdout, &stderr); code != 1 || !strings.Contains(stdout.String(), "401") {
 		t.Errorf("wrong secret: exit %d, %s", code, stdout.String())
 	}
-	if n := len(streamMessages(t, b.natsURL(t), "CALLBACKS")); n != 4 {
-		t.Errorf("%d events on the stream, want 4", n)
+	if n, want := len(streamMessages(t, b.natsURL(t), "CALLBACKS")), len(normalize.Providers)+1; n != want {
+		t.Errorf("%d events on the stream, want %d", n, want)
 	}
 }

@@ -60,7 +60,11 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	settings := cfg.Providers[p.ID]
-	auth := normalize.Auth{Secret: []byte(settings.Secret), SHA256: cfg.AnyRTCSignature == "hmac-sha256"}
+	auth, err := providerAuth(cfg, p)
+	if err != nil {
+		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		return 2
+	}
 	body, headers, err := p.Sign(body, &auth, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %s: the body is not a JSON object: %v\n", fs.Arg(1), err)
@@ -79,13 +83,21 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	method, reqBody := p.Method(body), io.Reader(bytes.NewReader(body))
+	if method == http.MethodGet { // the callback is a query string (Alibaba Live publish)
+		url += "?" + string(body)
+		reqBody = nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, reqBody)
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
 	}
-	for _, h := range headers {
+	for _, h := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
 		req.Header.Set(h.Key, h.Value)
+		if h.Key == "Host" { // net/http sends req.Host, not a Host header
+			req.Host = h.Value
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -98,7 +110,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if len(auth.Secret) == 0 {
 		signed = "unsigned: no secret configured"
 	}
-	fmt.Fprintf(stdout, "POST %s (%s, %d bytes) -> %s %s\n", shown, signed, len(body), resp.Status, bytes.TrimSpace(reply))
+	fmt.Fprintf(stdout, "%s %s (%s, %d bytes) -> %s %s\n", method, shown, signed, len(body), resp.Status, bytes.TrimSpace(reply))
 	if resp.StatusCode != http.StatusOK {
 		return 1
 	}

@@ -1,0 +1,380 @@
+package normalize
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Alibaba Cloud ApsaraVideo Live (阿里云 视频直播) callbacks (shared/providers/PROTOCOLS-MORE.md §4).
+// Stream publish and unpublish come as GET, their fields in the query string (action, ip, id,
+// app, appname, time, usrargs, node, height, width): the bridge hands the query string to
+// Normalize as the body, and a dead letter keeps it. Recording callbacks come as POSTed JSON: a
+// file ({domain, app, stream, uri, duration, start_time, stop_time, push_args}) or a status
+// ({domain, app, stream, event}). When a key is configured in the console, every callback
+// carries ALI-LIVE-TIMESTAMP (unix s, the send time) and ALI-LIVE-SIGNATURE =
+// md5hex(domain|timestamp|key), where domain is the ingest domain for publish callbacks (their
+// app parameter) and the callback URL's host for the others (CALLBRIDGE_ALIBABA_LIVE_CALLBACK_DOMAIN,
+// else the Host header). The signature covers neither the query nor the body: a captured
+// request's headers could be replayed with other fields within the replay window, as with
+// Tencent CSS. A new key applies only to streams pushed after the change, so a previous key may
+// be configured during the rotation. There is no event id: the id hashes data, the callback's
+// fields, which its retries repeat.
+var AlibabaLive = Provider{
+	ID:         "alibaba-live",
+	TypePrefix: alibabaPrefix,
+	Reply:      []byte(`{"code":0}`), // only the status is read
+	SecretName: "回调鉴权 KEY NotifyAuthKey",
+	SecretVar:  "AUTH_KEY",
+	AcceptsGET: true,
+	Settings:   alibabaSettings,
+	Scheme:     "headers `ALI-LIVE-SIGNATURE = md5hex(domain + \"|\" + ALI-LIVE-TIMESTAMP + \"|\" + key)`, domain the ingest domain (`app`) for publish callbacks, else the callback URL's host; covers neither query nor body",
+	Replay:     "`ALI-LIVE-TIMESTAMP` (s) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Subject:    "publish: `id` (the stream); recording: `stream`",
+	TimeSource: "publish: `time` (s); recording file: `stop_time` (s); recording status: `ALI-LIVE-TIMESTAMP` (s); else receipt",
+	Events:     alibabaEvents,
+	Unknown:    "unknown.<action or event>; a callback with neither, nor uri: unknown.callback",
+	IsProbe:    func(*Callback) bool { return false },
+	Verify:     alibabaVerify,
+	Normalize:  alibabaNormalize,
+	Sign:       signAlibabaLive,
+	Sample:     []byte(`{"action":"publish","ip":"203.0.113.7","id":"world","app":"push.example.com","appname":"liveApp","time":1609220385,"usrargs":"auth_key=1609224000-0-0-abc","node":"cdnvideocenter010207110000.cm3","height":720,"width":1280}`),
+}
+
+const alibabaPrefix = "com.aliyun.live."
+
+var alibabaSettings = []Setting{
+	alibabaCallbackDomain: {Name: "CALLBACK_DOMAIN", Kind: Text,
+		Description: "host of the callback URL set in the console for recording callbacks, which are signed with it; empty: the request's Host header"},
+	alibabaPreviousKey: {Name: "PREVIOUS_AUTH_KEY", Kind: Text, Secret: true,
+		Description: "the key before a rotation: streams pushed before it keep signing with it"},
+}
+
+// Indexes into alibabaSettings and Auth.Options.
+const (
+	alibabaCallbackDomain = iota
+	alibabaPreviousKey
+)
+
+// Codes are the action (publish callbacks), the event (recording status) or record_file.
+var alibabaEvents = []EventDef{
+	{"publish", "stream.published", "推流 stream pushed (GET)"},
+	{"publish_done", "stream.unpublished", "断流 stream push ended (GET)"},
+	{"record_file", "recording.file.created", "录制文件生成 recording file written (no event field: told by uri)"},
+	{"record_started", "recording.started", "录制开始 recording started (NeedStatusNotify)"},
+	{"record_paused", "recording.paused", "录制暂停 recording paused (NeedStatusNotify)"},
+	{"record_resumed", "recording.resumed", "录制恢复 recording resumed (NeedStatusNotify)"},
+}
+
+// alibabaSignHost is the Host that Sign sends a recording callback to when no callback domain is
+// configured: Verify then reads it back from the Host header.
+const alibabaSignHost = "localhost"
+
+// isQuery reports whether body is a query string rather than a JSON object.
+func isQuery(body []byte) bool {
+	i := skipSpace(body, 0)
+	return i == len(body) || body[i] != '{'
+}
+
+// queryParam returns the value of the first parameter key of the query q, decoded into dst.
+func queryParam(dst, q []byte, key string) ([]byte, bool) {
+	for len(q) > 0 {
+		var pair []byte
+		pair, q, _ = bytes.Cut(q, []byte{'&'})
+		k, v, _ := bytes.Cut(pair, []byte{'='})
+		var kb [64]byte
+		if dk, ok := appendQueryUnescaped(kb[:0], k); ok && string(dk) == key {
+			return appendQueryUnescaped(dst, v)
+		}
+	}
+	return dst, false
+}
+
+// appendQueryUnescaped appends s with %XX and '+' decoded, as a form value; ok is false on a
+// malformed escape.
+func appendQueryUnescaped(dst, s []byte) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			dst = append(dst, ' ')
+		case '%':
+			if i+2 >= len(s) || hexVal(s[i+1]) < 0 || hexVal(s[i+2]) < 0 {
+				return dst, false
+			}
+			dst = append(dst, byte(hexVal(s[i+1])<<4|hexVal(s[i+2])))
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+// alibabaDomain returns the domain the callback is signed with, in buf.
+func alibabaDomain(buf []byte, c *Callback, a *Auth) ([]byte, bool) {
+	if isQuery(c.Body) {
+		return queryParam(buf, c.Body, "app")
+	}
+	if d := a.option(alibabaSettings, alibabaCallbackDomain).Bytes; len(d) > 0 {
+		return append(buf, d...), true
+	}
+	host := c.Header.Peek("Host")
+	if i := bytes.LastIndexByte(host, ':'); i >= 0 && bytes.IndexByte(host[i:], ']') < 0 {
+		host = host[:i] // the port; not the colons of an IPv6 literal
+	}
+	return append(buf, host...), len(host) > 0
+}
+
+func alibabaVerify(c *Callback, a *Auth) (Verified, error) {
+	if len(a.Secret) == 0 {
+		return unsigned(a)
+	}
+	ts, sig := c.Header.Peek("ALI-LIVE-TIMESTAMP"), c.Header.Peek("ALI-LIVE-SIGNATURE")
+	switch {
+	case len(sig) == 0:
+		return Signed, &AuthError{Reason: "ALI-LIVE-SIGNATURE header missing"}
+	case len(ts) == 0:
+		return Signed, &AuthError{Reason: "ALI-LIVE-TIMESTAMP header missing"}
+	}
+	var buf [512]byte
+	in, ok := alibabaDomain(buf[:0], c, a)
+	if !ok {
+		return Signed, &AuthError{Reason: "the domain the signature covers is missing (app parameter, or Host header)"}
+	}
+	in = append(append(append(in, '|'), ts...), '|')
+	n := len(in)
+	ok = alibabaSignatureMatches(sig, append(in, a.Secret...))
+	if previous := a.option(alibabaSettings, alibabaPreviousKey).Bytes; !ok && len(previous) > 0 {
+		ok = alibabaSignatureMatches(sig, append(in[:n], previous...))
+	}
+	if !ok {
+		return Signed, &AuthError{Reason: "ALI-LIVE-SIGNATURE does not match md5(domain|ALI-LIVE-TIMESTAMP|key)"}
+	}
+	sec, isInt := intValue(ts)
+	if !isInt {
+		return Signed, &AuthError{Reason: "ALI-LIVE-TIMESTAMP is not a unix timestamp"}
+	}
+	return Signed, checkSkew("ALI-LIVE-TIMESTAMP", unixTime(sec), c.Received, a.MaxSkew)
+}
+
+func alibabaSignatureMatches(sig, input []byte) bool {
+	sum := md5.Sum(input)
+	var want [md5.Size * 2]byte
+	hex.Encode(want[:], sum[:])
+	return equalHex(sig, want[:])
+}
+
+// alibabaIntParams are the query parameters Alibaba's own sample reads as integers.
+func alibabaIntParam(key []byte) bool {
+	return string(key) == "time" || string(key) == "height" || string(key) == "width"
+}
+
+// appendQueryJSON appends the query q as a JSON object: parameters in order, decoded, the integer
+// ones as numbers. It fails on a malformed escape or a parameter given twice.
+func appendQueryJSON(dst, q []byte) ([]byte, *PayloadError) {
+	start := len(dst)
+	dst = append(dst, '{')
+	var seen [32][2]int // bounds of the decoded keys, in dst
+	keys := 0
+	var kb, vb [256]byte
+	for len(q) > 0 {
+		var pair []byte
+		pair, q, _ = bytes.Cut(q, []byte{'&'})
+		if len(pair) == 0 {
+			continue
+		}
+		k, v, _ := bytes.Cut(pair, []byte{'='})
+		key, ok1 := appendQueryUnescaped(kb[:0], k)
+		val, ok2 := appendQueryUnescaped(vb[:0], v)
+		if !ok1 || !ok2 || !utf8.Valid(key) || !utf8.Valid(val) {
+			return dst[:start], &PayloadError{Field: excerpt(k), Reason: "not a URL query: a malformed escape or invalid UTF-8"}
+		}
+		if keys == len(seen) {
+			return dst[:start], &PayloadError{Reason: fmt.Sprintf("more than %d query parameters", len(seen))}
+		}
+		if len(dst) > start+1 {
+			dst = append(dst, ',')
+		}
+		kStart := len(dst)
+		dst = appendString(dst, key)
+		for _, s := range seen[:keys] {
+			if string(dst[s[0]:s[1]]) == string(dst[kStart:]) {
+				return dst[:start], &PayloadError{Field: excerpt(key), Reason: "the parameter appears twice; readers disagree on which one counts"}
+			}
+		}
+		seen[keys] = [2]int{kStart, len(dst)}
+		keys++
+		dst = append(dst, ':')
+		if alibabaIntParam(key) && plainInteger(val) {
+			dst = append(dst, val...)
+		} else {
+			dst = appendString(dst, val)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// plainInteger reports whether s is a JSON integer without sign, of at most 18 digits.
+func plainInteger(s []byte) bool {
+	if len(s) == 0 || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func alibabaNormalize(c *Callback, ev *Event) error {
+	var action, event, uri, stream, id, domain, app, stamp, stop []byte
+	collect := func(m member) {
+		switch string(m.key) {
+		case "action":
+			action = m.val
+		case "event":
+			event = m.val
+		case "uri":
+			uri = m.val
+		case "stream":
+			stream = m.val
+		case "id":
+			id = m.val
+		case "domain":
+			domain = m.val
+		case "app":
+			app = m.val
+		case "time":
+			stamp = m.val
+		case "stop_time":
+			stop = m.val
+		}
+	}
+	if isQuery(c.Body) {
+		if len(bytes.TrimSpace(c.Body)) == 0 {
+			return payloadErr("", "empty callback: no query parameters and no body")
+		}
+		d, perr := appendQueryJSON(ev.data[:0], c.Body)
+		if perr != nil {
+			return perr
+		}
+		ev.data = d
+		eachMember(ev.data, collect) // valid: built above
+		if action == nil {
+			// Only publish callbacks come as a query; anything else is neither shape.
+			return payloadErr("", "neither a JSON object nor a query string with an action parameter")
+		}
+	} else {
+		top, err := c.members()
+		if err != nil {
+			return err
+		}
+		for _, m := range top {
+			collect(m)
+		}
+		ev.data = appendCompact(ev.data[:0], c.Body)
+	}
+	ev.Data = ev.data
+
+	var code, subject, sourceDomain []byte
+	ok := true
+	switch {
+	case action != nil:
+		code, ev.scratch, ok = stringValue(action, ev.scratch[:0])
+		subject, sourceDomain = id, app
+	case event != nil:
+		code, ev.scratch, ok = stringValue(event, ev.scratch[:0])
+		subject, sourceDomain = stream, domain
+	case uri != nil:
+		code = []byte("record_file")
+		subject, sourceDomain = stream, domain
+	default:
+		code = []byte("callback")
+		subject, sourceDomain = stream, domain
+		if subject == nil {
+			subject, sourceDomain = id, app
+		}
+	}
+	if !ok || len(code) == 0 {
+		return payloadErr("action", "not a string naming the event")
+	}
+	ev.ProviderEventType = ev.keep(code)
+	if def := findEvent(alibabaEvents, ev.ProviderEventType); def != nil {
+		ev.setType(alibabaPrefix, def.Name)
+	} else {
+		ev.setUnknownType(alibabaPrefix, ev.ProviderEventType)
+	}
+
+	s, scratch, _ := stringValue(subject, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.Subject = ev.keep(s)
+
+	ev.Time = c.Received.UTC()
+	switch {
+	case action != nil:
+		ev.setTime(intValue(stamp))
+	case uri != nil:
+		ev.setTime(intValue(stop))
+	default:
+		ev.setTime(intValue(c.Header.Peek("ALI-LIVE-TIMESTAMP")))
+	}
+
+	src, scratch, _ := stringValue(sourceDomain, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.setSource(src)
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// signAlibabaLive makes the request Alibaba would send for body: a JSON object with an action is
+// a publish callback, sent as GET with its members as query parameters and signed with its app
+// (the ingest domain); any other JSON object is a recording callback, POSTed and signed with the
+// callback domain (the setting, else alibabaSignHost, sent as the Host header). A query string
+// is sent as it is.
+func signAlibabaLive(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	var headers []Header
+	var domain []byte
+	switch {
+	case isQuery(body):
+		domain, _ = queryParam(nil, body, "app")
+	case lookup(topMembers(body), "action") != nil:
+		ms := topMembers(body)
+		var q []byte
+		for _, m := range ms {
+			text, _, ok := stringValue(m.val, nil)
+			if !ok {
+				text = appendCompact(nil, m.val)
+			}
+			if len(q) > 0 {
+				q = append(q, '&')
+			}
+			q = append(append(append(q, url.QueryEscape(string(m.key))...), '='), url.QueryEscape(string(text))...)
+			if string(m.key) == "app" {
+				domain = text
+			}
+		}
+		body = q
+	default:
+		if err := eachMember(body, nil); err != nil {
+			return nil, nil, err
+		}
+		headers = append(headers, Header{"Content-Type", "application/json"})
+		domain = a.option(alibabaSettings, alibabaCallbackDomain).Bytes
+		if len(domain) == 0 {
+			domain = []byte(alibabaSignHost)
+			headers = append(headers, Header{"Host", alibabaSignHost})
+		}
+	}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sum := md5.Sum([]byte(string(domain) + "|" + ts + "|" + string(a.Secret)))
+	return body, append(headers, Header{"ALI-LIVE-TIMESTAMP", ts}, Header{"ALI-LIVE-SIGNATURE", hex.EncodeToString(sum[:])}), nil
+}

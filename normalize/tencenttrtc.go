@@ -1,0 +1,212 @@
+package normalize
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"strconv"
+	"time"
+)
+
+// Tencent Cloud TRTC (实时音视频) room, media and cloud-recording callbacks:
+// {"EventGroupId","EventType","CallbackTs","EventInfo":{...}} (shared/providers/PROTOCOLS-MORE.md
+// §2). The Sign header is base64(HMAC-SHA256(key, raw body)) over the bytes as sent, which TRTC
+// pretty-prints with tabs and newlines: the body is never re-serialised before the check. The
+// SdkAppId header names the application and goes into source. EventType alone tells events apart
+// (101-105 room, 201-206 media, 301-312 recording). There is no event id: the id hashes the
+// documented identity fields (SdkAppId, EventGroupId, EventType, RoomId, UserId, EventMsTs,
+// TaskId) and the recording Payload, which tells the several 310 events of one task apart.
+// CallbackTs (ms, signed) is the send time: it bounds the replay window (retries stop a minute
+// after the first attempt) and stays out of the event, since whether retries refresh it is not
+// documented.
+//
+// The doc pages disagree on names, so each is read under every spelling seen: the send time is
+// CallbackTs (room, media, recording pages) or CallbackMsTs (the 701/702 and 901-903 tables);
+// the event time in ms is EventMsTs (tables) or EventTsMs (the 401 example), and is preferred to
+// EventTs (s, "kept for compatibility"; a string in the recording examples, and on one example
+// not even the same instant as EventMsTs). Timestamps are read as numbers or strings of digits.
+var TencentTRTC = Provider{
+	ID:         "tencent-trtc",
+	TypePrefix: trtcPrefix,
+	// TRTC ignores the body and recommends {"code":0}; the whole answer must stay under 2000 bytes.
+	Reply:      []byte(`{"code":0}`),
+	SecretName: "回调密钥 callback key",
+	SecretVar:  "CALLBACK_KEY",
+	Scheme:     "header `Sign = base64(HMAC-SHA256(key, body))` over the body as sent (pretty-printed: never re-serialised)",
+	Replay:     "`CallbackTs` (or `CallbackMsTs`; ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Subject:    "`EventInfo.TaskId` when there is one (recording and other task events), else `EventInfo.RoomId` (string or number)",
+	TimeSource: "`EventInfo.EventMsTs` (or `EventTsMs`; ms), else `EventInfo.EventTs` (s), else `CallbackTs`/`CallbackMsTs` (ms), else receipt",
+	Events:     trtcEvents,
+	Unknown:    "unknown.<EventType>",
+	IsProbe:    func(*Callback) bool { return false },
+	Verify:     trtcVerify,
+	Normalize:  trtcNormalize,
+	Sign:       signTencentTRTC,
+	Sample: []byte("{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103,\n\t\"CallbackTs\":\t1700000000234,\n\t\"EventInfo\":\t{\n\t\t\"RoomId\":\t\"room_8489\"," +
+		"\n\t\t\"EventTs\":\t1700000000,\n\t\t\"EventMsTs\":\t1700000000200,\n\t\t\"UserId\":\t\"user_85034614\",\n\t\t\"Role\":\t20,\n\t\t\"TerminalType\":\t3," +
+		"\n\t\t\"UserType\":\t3,\n\t\t\"Reason\":\t1\n\t}\n}"),
+	SampleHeaders: []Header{{"SdkAppId", "1400188366"}},
+}
+
+const trtcPrefix = "com.tencent.trtc."
+
+// Codes are EventType, unique across event groups.
+var trtcEvents = []EventDef{
+	{"101", "room.created", "创建房间 room created"},
+	{"102", "room.dismissed", "解散房间 room dismissed"},
+	{"103", "room.user.entered", "进入房间 user entered (Role, TerminalType, UserType, Reason)"},
+	{"104", "room.user.exited", "退出房间 user exited (Reason); exiting sends no 202/204"},
+	{"105", "room.user.role_changed", "切换角色 user changed role"},
+	{"201", "media.video.started", "开始推送视频数据 video push started"},
+	{"202", "media.video.stopped", "停止推送视频数据 video push stopped"},
+	{"203", "media.audio.started", "开始推送音频数据 audio push started"},
+	{"204", "media.audio.stopped", "停止推送音频数据 audio push stopped"},
+	{"205", "media.substream.started", "开始推送辅路数据 substream (screen share) push started"},
+	{"206", "media.substream.stopped", "停止推送辅路数据 substream push stopped"},
+	{"301", "recording.recorder.started", "云端录制 recorder module started (Payload.Status)"},
+	{"302", "recording.recorder.stopped", "recorder module stopped (Payload.LeaveCode)"},
+	{"303", "recording.upload.started", "upload module started (Payload.Status)"},
+	{"304", "recording.file.info", "m3u8 index file written (Payload.FileList)"},
+	{"305", "recording.upload.stopped", "upload module stopped (Payload.LeaveCode)"},
+	{"306", "recording.failover", "recording task migrated (Payload.Status)"},
+	{"307", "recording.file.slice", "new file slice (Payload.FileName, UserId, TrackType, BeginTimeStamp)"},
+	{"309", "recording.image.download_failed", "an image could not be downloaded (Payload.Url)"},
+	{"310", "recording.mp4.stopped", "MP4 files closed (Payload.FileList, FileMessage); may come several times per task"},
+	{"311", "recording.vod.committed", "file uploaded to VOD (Payload.TencentVod)"},
+	{"312", "recording.vod.stopped", "VOD upload finished (Payload.Status)"},
+}
+
+func trtcVerify(c *Callback, a *Auth) (Verified, error) {
+	if len(a.Secret) == 0 {
+		return unsigned(a)
+	}
+	got := c.Header.Peek("Sign")
+	if len(got) == 0 {
+		return Signed, &AuthError{Reason: "Sign header missing"}
+	}
+	var sum [sha256.Size]byte
+	hmacSum(&sum, a.Secret, true, c.Body)
+	var want [44]byte // base64 of 32 bytes, padded
+	base64.StdEncoding.Encode(want[:], sum[:])
+	if subtle.ConstantTimeCompare(got, want[:]) != 1 {
+		return Signed, &AuthError{Reason: "Sign does not match the body"}
+	}
+	top, err := c.members()
+	if err != nil {
+		return Signed, nil // authentic but malformed: Normalize names the problem
+	}
+	sent := lookup(top, "CallbackTs")
+	if sent == nil {
+		sent = lookup(top, "CallbackMsTs")
+	}
+	ms, ok := intValue(sent)
+	if !ok {
+		return Signed, &AuthError{Reason: "CallbackTs missing or not a millisecond timestamp, so the replay window cannot be checked"}
+	}
+	return Signed, checkSkew("CallbackTs", unixTime(ms), c.Received, a.MaxSkew)
+}
+
+func trtcNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return err
+	}
+	code, ok := intValue(lookup(top, "EventType"))
+	if !ok {
+		return payloadErr("EventType", "missing or not an integer")
+	}
+	groupRaw := lookup(top, "EventGroupId")
+	if _, ok := intValue(groupRaw); !ok {
+		return payloadErr("EventGroupId", "missing or not an integer")
+	}
+	info := lookup(top, "EventInfo")
+	if len(info) == 0 || info[0] != '{' {
+		return payloadErr("EventInfo", "missing or not an object")
+	}
+	var roomID, userID, taskID, eventMs, eventS, payload []byte
+	eachMember(info, func(m member) {
+		switch string(m.key) {
+		case "RoomId":
+			roomID = m.val
+		case "UserId":
+			userID = m.val
+		case "TaskId":
+			taskID = m.val
+		case "EventMsTs", "EventTsMs":
+			if eventMs == nil {
+				eventMs = m.val
+			}
+		case "EventTs":
+			eventS = m.val
+		case "Payload":
+			payload = m.val
+		}
+	})
+
+	ev.ProviderEventType = ev.keepInt(code)
+	if def := findEvent(trtcEvents, ev.ProviderEventType); def != nil {
+		ev.setType(trtcPrefix, def.Name)
+	} else {
+		ev.setUnknownType(trtcPrefix, ev.ProviderEventType)
+	}
+
+	// A task's events (recording, CDN relay, stream ingest, ...) follow the task; room and
+	// media events, which name none, the room.
+	subjectRaw := roomID
+	if taskID != nil {
+		subjectRaw = taskID
+	}
+	subject, scratch, _ := stringValue(subjectRaw, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.Subject = ev.keep(subject)
+
+	ev.Time = c.Received.UTC()
+	sent := lookup(top, "CallbackTs")
+	if sent == nil {
+		sent = lookup(top, "CallbackMsTs")
+	}
+	_ = ev.setTime(intValue(eventMs)) || ev.setTime(intValue(eventS)) || ev.setTime(intValue(sent))
+
+	// data is the callback without its send time: EventGroupId, EventType and EventInfo.
+	d := append(ev.data[:0], '{')
+	for _, m := range top {
+		if string(m.key) == "CallbackTs" || string(m.key) == "CallbackMsTs" {
+			continue
+		}
+		d = appendMember(d, m)
+	}
+	ev.data = append(d, '}')
+	ev.Data = ev.data
+
+	ev.setSource(c.Header.Peek("SdkAppId"))
+	// Identity: RoomId raw, so that room "8489" (a string room) and room 8489 stay apart; the
+	// event time as written; the recording payload compacted, as retries may indent it anew.
+	start := len(ev.scratch)
+	ev.scratch = appendCompact(ev.scratch, payload)
+	compactPayload := ev.scratch[start:]
+	if len(eventMs) == 0 {
+		eventMs = eventS
+	}
+	ev.hashID(c.Header.Peek("SdkAppId"), groupRaw, roomID, userID, eventMs, taskID, compactPayload)
+	return nil
+}
+
+// signTencentTRTC sets the send time to now, in place (the rest of the body keeps its bytes, as
+// TRTC's own indentation), and signs the body.
+func signTencentTRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	field := "CallbackTs"
+	if lookup(topMembers(body), "CallbackTs") == nil && lookup(topMembers(body), "CallbackMsTs") != nil {
+		field = "CallbackMsTs"
+	}
+	body, err := replaceMember(body, field, strconv.AppendInt(nil, now.UnixMilli(), 10))
+	if err != nil {
+		return nil, nil, err
+	}
+	headers := []Header{{"Content-Type", "application/json"}}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	var sum [sha256.Size]byte
+	hmacSum(&sum, a.Secret, true, body)
+	return body, append(headers, Header{"Sign", base64.StdEncoding.EncodeToString(sum[:])}), nil
+}
