@@ -250,7 +250,10 @@ type Provider struct {
 	// Normalize as the Callback's body, and a dead letter keeps it.
 	AcceptsGET bool
 	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
-	Settings   []Setting
+	Settings []Setting
+	// Distinct are the dotted JSON paths of Sample's fields that make the event id: `callbridge
+	// bench` writes a distinct value there in every callback it sends.
+	Distinct   []string
 	Scheme     string // the signature scheme, for the README's verification table
 	Replay     string // the replay window, for the README's verification table
 	Subject    string // where subject comes from, for the README

@@ -214,3 +214,47 @@ func (h headerMap) Peek(key string) []byte {
 	}
 	return nil
 }
+
+// Every provider that says which fields make its event id gets, from bench, callbacks signed as
+// it signs them that its own Run accepts, each with an event id of its own: a provider added to
+// the registry is benchmarked without an edit to bench.
+func TestBenchDistinctEveryProvider(t *testing.T) {
+	clearEnv(t)
+	for _, p := range normalize.Providers {
+		if len(p.Distinct) == 0 {
+			t.Logf("%s: no Distinct fields; bench refuses it", p.ID)
+			continue
+		}
+		t.Run(p.ID, func(t *testing.T) {
+			cfg, err := config.Load(providerSpecs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			mix, err := parseMix(p.ID, cfg, "http://127.0.0.1:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			auth, err := providerAuth(cfg, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			auth.AllowUnsigned, auth.MaxSkew = true, 5*time.Minute
+			chunk, err := newSupply(mix, time.Minute, 8, 8).sign(8, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, r := range chunk.reqs {
+				c := normalize.Callback{Body: r.body, Header: headerMap(r.header), Received: time.Now()}
+				var ev normalize.Event
+				if _, err := p.Run(&c, &auth, true, &ev); err != nil {
+					t.Fatalf("%s\n%s", err, r.body)
+				}
+				if ids[string(ev.ID)] {
+					t.Fatalf("id %s twice", ev.ID)
+				}
+				ids[string(ev.ID)] = true
+			}
+		})
+	}
+}

@@ -40,7 +40,7 @@ func splitTemplate(t string) []tmplPart {
 	var parts []tmplPart
 	for {
 		i, hole := -1, holeNone
-		for _, h := range []string{holeID, holeSeq, holeStream} {
+		for _, h := range []string{holeID} {
 			if j := strings.Index(t, h); j >= 0 && (i < 0 || j < i) {
 				i, hole = j, h
 			}
@@ -53,34 +53,29 @@ func splitTemplate(t string) []tmplPart {
 	}
 }
 
-// Placeholders in a template: the event's distinct id, and a stream (Tencent) that cycles.
-const (
-	holeID     = "@@ID@@"
-	holeSeq    = "@@SEQ@@"
-	holeStream = "@@STREAM@@"
-)
+// holeID is the placeholder in a template for the event's distinct id.
+const holeID = "@@ID@@"
 
-// distinctFields says, per provider, which fields of its Sample make the event id and what to
-// put in them: anyRTC's id is noticeId; NetEase's and Tencent's ids hash the body, in which
-// data.taskId (NetEase) and sequence (Tencent, with stream_id cycling over 64 streams) are set.
-var distinctFields = map[string]func(top map[string]any) error{
-	"anyrtc": func(top map[string]any) error {
-		top["noticeId"] = holeID
-		return nil
-	},
-	"netease-nertc": func(top map[string]any) error {
-		data, ok := top["data"].(map[string]any)
-		if !ok {
-			return fmt.Errorf("the sample has no data object")
+// distinct marks the provider's Distinct fields of a decoded Sample as holes for the event's
+// distinct id: the provider says which of its fields make the event id (see
+// normalize.Provider.Distinct), so a provider added to the registry is benchmarked without an
+// edit here.
+func distinct(paths []string) func(top map[string]any) error {
+	return func(top map[string]any) error {
+		for _, path := range paths {
+			obj := top
+			keys := strings.Split(path, ".")
+			for _, k := range keys[:len(keys)-1] {
+				next, ok := obj[k].(map[string]any)
+				if !ok {
+					return fmt.Errorf("the sample has no object %q on the way to %s", k, path)
+				}
+				obj = next
+			}
+			obj[keys[len(keys)-1]] = holeID
 		}
-		data["taskId"] = holeID
 		return nil
-	},
-	"tencent-css": func(top map[string]any) error {
-		top["stream_id"] = holeStream
-		top["sequence"] = holeSeq
-		return nil
-	},
+	}
 }
 
 // parseMix reads -providers: "anyrtc,netease-nertc:2,tencent-css" (weight 1 unless given).
@@ -109,11 +104,10 @@ func parseMix(spec string, cfg *config.Config, base string) ([]*benchProvider, e
 			return nil, fmt.Errorf("-providers: %s given twice", name)
 		}
 		seen[name] = true
-		set := distinctFields[p.ID]
-		if set == nil {
-			return nil, fmt.Errorf("-providers: bench does not know which fields of a %s callback make its event id", p.ID)
+		if len(p.Distinct) == 0 {
+			return nil, fmt.Errorf("-providers: %s does not say which fields of its callbacks make the event id (Provider.Distinct)", p.ID)
 		}
-		tmpl, err := template(p.Sample, set)
+		tmpl, err := template(p.Sample, distinct(p.Distinct))
 		if err != nil {
 			return nil, fmt.Errorf("%s sample: %v", p.ID, err)
 		}
@@ -257,10 +251,6 @@ func (s *supply) sign(n int, now time.Time) (*reqChunk, error) {
 			switch part.hole {
 			case holeID: // bench-<run>-<seq>
 				body = strconv.AppendUint(append(append(append(body, "bench-"...), s.run...), '-'), seq, 10)
-			case holeSeq:
-				body = strconv.AppendUint(body, seq, 10)
-			case holeStream:
-				body = strconv.AppendUint(append(append(append(body, "bench-"...), s.run...), '-'), seq%64, 10)
 			}
 		}
 		signed, header, err := bp.p.Sign(body, &bp.auth, now)
