@@ -41,7 +41,9 @@ func FuzzTemplate(f *testing.F) {
 				t.Fatalf("subject of %d bytes rendered as %d bytes (%d with a one-byte subject)", len(subject), n, short)
 			}
 		}
-		if tmpl.CheckSubject() == nil && bytes.Contains(got, []byte("..")) {
+		// Our own names are dotted names without empty tokens; with such names, a template that
+		// passed CheckSubject renders none either, whatever the payload's subject.
+		if tmpl.CheckSubject() == nil && bytes.Contains(tmpl.Append(nil, &normalize.Event{Provider: "anyrtc", Subject: []byte(subject), EventType: []byte("E"), Type: []byte("T")}), []byte("..")) {
 			t.Fatalf("a template that passed CheckSubject rendered an empty token: %q", got)
 		}
 		topic := AppendKafkaTopic(nil, got)
