@@ -214,3 +214,46 @@ func (h headerMap) Peek(key string) []byte {
 	}
 	return nil
 }
+
+// TestBenchLiveKit: bench varies a LiveKit sample's id, and what it signs verifies with the
+// configured API key and secret.
+func TestBenchLiveKit(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBRIDGE_LIVEKIT_API_SECRET", "s")
+	t.Setenv("CALLBRIDGE_LIVEKIT_API_KEY", "APIbench")
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := parseMix("livekit", cfg, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSupply(mix, time.Minute, 4, 8)
+	if err := s.fill(); err != nil {
+		t.Fatal(err)
+	}
+	go s.signer()
+	defer s.stop()
+	opts, err := normalize.LiveKit.Options(map[string]string{"API_KEY": "APIbench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &reqSource{s: s}
+	ids := map[string]bool{}
+	for range 8 {
+		r, ok := src.next(time.Now())
+		if !ok {
+			t.Fatal("supply stopped")
+		}
+		var body struct{ ID string }
+		if err := json.Unmarshal(r.body, &body); err != nil || ids[body.ID] || !strings.HasPrefix(body.ID, "bench-"+s.run+"-") {
+			t.Fatalf("id %q repeated or malformed (%v)", body.ID, err)
+		}
+		ids[body.ID] = true
+		c := normalize.Callback{Body: r.body, Header: headerMap(r.header), Received: time.Now()}
+		if _, err := normalize.LiveKit.Verify(&c, &normalize.Auth{Secret: []byte("s"), MaxSkew: time.Minute, Options: opts}); err != nil {
+			t.Fatalf("does not verify: %v", err)
+		}
+	}
+}

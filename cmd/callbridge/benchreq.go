@@ -62,7 +62,8 @@ const (
 
 // distinctFields says, per provider, which fields of its Sample make the event id and what to
 // put in them: anyRTC's id is noticeId; NetEase's and Tencent's ids hash the body, in which
-// data.taskId (NetEase) and sequence (Tencent, with stream_id cycling over 64 streams) are set.
+// data.taskId (NetEase) and sequence (Tencent, with stream_id cycling over 64 streams) are set;
+// LiveKit's id is the body's id.
 var distinctFields = map[string]func(top map[string]any) error{
 	"anyrtc": func(top map[string]any) error {
 		top["noticeId"] = holeID
@@ -79,6 +80,10 @@ var distinctFields = map[string]func(top map[string]any) error{
 	"tencent-css": func(top map[string]any) error {
 		top["stream_id"] = holeStream
 		top["sequence"] = holeSeq
+		return nil
+	},
+	"livekit": func(top map[string]any) error {
+		top["id"] = holeID
 		return nil
 	},
 }
