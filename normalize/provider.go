@@ -298,6 +298,7 @@ var Providers = []*Provider{
 	&TencentTRTC,
 	&VolcengineRTC,
 	&AlibabaLive,
+	&LiveKit,
 }
 
 // Lookup returns the provider with the given id.
