@@ -98,6 +98,7 @@ type Config struct {
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
 	AllowUnsignedSetting AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
 	MaxClockSkew         time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"replay window: how far a signed send time (NetEase CurTime, anyRTC notifyMs, ...; see the verification table) may be from now, either way"`
+	WebhookSources       string        `envconfig:"CALLBRIDGE_WEBHOOK_SOURCES" desc:"generic sources (SPEC §6a): comma-separated names ([a-z0-9-], not a built-in provider id), each served at /v1/callbacks/<name> and configured by CALLBRIDGE_WEBHOOK_<NAME>_* (SCHEME, SECRET, SIGNATURE_HEADER, SIGNATURE_ENCODING, SIGNATURE_PREFIX, ID, TYPE, SUBJECT, TIME, URL_TOKEN, VERIFY; see the README)"`
 
 	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
 	Providers map[string]ProviderSettings `ignored:"true"`
@@ -113,6 +114,7 @@ type Config struct {
 type ProviderSpec struct {
 	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
 	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"
+	Env       string // when set, ENV instead of the one made from ID: WEBHOOK_<NAME> for a generic source
 	Own       []ProviderVar
 }
 
@@ -134,6 +136,9 @@ type ProviderVar struct {
 func (p ProviderSpec) VarName(suffix string) string { return p.varName(suffix) }
 
 func (p ProviderSpec) env() string {
+	if p.Env != "" {
+		return p.Env
+	}
 	return strings.ToUpper(strings.ReplaceAll(p.ID, "-", "_"))
 }
 
@@ -247,6 +252,9 @@ func Load(providers []ProviderSpec) (*Config, error) {
 	}
 	_, c.MaxBodyBytesSet = os.LookupEnv("CALLBRIDGE_MAX_BODY_BYTES")
 	if err := check(c.rules()); err != nil {
+		return nil, err
+	}
+	if err := checkSources(c.WebhookSources, providers); err != nil {
 		return nil, err
 	}
 	c.Providers = make(map[string]ProviderSettings, len(providers))
@@ -578,4 +586,68 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// SourceEnv is ENV of the generic source name: WEBHOOK_<NAME>, upper-cased, '-' as '_'.
+func SourceEnv(name string) string {
+	return "WEBHOOK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// SourceNames splits CALLBRIDGE_WEBHOOK_SOURCES into names (SPEC §6a); ok is false when one is
+// not lower-case [a-z0-9-] (starting with a letter or digit) or appears twice.
+func SourceNames(value string) (names []string, ok bool) {
+	if strings.TrimSpace(value) == "" {
+		return nil, true
+	}
+	for _, n := range strings.Split(value, ",") {
+		n = strings.TrimSpace(n)
+		if !isSourceName(n) || slices.Contains(names, n) {
+			return nil, false
+		}
+		names = append(names, n)
+	}
+	return names, true
+}
+
+func isSourceName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Sources returns the generic sources named in CALLBRIDGE_WEBHOOK_SOURCES, as Load checked them.
+func (c *Config) Sources() []string {
+	names, _ := SourceNames(c.WebhookSources)
+	return names
+}
+
+// checkSources checks CALLBRIDGE_WEBHOOK_SOURCES against the specs Load was given: each name is
+// valid, is no built-in provider's id, and has its spec (with Env SourceEnv(name)).
+func checkSources(value string, providers []ProviderSpec) error {
+	const name = "CALLBRIDGE_WEBHOOK_SOURCES"
+	names, ok := SourceNames(value)
+	if !ok {
+		return invalid(name, value, "want comma-separated names of lower-case letters, digits and - (starting with a letter or digit, at most 64), each once")
+	}
+	for _, n := range names {
+		found := false
+		for _, p := range providers {
+			switch {
+			case p.ID == n && p.Env == "":
+				return invalid(name, value, n+" is a built-in provider's id: name the source otherwise")
+			case p.ID == n && p.Env == SourceEnv(n):
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("config: generic source %q has no provider spec; check the command's providerSpecs", n)
+		}
+	}
+	return nil
 }

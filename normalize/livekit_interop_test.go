@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/auth"
-	"github.com/livekit/protocol/webhook"
+	lkwebhook "github.com/livekit/protocol/webhook"
 )
 
 // Interoperability with LiveKit's own Go library, github.com/livekit/protocol (a test-only
@@ -79,7 +79,7 @@ func TestLiveKitInteropSign(t *testing.T) {
 		for _, h := range headers {
 			r.Header.Set(h.Key, h.Value)
 		}
-		got, err := webhook.Receive(r, auth.NewSimpleKeyProvider(livekitKey, livekitSecret))
+		got, err := lkwebhook.Receive(r, auth.NewSimpleKeyProvider(livekitKey, livekitSecret))
 		if err != nil {
 			t.Fatalf("%s: LiveKit's webhook.Receive refused our signature: %v", name, err)
 		}
@@ -90,7 +90,7 @@ func TestLiveKitInteropSign(t *testing.T) {
 		for _, h := range headers {
 			r.Header.Set(h.Key, h.Value)
 		}
-		if _, err := webhook.Receive(r, auth.NewSimpleKeyProvider(livekitKey, "another secret")); err == nil {
+		if _, err := lkwebhook.Receive(r, auth.NewSimpleKeyProvider(livekitKey, "another secret")); err == nil {
 			t.Fatalf("%s: LiveKit accepted our signature under another secret", name)
 		}
 	}

@@ -121,9 +121,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 // providerSpecs hands config every provider's variables, its own settings included, so that
 // config reads, checks and lists them without knowing the registry.
 func providerSpecs() []config.ProviderSpec {
-	specs := make([]config.ProviderSpec, len(normalize.Providers))
-	for i, p := range normalize.Providers {
+	sources := sourceDefaults()
+	specs := make([]config.ProviderSpec, len(normalize.Providers)+len(sources))
+	for i, p := range append(normalize.Providers[:len(normalize.Providers):len(normalize.Providers)], sources...) {
 		specs[i] = config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+		if i >= len(normalize.Providers) {
+			specs[i].Env = config.SourceEnv(p.ID)
+		}
 		for _, s := range p.Settings {
 			specs[i].Own = append(specs[i].Own, config.ProviderVar{
 				Name: s.Name, Type: s.TypeName(), Default: s.Default, Description: s.Description, Secret: s.Secret,
@@ -132,6 +136,43 @@ func providerSpecs() []config.ProviderSpec {
 		}
 	}
 	return specs
+}
+
+// sourceDefaults are the generic sources named in CALLBRIDGE_WEBHOOK_SOURCES (SPEC §6a) with
+// default settings, for their variables. A list config.Load refuses gives none here.
+func sourceDefaults() []*normalize.Provider {
+	names, _ := config.SourceNames(os.Getenv("CALLBRIDGE_WEBHOOK_SOURCES"))
+	var ps []*normalize.Provider
+	for _, name := range names {
+		if normalize.Lookup([]byte(name)) != nil {
+			continue // config.Load names the collision
+		}
+		if p, err := normalize.NewWebhook(name, nil, nil); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// webhookSources builds the generic sources as configured; a setting that cannot work is a
+// *config.Error naming its variable.
+func webhookSources(cfg *config.Config) ([]*normalize.Provider, error) {
+	var ps []*normalize.Provider
+	for _, name := range cfg.Sources() {
+		settings := cfg.Providers[name]
+		p, err := normalize.NewWebhook(name, settings.Own, []byte(settings.Secret))
+		var serr *normalize.SettingError
+		switch {
+		case errors.As(err, &serr) && serr.Setting == "SECRET":
+			return nil, &config.Error{Line: config.ProviderSpec{ID: name, Env: config.SourceEnv(name)}.VarName(serr.Setting) + "=<redacted>: " + serr.Want}
+		case errors.As(err, &serr):
+			return nil, &config.Error{Line: config.ProviderSpec{ID: name, Env: config.SourceEnv(name)}.VarName(serr.Setting) + "=" + strconv.Quote(serr.Value) + ": " + serr.Want}
+		case err != nil:
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
 }
 
 // providerAuth is what p's Verify and Sign read from cfg; the provider's own settings are parsed
@@ -205,6 +246,10 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 
 // start connects the sink and starts serving on ln (or on cfg.Listen when ln is nil).
 func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger) (*bridge, error) {
+	sources, err := webhookSources(cfg)
+	if err != nil {
+		return nil, err
+	}
 	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
 	if err == nil {
 		if cfg.Sink == "kafka" {
@@ -222,8 +267,8 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	if cfg.AllowUnsignedAuto() && cfg.AllowUnsigned() {
 		logger.Warn("no broker configured: embedded NATS JetStream in " + cfg.DataDir + ", and providers without a secret accept UNSIGNED callbacks (development mode; set CALLBRIDGE_ALLOW_UNSIGNED=false or configure secrets)")
 	}
-	routes := make([]ingest.Route, 0, len(normalize.Providers))
-	for _, p := range normalize.Providers {
+	routes := make([]ingest.Route, 0, len(normalize.Providers)+len(sources))
+	for _, p := range append(normalize.Providers[:len(normalize.Providers):len(normalize.Providers)], sources...) {
 		ps := cfg.Providers[p.ID]
 		auth, err := providerAuth(cfg, p)
 		if err != nil {
