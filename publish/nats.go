@@ -65,6 +65,7 @@ type NATS struct {
 	bufs     sync.Pool
 
 	health natsHealth
+	queue  *publishQueue
 
 	errMu     sync.Mutex
 	lastErr   string // the last asynchronous error logged, and when
@@ -168,6 +169,7 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		s.shutdownEmbedded()
 		return nil, err
 	}
+	s.queue = newPublishQueue(s.js, s.cfg.MaxPending)
 	s.health.connected.Store(true)
 	s.health.wake = make(chan struct{}, 1)
 	s.health.stop = make(chan struct{})
@@ -415,7 +417,7 @@ func (s *NATS) send(msg *nats.Msg) error {
 		return ErrNotReady
 	}
 	sent := time.Now().UnixNano()
-	f, err := s.js.PublishMsgAsync(msg)
+	f, err := s.queue.publish(msg)
 	if err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, len(msg.Data), msg.Subject, s.nc.MaxPayload())
@@ -461,6 +463,7 @@ func (s *NATS) Close(ctx context.Context) error {
 	}
 	close(s.health.stop)
 	<-s.health.done
+	s.queue.close() // callers are done (the HTTP server closed first); any other gets ErrClosed
 	var err error
 	select {
 	case <-s.js.PublishAsyncComplete():
