@@ -184,33 +184,13 @@ func agoraVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: header + " does not match the body"}
 	}
-	top, err := c.members()
-	if err != nil {
-		return Signed, nil // authentic but malformed: Normalize names the problem
-	}
-	ms, ok := intValue(lookup(top, "notifyMs"))
-	if !ok {
-		return Signed, &AuthError{Reason: "notifyMs missing or not a millisecond timestamp, so the replay window cannot be checked"}
-	}
-	return Signed, checkSkew("notifyMs", unixTime(ms), c.Received, a.MaxSkew)
+	return ncsReplayWindow(c, a)
 }
 
 func agoraNormalize(c *Callback, ev *Event) error {
-	top, err := c.members()
+	top, product, code, payload, err := ncsEnvelope(c)
 	if err != nil {
 		return err
-	}
-	product, ok := intValue(lookup(top, "productId"))
-	if !ok {
-		return payloadErr("productId", "missing or not an integer")
-	}
-	code, ok := intValue(lookup(top, "eventType"))
-	if !ok {
-		return payloadErr("eventType", "missing or not an integer")
-	}
-	payload := lookup(top, "payload")
-	if len(payload) == 0 || payload[0] != '{' {
-		return payloadErr("payload", "missing or not an object")
 	}
 	var channelName, cname, ts, sendts, lts, converter, player []byte
 	eachMember(payload, func(m member) {

@@ -92,33 +92,13 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
 	}
-	top, err := c.members()
-	if err != nil {
-		return Signed, nil // authentic but malformed: Normalize names the problem
-	}
-	ms, ok := intValue(lookup(top, "notifyMs"))
-	if !ok {
-		return Signed, &AuthError{Reason: "notifyMs missing or not a millisecond timestamp, so the replay window cannot be checked"}
-	}
-	return Signed, checkSkew("notifyMs", unixTime(ms), c.Received, a.MaxSkew)
+	return ncsReplayWindow(c, a)
 }
 
 func anyrtcNormalize(c *Callback, ev *Event) error {
-	top, err := c.members()
+	top, product, code, payload, err := ncsEnvelope(c)
 	if err != nil {
 		return err
-	}
-	product, ok := intValue(lookup(top, "productId"))
-	if !ok {
-		return payloadErr("productId", "missing or not an integer")
-	}
-	code, ok := intValue(lookup(top, "eventType"))
-	if !ok {
-		return payloadErr("eventType", "missing or not an integer")
-	}
-	payload := lookup(top, "payload")
-	if len(payload) == 0 || payload[0] != '{' {
-		return payloadErr("payload", "missing or not an object")
 	}
 	var channelName, channel, cname, stream, ts, tms []byte
 	eachMember(payload, func(m member) {
@@ -150,6 +130,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 	}
 
 	var subject []byte
+	var ok bool
 	for _, raw := range [...][]byte{channelName, stream, channel, cname} {
 		if subject, ev.scratch, ok = stringValue(raw, ev.scratch[:0]); ok && len(subject) > 0 {
 			break
