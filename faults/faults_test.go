@@ -324,16 +324,9 @@ func TestNATSKilledAndRestarted(t *testing.T) {
 	ns, b := natsBridge(t, p, nil)
 	r := scenario{
 		name: "nats-kill", sink: "nats", b: b, p: p,
-		fault: fmt.Sprintf("nats-server SIGKILL, restarted after %s", p.outage),
-		inject: func() Timeline {
-			tl := Timeline{Start: time.Now()}
-			ns.Kill()
-			time.Sleep(p.outage)
-			ns.Start()
-			tl.End = time.Now()
-			return tl
-		},
-		read: jetStreamReader(ns),
+		fault:  fmt.Sprintf("nats-server SIGKILL, restarted after %s", p.outage),
+		inject: killFor(ns, p.outage),
+		read:   jetStreamReader(ns),
 	}.run(t)
 	checkNoLoss(t, r)
 	checkNoJetStreamDuplicates(t, r)
@@ -474,16 +467,9 @@ func TestKafkaKilledAndRestarted(t *testing.T) {
 	ks, b := kafkaBridge(t, p, nil)
 	r := scenario{
 		name: "kafka-kill", sink: "kafka", b: b, p: p,
-		fault: fmt.Sprintf("kfake SIGKILL, restarted after %s", p.outage),
-		inject: func() Timeline {
-			tl := Timeline{Start: time.Now()}
-			ks.Kill()
-			time.Sleep(p.outage)
-			ks.Start()
-			tl.End = time.Now()
-			return tl
-		},
-		read: kafkaReader(ks),
+		fault:  fmt.Sprintf("kfake SIGKILL, restarted after %s", p.outage),
+		inject: killFor(ks, p.outage),
+		read:   kafkaReader(ks),
 	}.run(t)
 	checkNoLoss(t, r)
 	checkRetryAfter(t, r)
@@ -526,6 +512,21 @@ func bufferEnv(maxBytes int) map[string]string {
 
 const bufferSettle = 90 * time.Second // how long the forwarder gets to drain after the load
 
+// killFor is the fault "a broker SIGKILLed, started again (same port and store) after d".
+func killFor(broker interface {
+	Kill()
+	Start()
+}, d time.Duration) func() Timeline {
+	return func() Timeline {
+		tl := Timeline{Start: time.Now()}
+		broker.Kill()
+		time.Sleep(d)
+		broker.Start()
+		tl.End = time.Now()
+		return tl
+	}
+}
+
 // checkAllOK: in buffer mode a sink outage is invisible to the provider.
 func checkAllOK(t *testing.T, r *Report) {
 	t.Helper()
@@ -565,16 +566,9 @@ func TestBufferNATSDown(t *testing.T) {
 	ns, b := natsBridge(t, p, bufferEnv(1<<30))
 	r := scenario{
 		name: "buffer-nats-down", sink: "nats", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
-		fault: fmt.Sprintf("buffer mode: nats-server SIGKILL, restarted after %s", p.bufferOutage),
-		inject: func() Timeline {
-			tl := Timeline{Start: time.Now()}
-			ns.Kill()
-			time.Sleep(p.bufferOutage)
-			ns.Start()
-			tl.End = time.Now()
-			return tl
-		},
-		read: jetStreamReader(ns),
+		fault:  fmt.Sprintf("buffer mode: nats-server SIGKILL, restarted after %s", p.bufferOutage),
+		inject: killFor(ns, p.bufferOutage),
+		read:   jetStreamReader(ns),
 	}.run(t)
 	checkAllOK(t, r)
 	checkNoLoss(t, r)
@@ -674,16 +668,9 @@ func TestBufferKafkaDown(t *testing.T) {
 	ks, b := kafkaBridge(t, p, bufferEnv(1<<30))
 	r := scenario{
 		name: "buffer-kafka-down", sink: "kafka", b: b, p: p, settle: max(bufferSettle, p.bufferOutage),
-		fault: fmt.Sprintf("buffer mode: kfake SIGKILL, restarted after %s", p.bufferOutage),
-		inject: func() Timeline {
-			tl := Timeline{Start: time.Now()}
-			ks.Kill()
-			time.Sleep(p.bufferOutage)
-			ks.Start()
-			tl.End = time.Now()
-			return tl
-		},
-		read: kafkaReader(ks),
+		fault:  fmt.Sprintf("buffer mode: kfake SIGKILL, restarted after %s", p.bufferOutage),
+		inject: killFor(ks, p.bufferOutage),
+		read:   kafkaReader(ks),
 	}.run(t)
 	checkAllOK(t, r)
 	checkNoLoss(t, r)
