@@ -65,7 +65,7 @@ type NATS struct {
 	bufs     sync.Pool
 
 	health natsHealth
-	queue  *publishQueue
+	pub    *jsPublisher
 
 	errMu     sync.Mutex
 	lastErr   string // the last asynchronous error logged, and when
@@ -150,9 +150,7 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		return nil, cfg.connectError(err)
 	}
 	s.nc = nc
-	s.js, err = jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(s.cfg.MaxPending),
-		jetstream.WithPublishAsyncTimeout(cfg.Timeout))
+	s.js, err = jetstream.New(nc)
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, max(cfg.Timeout, time.Second))
 		err = s.ensureStream(sctx)
@@ -169,7 +167,13 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		s.shutdownEmbedded()
 		return nil, err
 	}
-	s.queue = newPublishQueue(s.js, s.cfg.MaxPending)
+	s.pub, err = newJSPublisher(nc, cfg.Timeout, s.cfg.MaxPending)
+	if err != nil {
+		s.health.closing.Store(true)
+		nc.Close()
+		s.shutdownEmbedded()
+		return nil, err
+	}
 	s.health.connected.Store(true)
 	s.health.wake = make(chan struct{}, 1)
 	s.health.stop = make(chan struct{})
@@ -417,27 +421,21 @@ func (s *NATS) send(msg *nats.Msg) error {
 		return ErrNotReady
 	}
 	sent := time.Now().UnixNano()
-	f, err := s.queue.publish(msg)
-	if err != nil {
-		if errors.Is(err, nats.ErrMaxPayload) {
-			return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, len(msg.Data), msg.Subject, s.nc.MaxPayload())
-		}
-		return fmt.Errorf("publish %s: %w", msg.Subject, err)
-	}
-	select {
-	case <-f.Ok():
+	err := s.pub.publish(msg)
+	switch {
+	case err == nil:
 		s.health.acked(sent)
 		return nil
-	case err := <-f.Err():
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
-			return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, len(msg.Data), msg.Subject, err)
-		}
-		if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
-			s.health.ackTimedOut(sent)
-		}
-		return fmt.Errorf("publish %s: %w", msg.Subject, err)
+	case errors.Is(err, nats.ErrMaxPayload):
+		return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, len(msg.Data), msg.Subject, s.nc.MaxPayload())
+	case errors.Is(err, errAckTimeout):
+		s.health.ackTimedOut(sent)
 	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+		return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, len(msg.Data), msg.Subject, err)
+	}
+	return fmt.Errorf("publish %s: %w", msg.Subject, err)
 }
 
 // Ready returns nil while the connection is up, the server answers its pings and
@@ -463,12 +461,10 @@ func (s *NATS) Close(ctx context.Context) error {
 	}
 	close(s.health.stop)
 	<-s.health.done
-	s.queue.close() // callers are done (the HTTP server closed first); any other gets ErrClosed
+	// Callers are done (the HTTP server closed first); any other gets ErrClosed.
 	var err error
-	select {
-	case <-s.js.PublishAsyncComplete():
-	case <-ctx.Done():
-		err = fmt.Errorf("%d publishes still unacknowledged at shutdown: %w", s.js.PublishAsyncPending(), ctx.Err())
+	if left := s.pub.close(ctx.Done()); left > 0 {
+		err = fmt.Errorf("%d publishes still unacknowledged at shutdown: %w", left, ctx.Err())
 	}
 	s.nc.Close()
 	s.shutdownEmbedded()

@@ -270,9 +270,10 @@ func TestNATSStreamMismatch(t *testing.T) {
 	}
 }
 
-// Concurrent publishers share the connection; every one is acknowledged.
+// Concurrent publishers share the connection; every one is acknowledged, those that found the
+// bound of pending publishes reached after waiting for room.
 func TestNATSConcurrent(t *testing.T) {
-	s := newEmbedded(t, NATSConfig{MaxPending: 64})
+	s := newEmbedded(t, NATSConfig{MaxPending: 8})
 	var wg sync.WaitGroup
 	errs := make(chan error, 500)
 	for i := range 500 {
@@ -293,6 +294,9 @@ func TestNATSConcurrent(t *testing.T) {
 	info, _ := str.Info(context.Background())
 	if info.State.Msgs != 500 {
 		t.Errorf("%d messages, want 500", info.State.Msgs)
+	}
+	if n := s.pub.pendingCount(); n != 0 {
+		t.Errorf("%d publishes still pending", n)
 	}
 }
 
