@@ -36,13 +36,33 @@ const StructuredContentType = "application/cloudevents+json; charset=UTF-8"
 // mode, and content-type in both.
 func encode(dst []byte, ev *normalize.Event, mode Mode, prefix string, header func(key string, value []byte)) []byte {
 	if mode == Structured {
-		header("content-type", []byte(StructuredContentType))
+		header("content-type", structuredContentType)
 		return ev.AppendStructured(dst)
 	}
-	header("content-type", []byte(normalize.DataContentType))
-	var name [64]byte
+	header("content-type", dataContentType)
+	names := headerNames[prefix]
 	ev.EachAttribute(func(attr string, value []byte) {
-		header(string(append(append(name[:0], prefix...), attr...)), value)
+		name, ok := names[attr]
+		if !ok {
+			name = prefix + attr
+		}
+		header(name, value)
 	})
 	return append(dst, ev.Data...)
 }
+
+// The content types as bytes, made once: header is a func value, so a conversion at the call
+// would be made on the heap per message.
+var structuredContentType, dataContentType = []byte(StructuredContentType), []byte(normalize.DataContentType)
+
+// headerNames holds, for each binding's prefix, the header name of every attribute an event
+// can have, so that binary mode does not make them again for every message.
+var headerNames = func() map[string]map[string]string {
+	every := normalize.Event{Subject: []byte("s"), TraceParent: []byte("t"), TraceState: []byte("t"), Unverified: true}
+	names := make(map[string]map[string]string)
+	for _, prefix := range []string{"ce-", "ce_"} {
+		names[prefix] = make(map[string]string)
+		every.EachAttribute(func(attr string, _ []byte) { names[prefix][attr] = prefix + attr })
+	}
+	return names
+}()

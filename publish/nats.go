@@ -62,7 +62,6 @@ type NATS struct {
 	unlock   func() // releases the embedded data directory
 	nc       *nats.Conn
 	js       jetstream.JetStream
-	bufs     sync.Pool
 
 	health natsHealth
 	pub    *jsPublisher
@@ -363,38 +362,28 @@ func splitTokens(s string) []string {
 	return out
 }
 
-func (s *NATS) getBuf() *[]byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 0, 2048)
-	return &b
-}
-
 const binaryDataContentTypeHeader = "ce-datacontenttype"
 
 // Publish sends ev with Nats-Msg-Id = ev.ID, so JetStream drops a retry inside the duplicate
 // window. In binary mode the attributes are "ce-" headers, lower case: NATS headers are
 // case-sensitive and that is how the CloudEvents SDK reads them.
 func (s *NATS) Publish(ev *normalize.Event) error {
-	buf := s.getBuf()
-	b := s.cfg.Template.Append((*buf)[:0], ev)
-	subject := string(b)
-	header := nats.Header{jetstream.MsgIDHeader: []string{string(ev.ID)}}
-	data := encode(b[len(b):], ev, s.cfg.Mode, "ce-", func(k string, v []byte) {
-		header[k] = []string{string(v)}
-	})
+	m := newOutMsg()
+	m.buf = s.cfg.Template.Append(m.buf, ev)
+	m.setSubject()
+	m.addHeader(jetstream.MsgIDHeader, ev.ID)
+	m.buf = encode(m.buf, ev, s.cfg.Mode, "ce-", m.addHeader)
 	if s.cfg.Mode == Binary {
 		// The NATS binding maps datacontenttype to ce-datacontenttype (1.0.3-wip §3.1.3.1);
 		// content-type stays as well: the CloudEvents SDK reads either. See natsbinding.md.
-		header[binaryDataContentTypeHeader] = header["content-type"]
+		m.addHeader(binaryDataContentTypeHeader, []byte(normalize.DataContentType))
 	}
-	err := s.send(&nats.Msg{Subject: subject, Data: data, Header: header})
-	*buf = data[:0]
-	if err == nil {
-		s.bufs.Put(buf)
-	} // else the client may still hold the message for a retry: leave the buffer to the GC
-	return err
+	size := len(m.data())
+	if err := s.send(m); err != nil {
+		// m is the publisher's now: the subject is rendered again for the message.
+		return s.failed(err, string(s.cfg.Template.Append(nil, ev)), size)
+	}
+	return nil
 }
 
 // DeadLetter sends body as it arrived; its id is a hash of the body, so retries of one
@@ -402,40 +391,52 @@ func (s *NATS) Publish(ev *normalize.Event) error {
 // contract), and the letter says so in VerifiedHeader.
 func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
 	sum := sha256.Sum256(body)
-	msg := &nats.Msg{
-		Subject: DeadLetterSubject(provider),
-		Data:    append([]byte(nil), body...),
-		Header: nats.Header{
-			jetstream.MsgIDHeader: []string{"deadletter-" + hex.EncodeToString(sum[:16])},
-			ReasonHeader:          []string{headerValue(reason)},
-			VerifiedHeader:        []string{"true"},
-		},
+	subject := DeadLetterSubject(provider)
+	m := newOutMsg()
+	m.buf = append(append(m.buf, subject...), body...)
+	m.subject = len(subject)
+	m.addHeader(jetstream.MsgIDHeader, []byte("deadletter-"+hex.EncodeToString(sum[:16])))
+	m.addHeader(ReasonHeader, []byte(headerValue(reason)))
+	m.addHeader(VerifiedHeader, []byte("true"))
+	if err := s.send(m); err != nil {
+		return s.failed(err, subject, len(body))
 	}
-	return s.send(msg)
+	return nil
 }
 
-func (s *NATS) send(msg *nats.Msg) error {
+// send publishes m and waits for its acknowledgement, keeping the health state.
+func (s *NATS) send(m *outMsg) error {
 	// The state the handlers keep, not nc.IsConnected: that takes the client's lock, which a
 	// reconnect attempt holds for as long as its dial takes.
 	if !s.health.connected.Load() {
+		m.recycle()
 		return ErrNotReady
 	}
 	sent := time.Now().UnixNano()
-	err := s.pub.publish(msg)
+	err := s.pub.publish(m)
 	switch {
 	case err == nil:
 		s.health.acked(sent)
-		return nil
-	case errors.Is(err, nats.ErrMaxPayload):
-		return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, len(msg.Data), msg.Subject, s.nc.MaxPayload())
 	case errors.Is(err, errAckTimeout):
 		s.health.ackTimedOut(sent)
 	}
+	return err
+}
+
+// failed says what a publish of size bytes on subject met, ErrTooLarge when the event can never
+// fit.
+func (s *NATS) failed(err error, subject string, size int) error {
+	if errors.Is(err, ErrNotReady) {
+		return err
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, size, subject, s.nc.MaxPayload())
+	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
-		return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, len(msg.Data), msg.Subject, err)
+		return fmt.Errorf("%w: %d bytes on %s, over the stream's maximum message size: %v", ErrTooLarge, size, subject, err)
 	}
-	return fmt.Errorf("publish %s: %w", msg.Subject, err)
+	return fmt.Errorf("publish %s: %w", subject, err)
 }
 
 // Ready returns nil while the connection is up, the server answers its pings and

@@ -90,15 +90,26 @@ func newTestPublisher(t *testing.T, s *NATS, timeout time.Duration, max int) *js
 	return p
 }
 
-func stored(id string) *nats.Msg {
-	return &nats.Msg{Subject: "callbacks.test.x", Header: nats.Header{jetstream.MsgIDHeader: []string{id}}, Data: []byte("{}")}
+// out is a message for subject with the given Nats-Msg-Id (none if empty).
+func out(subject, id string) *outMsg {
+	m := newOutMsg()
+	m.buf = append(m.buf, subject...)
+	m.setSubject()
+	m.buf = append(m.buf, "{}"...)
+	if id != "" {
+		m.addHeader(jetstream.MsgIDHeader, []byte(id))
+	}
+	return m
 }
+
+// stored is a message the stream holds.
+func stored(id string) *outMsg { return out("callbacks.test.x", id) }
 
 func TestJSPublisherTimesOut(t *testing.T) {
 	s := newEmbedded(t, NATSConfig{})
 	p := newTestPublisher(t, s, 200*time.Millisecond, 16)
 	start := time.Now()
-	err := p.publish(&nats.Msg{Subject: "noack.x", Data: []byte("{}")})
+	err := p.publish(out("noack.x", ""))
 	took := time.Since(start)
 	if !errors.Is(err, errAckTimeout) {
 		t.Fatalf("got %v, want errAckTimeout", err)
@@ -110,7 +121,7 @@ func TestJSPublisherTimesOut(t *testing.T) {
 		t.Errorf("%d still pending", n)
 	}
 	// A subject no stream holds is answered at once, not timed out.
-	if err := p.publish(&nats.Msg{Subject: "nostream.x", Data: []byte("{}")}); !errors.Is(err, jetstream.ErrNoStreamResponse) {
+	if err := p.publish(out("nostream.x", "")); !errors.Is(err, jetstream.ErrNoStreamResponse) {
 		t.Errorf("no stream: got %v, want ErrNoStreamResponse", err)
 	}
 }
@@ -120,7 +131,7 @@ func TestJSPublisherWaitsForRoom(t *testing.T) {
 	s := newEmbedded(t, NATSConfig{})
 	p := newTestPublisher(t, s, 300*time.Millisecond, 1)
 	first := make(chan error, 1)
-	go func() { first <- p.publish(&nats.Msg{Subject: "noack.x", Data: []byte("{}")}) }()
+	go func() { first <- p.publish(out("noack.x", "")) }()
 	for p.pendingCount() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -138,7 +149,7 @@ func TestJSPublisherWaitsForRoom(t *testing.T) {
 
 	// With the one slot held past the caller's deadline, the caller is refused.
 	p2 := newTestPublisher(t, s, 300*time.Millisecond, 1)
-	go func() { first <- p2.publish(&nats.Msg{Subject: "noack.x", Data: []byte("{}")}) }()
+	go func() { first <- p2.publish(out("noack.x", "")) }()
 	for p2.pendingCount() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -163,7 +174,7 @@ func TestJSPublisherClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	stuck := make(chan error, 1)
-	go func() { stuck <- p.publish(&nats.Msg{Subject: "noack.x", Data: []byte("{}")}) }()
+	go func() { stuck <- p.publish(out("noack.x", "")) }()
 	for p.pendingCount() == 0 {
 		time.Sleep(time.Millisecond)
 	}

@@ -144,16 +144,24 @@ func (t *Template) Prefix() string {
 // Append renders the template for ev onto dst as a subject or topic: a payload value carries
 // no subject syntax and at most maxToken bytes (see appendToken).
 func (t *Template) Append(dst []byte, ev *normalize.Event) []byte {
-	return t.render(dst, ev, appendToken)
+	return t.render(dst, ev, false)
 }
 
 // AppendKey renders the template for ev onto dst as a Kafka message key: values as they are
 // (a key is bytes, not a name), a payload value bounded like a token, an empty one left empty.
 func (t *Template) AppendKey(dst []byte, ev *normalize.Event) []byte {
-	return t.render(dst, ev, appendKeyPart)
+	return t.render(dst, ev, true)
 }
 
-func (t *Template) render(dst []byte, ev *normalize.Event, value func(dst, v []byte, ours bool) []byte) []byte {
+// render appends the parts, values as a key's or a subject's. A flag, not the function: called
+// through a func value, the provider's []byte conversion would be made on the heap per message.
+func (t *Template) render(dst []byte, ev *normalize.Event, key bool) []byte {
+	value := func(dst, v []byte, ours bool) []byte {
+		if key {
+			return appendKeyPart(dst, v, ours)
+		}
+		return appendToken(dst, v, ours)
+	}
 	for _, p := range t.parts {
 		switch p.placeholder {
 		case "":

@@ -248,6 +248,49 @@ func TestNATSPublishAndDedup(t *testing.T) {
 	}
 }
 
+// In binary mode each message carries its own attributes and nothing of the one before: the
+// publisher reuses one header map and the messages' buffers.
+func TestNATSBinaryHeadersPerMessage(t *testing.T) {
+	s := newEmbedded(t, NATSConfig{Mode: Binary})
+	traced := event("traced", "room1")
+	traced.TraceParent = []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	unverified := event("unverified", "")
+	unverified.Unverified = true
+	for _, ev := range []*normalize.Event{traced, unverified, event("plain", "room2")} {
+		if err := s.Publish(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	str, err := s.js.Stream(ctx, "CALLBACKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq, want := range []map[string]string{
+		{"Nats-Msg-Id": "traced", "ce-id": "traced", "ce-subject": "room1", "ce-traceparent": string(traced.TraceParent)},
+		{"Nats-Msg-Id": "unverified", "ce-id": "unverified", "ce-verified": "false"},
+		{"Nats-Msg-Id": "plain", "ce-id": "plain", "ce-subject": "room2"},
+	} {
+		m, err := str.GetMsg(ctx, uint64(seq+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			if got := m.Header.Values(k); len(got) != 1 || got[0] != v {
+				t.Errorf("message %d: %s = %q, want %q", seq+1, k, got, v)
+			}
+		}
+		for _, k := range []string{"ce-traceparent", "ce-verified", "ce-subject"} {
+			if _, ok := want[k]; !ok && m.Header.Get(k) != "" {
+				t.Errorf("message %d: %s = %q, left over from an earlier message", seq+1, k, m.Header.Get(k))
+			}
+		}
+		if string(m.Data) != `{"channelName":"room1"}` || m.Header.Get("ce-datacontenttype") != "application/json" {
+			t.Errorf("message %d: data %q, headers %v", seq+1, m.Data, m.Header)
+		}
+	}
+}
+
 // An existing stream that does not hold our subjects is a start-up error, not silent loss.
 func TestNATSStreamMismatch(t *testing.T) {
 	dir := t.TempDir()
