@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The bridge against a floor, in one run: the same load, one contender after another, on loopback.
 #
-#   bare      a fasthttp server answering {"code":0} (bench/bare): what HTTP alone costs here
-#   embedded  the bridge with its embedded NATS JetStream (file store)
-#   nats      the bridge with an external nats-server process (the version in go.mod, file store)
-#   kafka     the bridge with kfake in its own process (faults/internal/kfakeproc)
+#   bare       a fasthttp server answering {"code":0} (bench/bare): what HTTP alone costs here
+#   embedded   the bridge with its embedded NATS JetStream (file store)
+#   nats       the bridge with an external nats-server process (the version in go.mod, file store)
+#   bare-wait  bench/bare again, waiting before each answer so that its median answer takes as
+#              long as the nats bridge's: what answering after a round trip costs a server that
+#              does nothing else
+#   kafka      the bridge with kfake in its own process (faults/internal/kfakeproc)
 #
 # Load, for each: `callbridge bench -c 64 -providers anyrtc` for SECONDS, then wrk -t2 -c64 with
 # distinct pre-signed anyRTC callbacks (bench/presigned.lua) as an independent check. Every
@@ -69,6 +72,8 @@ wait_http() { # URL: up to 30 s
 
 rows=()
 declare -A bare_rps bare_cpu # per load: the bare responder's req/s and CPU µs/req
+declare -A bench_p50         # per contender: the median latency under callbridge bench, ms
+declare -A cpu_of            # per "contender load": the server's CPU µs/req
 
 # measure NAME SERVER_PID BROKER_PID: both loads against the server on $http_port.
 measure() {
@@ -85,6 +90,7 @@ measure() {
 	rps=$(jnum "$dir/$name.json" req_per_s)
 	p50=$(jnum "$dir/$name.json" p50)
 	p99=$(jnum "$dir/$name.json" p99)
+	bench_p50[$name]=$p50
 	bad=$(awk -v n="$n" -v ok="$(jnum "$dir/$name.json" 200)" 'BEGIN{print n - ok}')
 	gen=$(awk -v g="$(jnum "$dir/$name.json" bench_us_per_req)" 'BEGIN{printf "%.1f", g}')
 	row "$name" "callbridge bench" "$n" "$rps" "$p50" "$p99" "$bad" $((s1 - s0)) $((b1 - b0)) "$gen"
@@ -124,12 +130,13 @@ row() {
 		-v st="$8" -v bt="$9" -v gen="${10}" -v brps="${bare_rps[$2]:-}" -v bcpu="${bare_cpu[$2]:-}" -v hasb="$( [ "$1" = bare ] && echo 0 || echo 1)" '
 	BEGIN {
 		scpu = n > 0 ? st * 10000 / n : 0; bcpuv = n > 0 ? bt * 10000 / n : 0
-		broker = (name == "embedded") ? "(in bridge)" : (name == "bare" ? "-" : sprintf("%.1f", bcpuv))
+		broker = (name == "embedded") ? "(in bridge)" : (name ~ /^bare/ ? "-" : sprintf("%.1f", bcpuv))
 		xr = (brps > 0) ? sprintf("%.2f", rps / brps) : "1.00"
 		xc = (bcpu > 0) ? sprintf("%.1f", (scpu + bcpuv) / bcpu) : "1.0"
 		printf "| %s | %s | %.0f | %s | %.2f | %.2f | %d | %.1f | %s | %s | %s |", name, load, rps, xr, p50, p99, bad, scpu, broker, xc, gen
 		printf "\t%.6f\t%.6f\n", rps, scpu
 	}')
+	cpu_of["$1 $2"]=$(printf '%s' "$line" | cut -f3)
 	if [ "$1" = bare ]; then
 		bare_rps[$2]=$(printf '%s' "$line" | cut -f2)
 		bare_cpu[$2]=$(printf '%s' "$line" | cut -f3)
@@ -175,6 +182,28 @@ measure nats "$br" "$ns"
 stop "$br"
 stop "$ns"
 
+# The bare responder waits on a timer, which oversleeps (the poller's timeouts are whole
+# milliseconds): a first short run finds by how much, so that its median answer takes as long
+# as the nats bridge's.
+want=${bench_p50[nats]}
+probe() { # DELAY_MS: the waiting bare responder's median latency under the bench load, ms
+	start bare "$dir/bare-wait.log" "$dir/bare" -listen "127.0.0.1:$http_port" -delay "${1}ms"
+	local pid=$last
+	wait_http "http://127.0.0.1:$http_port/"
+	"$dir/callbridge" bench -q -c 64 -d "$(( secs < 3 ? secs : 3 ))s" -providers anyrtc -url "http://127.0.0.1:$http_port" \
+		-json "$dir/probe.json" >/dev/null 2>&1 || true
+	stop "$pid"
+	jnum "$dir/probe.json" p50
+}
+got=$(probe "$want")
+wait_ms=$(awk -v w="$want" -v g="$got" 'BEGIN { d = 2 * w - g; if (d < 0.05) d = 0.05; printf "%.2f", d }')
+echo "== bare fasthttp responder, waiting ${wait_ms} ms before each answer (so that its p50 is near the nats bridge's ${want} ms; waiting ${want} ms gave ${got} ms)" >&2
+start bare "$dir/bare-wait.log" "$dir/bare" -listen "127.0.0.1:$http_port" -delay "${wait_ms}ms"
+bare=$last
+wait_http "http://127.0.0.1:$http_port/"
+measure bare-wait "$bare" -
+stop "$bare"
+
 echo "== bridge, Kafka (kfake process)" >&2
 start kfake "$dir/kfake.log" "$dir/kfakeproc" -port "$broker_port" -dir "$dir/kfake"
 kf=$last
@@ -194,3 +223,8 @@ echo
 echo "| contender | load | req/s | req/s × bare | p50 ms | p99 ms | non-200 + errors | server CPU µs/req | broker CPU µs/req | server+broker CPU × bare | load generator CPU µs/req |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+echo
+for load in "callbridge bench" wrk; do
+	awk -v load="$load" -v b="${cpu_of["bare $load"]}" -v w="${cpu_of["bare-wait $load"]}" -v n="${cpu_of["nats $load"]}" -v d="$wait_ms" 'BEGIN {
+		if (b > 0 && w > 0) printf "%s: bridge (nats) CPU per request %.1f µs = %.2f × bare (%.1f µs) = %.2f × bare waiting %s ms per answer (%.1f µs)\n", load, n, n / b, b, n / w, d, w }'
+done
