@@ -127,6 +127,8 @@ type ProviderVar struct {
 	Default     string
 	Description string
 	Secret      bool // never printed; also read from <NAME>_FILE
+	// WithSecret: required whenever the provider's secret is set (the secret is useless without it).
+	WithSecret bool
 	// Check reports whether value is allowed; when not, want says what is, for the one-line error.
 	Check func(value string) (want string, ok bool)
 }
@@ -282,6 +284,12 @@ func Load(providers []ProviderSpec) (*Config, error) {
 				s.Own = make(map[string]string, len(spec.Own))
 			}
 			s.Own[f.own] = v
+		}
+		for _, v := range spec.Own {
+			if v.WithSecret && s.Secret != "" && s.Own[v.Name] == "" {
+				return nil, &Error{Line: fmt.Sprintf("%s is not set: want it whenever %s is",
+					spec.varName(v.Name), spec.varName(spec.SecretVar))}
+			}
 		}
 		c.Providers[spec.ID] = s
 	}

@@ -665,3 +665,31 @@ func TestUnknownVariables(t *testing.T) {
 		t.Errorf("Unknown:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A provider variable marked WithSecret stops start-up when the secret is set without it, and
+// is not asked for while the provider has no secret.
+func TestOwnRequiredWithSecret(t *testing.T) {
+	specs := []ProviderSpec{{ID: "livekit", SecretVar: "API_SECRET", Own: []ProviderVar{
+		{Name: "API_KEY", Type: "string", Description: "the JWT's iss", Secret: true, WithSecret: true,
+			Check: func(string) (string, bool) { return "", true }},
+	}}}
+	for _, tc := range []struct {
+		env     map[string]string
+		wantErr string
+	}{
+		{env: nil},
+		{env: map[string]string{"LIVEKIT_API_SECRET": "s3cret"}, wantErr: "CALLBRIDGE_LIVEKIT_API_KEY is not set: want it whenever CALLBRIDGE_LIVEKIT_API_SECRET is"},
+		{env: map[string]string{"LIVEKIT_API_SECRET": "s3cret", "LIVEKIT_API_KEY": "APIkey"}},
+	} {
+		setEnv(t, tc.env)
+		_, err := Load(specs)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%v: err %v, want %q", tc.env, err, tc.wantErr)
+		case err != nil && strings.Contains(err.Error(), "s3cret"):
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}

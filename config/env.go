@@ -118,9 +118,13 @@ func ownFields(spec ProviderSpec, s *ProviderSettings) []field {
 		if !ok {
 			value = v.Default
 		}
+		desc := spec.ID + ": " + v.Description
+		if v.WithSecret {
+			desc += "; required when " + spec.varName(spec.SecretVar) + " is set"
+		}
 		fs = append(fs, field{
 			name:   spec.varName(v.Name),
-			desc:   spec.ID + ": " + v.Description,
+			desc:   desc,
 			typ:    v.Type,
 			def:    v.Default,
 			secret: v.Secret,

@@ -47,7 +47,7 @@ const livekitPrefix = "io.livekit."
 
 // livekitSettings: the API key whose secret signs the webhooks, the JWT's iss.
 var livekitSettings = []Setting{
-	livekitAPIKey: {Name: "API_KEY", Kind: Text, Secret: true,
+	livekitAPIKey: {Name: "API_KEY", Kind: Text, Secret: true, WithSecret: true,
 		Description: "API key of the key pair that signs the webhooks (the JWT's iss); it must match, with CALLBRIDGE_LIVEKIT_API_SECRET as its secret"},
 }
 

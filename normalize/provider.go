@@ -112,6 +112,7 @@ type Setting struct {
 	Default     string   // as the variable would be written; must parse
 	Description string
 	Secret      bool // never printed, and also read from <NAME>_FILE
+	WithSecret  bool // required whenever the provider's secret is set: start-up stops without it
 }
 
 // SettingKind is how a Setting's value is written and parsed.

@@ -130,7 +130,7 @@ func providerSpecs() []config.ProviderSpec {
 		}
 		for _, s := range p.Settings {
 			specs[i].Own = append(specs[i].Own, config.ProviderVar{
-				Name: s.Name, Type: s.TypeName(), Default: s.Default, Description: s.Description, Secret: s.Secret,
+				Name: s.Name, Type: s.TypeName(), Default: s.Default, Description: s.Description, Secret: s.Secret, WithSecret: s.WithSecret,
 				Check: func(v string) (string, bool) { _, want, ok := s.Parse(v); return want, ok },
 			})
 		}

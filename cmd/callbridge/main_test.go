@@ -38,6 +38,18 @@ var signRe = regexp.MustCompile(`"sign":"[0-9a-fA-F]*"`)
 // testSecret is the secret signedEnv configures for provider, and signed signs with.
 func testSecret(provider string) string { return provider + "-test-secret" }
 
+// testRequired gives the settings a provider requires with its secret (Setting.WithSecret), by
+// name, for the tests that configure every provider.
+func testRequired(p *normalize.Provider) map[string]string {
+	values := map[string]string{}
+	for _, s := range p.Settings {
+		if s.WithSecret {
+			values[s.Name] = p.ID + "-test-" + strings.ToLower(s.Name)
+		}
+	}
+	return values
+}
+
 // specOf returns provider's variable names.
 func specOf(t testing.TB, provider string) config.ProviderSpec {
 	for _, s := range providerSpecs() {
@@ -106,6 +118,11 @@ func signedEnv() map[string]string {
 	}
 	for _, s := range providerSpecs() {
 		env[s.VarName(s.SecretVar)] = testSecret(s.ID)
+		if p := normalize.Lookup([]byte(s.ID)); p != nil {
+			for name, v := range testRequired(p) {
+				env[s.VarName(name)] = v
+			}
+		}
 	}
 	return env
 }
@@ -169,7 +186,7 @@ func signedWith(provider string, body []byte, now time.Time, secret string) requ
 	if p == nil {
 		panic("no provider " + provider)
 	}
-	opts, err := p.Options(nil)
+	opts, err := p.Options(testRequired(p))
 	if err != nil {
 		panic(err)
 	}

@@ -102,6 +102,34 @@ func TestRunRejectsInvalidProviderSettings(t *testing.T) {
 	}
 }
 
+// A setting a provider requires with its secret (LiveKit's API key) stops start-up when the
+// secret is set without it: one line naming both variables, exit 2, and not the secret.
+func TestRunRequiresSettingsWithSecret(t *testing.T) {
+	for _, p := range normalize.Providers {
+		for _, s := range p.Settings {
+			if !s.WithSecret {
+				continue
+			}
+			spec := specOf(t, p.ID)
+			name, secretName := spec.VarName(s.Name), spec.VarName(spec.SecretVar)
+			t.Run(name, func(t *testing.T) {
+				clearEnv(t)
+				t.Setenv("CALLBRIDGE_DATA_DIR", t.TempDir())
+				t.Setenv("CALLBRIDGE_LISTEN", "127.0.0.1:0")
+				t.Setenv(secretName, testSecret(p.ID))
+				var stdout, stderr bytes.Buffer
+				if code := run([]string{"serve"}, &stdout, &stderr); code != 2 {
+					t.Fatalf("exit code %d, want 2; stderr %s", code, stderr.String())
+				}
+				line := strings.TrimSuffix(stderr.String(), "\n")
+				if strings.Contains(line, "\n") || !strings.Contains(line, name) || !strings.Contains(line, secretName) || strings.Contains(line, testSecret(p.ID)) {
+					t.Errorf("want one line naming %s and %s, without the secret; got %q", name, secretName, stderr.String())
+				}
+			})
+		}
+	}
+}
+
 // CALLBRIDGE_ANYRTC_SIGNATURE reaches the running bridge's Verify: with hmac-sha256 an
 // Ar-Signature computed by hand with HMAC-SHA256 is accepted and one with HMAC-SHA1 refused.
 func TestProviderSettingReachesVerify(t *testing.T) {
