@@ -72,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		logger := newLogger(stderr, cfg)
+		setMemoryLimit(logger, cgroupMemoryFiles())
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
 		defer servePprof(cfg.PprofListen, logger)()
