@@ -21,20 +21,9 @@ cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n 2,17p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rounds=$1 secs=$2
 shift 2
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
-
-dir=$(mktemp -d)
 out=${OUT:-ab-profiles}
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	git worktree prune
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+on_exit() { git worktree prune; }
 
 echo "== building bench/bare, nats-server and the bridge at $*" >&2
 go build -o "$dir/bare" ./bench/bare
@@ -46,16 +35,12 @@ for rev in "$@"; do
 done
 gen=$dir/cb-$1 # signs the load
 
-for v in $(env | sed -n 's/^\(CALLBRIDGE_[A-Z0-9_]*\)=.*/\1/p'); do
-	[ "$v" = CALLBRIDGE_PPROF_LISTEN ] || unset "$v"
-done
+clear_callbridge_env CALLBRIDGE_PPROF_LISTEN
 export CALLBRIDGE_ANYRTC_SECRET=ab-anyrtc-secret CALLBRIDGE_ALLOW_UNSIGNED=false
 port=$((20000 + RANDOM % 20000))
 url=http://127.0.0.1:$port
 
-cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # ticks of 10 ms
-io() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/io"; }
-wait_http() { for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+io() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/io"; } # io PID syscw: a count from /proc/PID/io
 
 # load PID: wrk against $url with fresh pre-signed callbacks; sets rps, p99, n (wrk's requests)
 load() {

@@ -22,18 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
-
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
 
 echo "== building (callbridge, bench/bare, nats-server from go.mod, kfakeproc)" >&2
 go build -o "$dir/callbridge" ./cmd/callbridge
@@ -45,14 +34,11 @@ base=$((20000 + RANDOM % 20000)) # ports base..base+3
 http_port=$base
 broker_port=$((base + 1))
 
-# Only the bench's own variables: nothing from the caller's environment leaks into the bridge.
-for v in $(env | sed -n 's/^\(CALLBRIDGE_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+clear_callbridge_env
 export CALLBRIDGE_ANYRTC_SECRET=baseline-anyrtc-secret
 export CALLBRIDGE_ALLOW_UNSIGNED=false
 export CALLBRIDGE_LISTEN=127.0.0.1:$http_port
 
-# cpu PID: utime+stime of a process in ticks (10 ms).
-cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # children_cpu: CPU of this shell's waited-for children so far, in ms (the second line of bash's
 # times, run in this shell: in a subshell it would count the subshell's children only).
 children_cpu() {
@@ -64,11 +50,6 @@ children_cpu() {
 # jnum FILE KEY: the first number after "KEY": in a JSON file.
 jnum() { sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p" "$1" | head -1; }
 
-wait_http() { # URL: up to 30 s
-	for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
-	echo "no answer from $1" >&2
-	return 1
-}
 
 rows=()
 declare -A bare_rps bare_cpu # per load: the bare responder's req/s and CPU µs/req

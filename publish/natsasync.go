@@ -40,7 +40,7 @@ type jsPublisher struct {
 	sub     *nats.Subscription
 	prefix  string // reply subjects are prefix + decimal sequence number
 	timeout time.Duration
-	max     int // publishes awaiting their outcome; more are refused at once
+	max     int // publishes awaiting their outcome at most; more wait for room until their deadline
 
 	seq atomic.Uint64
 
@@ -131,6 +131,7 @@ func newJSPublisher(nc *nats.Conn, timeout time.Duration, max int) (*jsPublisher
 		pending: make(map[uint64]*pubWait, max),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+		header:  make(nats.Header, 16),
 	}
 	sub, err := nc.Subscribe(p.prefix+"*", p.onAck)
 	if err != nil {
@@ -239,9 +240,6 @@ func (p *jsPublisher) run() {
 // send hands m to the client, which copies it into its write buffer before it returns: the
 // strings made here without copying (bytesString) live only for this call.
 func (p *jsPublisher) send(m *outMsg) error {
-	if p.header == nil {
-		p.header = make(nats.Header, 16)
-	}
 	clear(p.header)
 	if n := len(m.headers); n > len(p.values) {
 		p.values = append(p.values, make([][1]string, n-len(p.values))...)
