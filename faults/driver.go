@@ -47,11 +47,14 @@ type Attempt struct {
 	ErrText    string
 	ConnClose  bool   // the answer carried Connection: close
 	Conn       string // the connection's local address, when one was obtained
+	NewConn    bool   // the connection was dialled for this request, not kept alive from another
 }
 
 // ErrClass sorts transport errors. A reset or a connection closed before the answer on a
 // kept-alive connection is what SPEC §7 forbids during a drain; a refused connection is what a
-// client sees while no process listens.
+// client sees while no process listens, and an unaccepted one what it sees when it dialled as a
+// listener closed: the kernel resets the connections still in the closed socket's backlog,
+// which no process ever accepted.
 type ErrClass string
 
 const (
@@ -59,9 +62,21 @@ const (
 	ErrReset   ErrClass = "reset"   // ECONNRESET
 	ErrClosed  ErrClass = "closed"  // EOF before the answer: closed without Connection: close
 	ErrRefused ErrClass = "refused" // ECONNREFUSED
-	ErrTimeout ErrClass = "timeout"
-	ErrOther   ErrClass = "other"
+	// ErrUnaccepted: reset or closed before any answer on a connection dialled for this request.
+	ErrUnaccepted ErrClass = "unaccepted"
+	ErrTimeout    ErrClass = "timeout"
+	ErrOther      ErrClass = "other"
 )
+
+// classifyTry is classify for a try whose connection was dialled for it (newConn) or kept
+// alive from an earlier one.
+func classifyTry(err error, newConn bool) ErrClass {
+	c := classify(err)
+	if newConn && (c == ErrReset || c == ErrClosed) {
+		return ErrUnaccepted
+	}
+	return c
+}
 
 func classify(err error) ErrClass {
 	msg := err.Error()
@@ -257,7 +272,7 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		req.Header.Set(h.Key, h.Value)
 	}
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		a.Conn = info.Conn.LocalAddr().String()
+		a.Conn, a.NewConn = info.Conn.LocalAddr().String(), !info.Reused
 	}}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := client.Do(req)
@@ -268,7 +283,7 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		a.RetryAfter = resp.Header.Get("Retry-After") != ""
 		a.ConnClose = resp.Close
 	} else {
-		a.Err, a.ErrText = classify(err), err.Error()
+		a.Err, a.ErrText = classifyTry(err, a.NewConn), err.Error()
 	}
 	a.Done = time.Now()
 	d.mu.Lock()

@@ -239,9 +239,12 @@ func (r *Report) statuses() string {
 	return strings.Join(parts, " ")
 }
 
+// otherErrs are the transport errors that are not a connection dropped under a request (Resets).
+var otherErrs = []ErrClass{ErrRefused, ErrUnaccepted, ErrTimeout, ErrOther}
+
 func (r *Report) errors() string {
 	var parts []string
-	for _, k := range []ErrClass{ErrReset, ErrClosed, ErrRefused, ErrTimeout, ErrOther} {
+	for _, k := range append([]ErrClass{ErrReset, ErrClosed}, otherErrs...) {
 		if n := r.Errors[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}
@@ -285,15 +288,14 @@ func WriteTable(w io.Writer, reports []*Report) {
 	fmt.Fprintln(w, "| scenario | sink | fault | sent | acked | delivered | lost | dupes | gave up | answers | 503 w/o Retry-After | resets (reset+closed) | other transport errors | recovery | longest 200 gap | /readyz not-200 after (probes not-200 during fault) | /readyz 200 for good after | time to 200 p99 / max |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range reports {
-		other := r.Errors[ErrRefused] + r.Errors[ErrTimeout] + r.Errors[ErrOther]
-		otherText := fmt.Sprint(other)
-		if other > 0 {
-			var parts []string
-			for _, k := range []ErrClass{ErrRefused, ErrTimeout, ErrOther} {
-				if n := r.Errors[k]; n > 0 {
-					parts = append(parts, fmt.Sprintf("%d %s", n, k))
-				}
+		otherText := "0"
+		var parts []string
+		for _, k := range otherErrs {
+			if n := r.Errors[k]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, k))
 			}
+		}
+		if len(parts) > 0 {
 			otherText = strings.Join(parts, ", ")
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | **%d** | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s / %s |\n",
