@@ -1,6 +1,7 @@
 // Package ingest is the HTTP front door: it accepts provider callbacks on fasthttp, verifies and
-// normalises them with the provider's entry in normalize.Providers, hands the envelope to a
-// publish.Sink and answers the way the provider expects.
+// normalises them with the provider's entry in the bridge's normalize.Registry (Config.Routes: one
+// route per entry), hands the envelope to a publish.Sink and answers the way the provider
+// expects.
 //
 // The contract (SPEC §2): 200 with the provider's body only after the sink acknowledged the
 // event (or for a URL check, which publishes nothing); 401 for a failed check; 400 for a body of

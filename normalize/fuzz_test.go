@@ -19,7 +19,7 @@ import (
 func fuzzBodies(f *testing.F, id string) [][]byte {
 	f.Helper()
 	var out [][]byte
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		if id != "" && p.ID != id {
 			continue
 		}
@@ -121,7 +121,7 @@ func FuzzScanner(f *testing.F) {
 // gives the same bytes. which picks the provider from the registry; headerValue stands in for
 // every sample header (an app id, say).
 func FuzzNormalize(f *testing.F) {
-	for i, p := range Providers {
+	for i, p := range Builtins() {
 		for _, b := range fuzzBodies(f, p.ID) {
 			f.Add(uint8(i), b, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "a1b2c3d4e5f6")
 		}
@@ -129,7 +129,7 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte(`{"event_type":314,"msg":"{\\\"a\\\":0}","task_id":"x\"y"}`), "tp\"", "app\n")
 	f.Fuzz(func(t *testing.T, which uint8, body []byte, traceparent, headerValue string) {
-		p := Providers[int(which)%len(Providers)]
+		p := Builtins()[int(which)%len(Builtins())]
 		h := HeaderMap{"traceparent": traceparent, "tracestate": "k=v"}
 		for _, kv := range p.SampleHeaders {
 			h[kv.Key] = headerValue
@@ -187,7 +187,7 @@ func checkAuthErr(t *testing.T, err error) *AuthError {
 // pass; tamper then replaces one signature header with value. Without sign, every signature
 // header carries value. Unsigned callbacks are never allowed here: no secret must fail.
 func FuzzVerify(f *testing.F) {
-	for i, p := range Providers {
+	for i, p := range Builtins() {
 		for _, b := range fuzzBodies(f, p.ID) {
 			f.Add(uint8(i), b, "s3cret", true, uint8(0), "", uint8(0))
 			f.Add(uint8(i), b, "s3cret", true, uint8(1), "00", uint8(1))
@@ -196,7 +196,7 @@ func FuzzVerify(f *testing.F) {
 	}
 	recv := time.UnixMilli(1712900013100)
 	f.Fuzz(func(t *testing.T, which uint8, body []byte, secret string, sign bool, tamper uint8, value string, choice uint8) {
-		p := Providers[int(which)%len(Providers)]
+		p := Builtins()[int(which)%len(Builtins())]
 		values := map[string]string{}
 		for _, s := range p.Settings {
 			if s.Kind == Choice {

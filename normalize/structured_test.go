@@ -22,7 +22,7 @@ func TestParseStructuredRoundTrip(t *testing.T) {
 			}
 			want := ev.AppendStructured(nil)
 			back.Reset()
-			if err := ParseStructured(want, &back); err != nil {
+			if err := ParseStructured(want, &back, BuiltinRegistry()); err != nil {
 				t.Fatalf("%s/%s: %v\n%s", f.p.ID, f.name, err, want)
 			}
 			if got := back.AppendStructured(nil); !bytes.Equal(got, want) {
@@ -49,12 +49,12 @@ func TestParseStructuredRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var ev Event
-		if err := ParseStructured([]byte(tt.body), &ev); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err := ParseStructured([]byte(tt.body), &ev, BuiltinRegistry()); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
 	var ev Event
-	if err := ParseStructured([]byte(ok), &ev); err != nil {
+	if err := ParseStructured([]byte(ok), &ev, BuiltinRegistry()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -69,12 +69,12 @@ func FuzzParseStructured(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
-		if ParseStructured(b, &ev) != nil {
+		if ParseStructured(b, &ev, BuiltinRegistry()) != nil {
 			return
 		}
 		once := ev.AppendStructured(nil)
 		var again Event
-		if err := ParseStructured(once, &again); err != nil {
+		if err := ParseStructured(once, &again, BuiltinRegistry()); err != nil {
 			t.Fatalf("written back, not read again: %v\n%s", err, once)
 		}
 		if twice := again.AppendStructured(nil); !bytes.Equal(once, twice) {

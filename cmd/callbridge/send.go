@@ -36,14 +36,23 @@ func send(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	p := normalize.Lookup([]byte(fs.Arg(0)))
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	p := registry.Lookup([]byte(fs.Arg(0)))
 	if p == nil {
 		fmt.Fprintf(stderr, "callbridge send: unknown provider %q\n", fs.Arg(0))
 		return 2
 	}
 	body := p.Sample
 	if fs.NArg() == 2 {
-		var err error
 		if fs.Arg(1) == "-" {
 			body, err = io.ReadAll(os.Stdin)
 		} else {
@@ -53,11 +62,6 @@ func send(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 			return 2
 		}
-	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
 	}
 	settings := cfg.Providers[p.ID]
 	auth, err := providerAuth(cfg, p)
