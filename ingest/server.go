@@ -75,7 +75,8 @@ type Server struct {
 	draining     atomic.Bool
 	inflight     atomic.Int64
 	maxBody      atomic.Int64
-	bodyMemory   atomic.Int64 // bytes reserved by bodies being read
+	bodyMemory   atomic.Int64 // bytes reserved by body buffers, held or pooled (body.go)
+	bodies       bodyPool     // spare body buffers, reserved
 	drains       atomic.Int64 // refused bodies being drained
 	work         sync.Pool
 	metrics      *metrics
@@ -88,7 +89,8 @@ type work struct {
 	cb       normalize.Callback
 	ev       normalize.Event
 	body     []byte
-	reserved int64 // of the body budget
+	own      []byte // the first minBodyBuf bytes of body buffer, w's own (body.go)
+	reserved int64  // of the body budget: body's capacity when it is not own
 }
 
 // New builds a server publishing to sink.

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/callbridge/callbridge/config"
@@ -94,7 +96,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, reqBody)
 	if err != nil {
-		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		fmt.Fprintf(stderr, "callbridge send: %s\n", redactURL(err, shown, settings.URLToken))
 		return 2
 	}
 	for _, h := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
@@ -105,7 +107,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		fmt.Fprintf(stderr, "callbridge send: %s\n", redactURL(err, shown, settings.URLToken))
 		return 1
 	}
 	defer resp.Body.Close()
@@ -119,4 +121,21 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// redactURL is err's text with the URL as shown (the token as <token>, no query string): net/http
+// quotes the whole URL it was given in a *url.Error, and a URL token is a secret. Any other
+// mention of the token as a path segment is replaced too.
+func redactURL(err error, shown, token string) string {
+	if ue, ok := err.(*neturl.Error); ok {
+		redacted := *ue
+		redacted.URL = shown
+		err = &redacted
+	}
+	text := err.Error()
+	if token != "" {
+		text = strings.ReplaceAll(text, "/"+token, "/<token>")
+		text = strings.ReplaceAll(text, "/"+neturl.PathEscape(token), "/<token>")
+	}
+	return text
 }
