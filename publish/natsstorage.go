@@ -9,8 +9,6 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/callbridge/callbridge/config"
 )
 
 // A stream is created with CALLBRIDGE_NATS_MAX_BYTES as its size, which JetStream reserves
@@ -18,6 +16,13 @@ import (
 // resources available"). The embedded server's room is three quarters of what is free in
 // CALLBRIDGE_DATA_DIR when it starts. Start-up then stops with a configuration error (exit 2)
 // that says how much room there is and what to set, instead of the server's bare code.
+
+// SettingError is a broker's refusal that one setting explains: the command prints Line alone
+// and exits 2, like a configuration error (publish does not import config: the stages below
+// the command know nothing of how settings are read).
+type SettingError struct{ Line string }
+
+func (e *SettingError) Error() string { return e.Line }
 
 // noStorage reports the JetStream error of a server that cannot reserve a stream's size.
 func noStorage(err error) bool {
@@ -38,7 +43,7 @@ func diskFree(dir string) (int64, error) {
 func (s *NATS) noStorageError(err error) error {
 	line := fmt.Sprintf("CALLBRIDGE_NATS_MAX_BYTES=%q: ", strconv.FormatInt(s.cfg.MaxBytes, 10))
 	if s.embedded == nil {
-		return &config.Error{Line: line + fmt.Sprintf("the NATS server has no room for stream %s that large (%v); "+
+		return &SettingError{Line: line + fmt.Sprintf("the NATS server has no room for stream %s that large (%v); "+
 			"lower it, or give the server's JetStream more storage", s.cfg.Stream, err)}
 	}
 	room := int64(-1)
@@ -51,14 +56,14 @@ func (s *NATS) noStorageError(err error) error {
 		where += " has " + byteSize(free) + " free"
 	}
 	if room < 0 {
-		return &config.Error{Line: line + "the embedded NATS server has no room for the stream: " + where +
+		return &SettingError{Line: line + "the embedded NATS server has no room for the stream: " + where +
 			"; lower it, or give " + where + " more room"}
 	}
 	fits := room &^ (1<<20 - 1) // whole MiB
 	if fits == 0 {
 		fits = room
 	}
-	return &config.Error{Line: line + fmt.Sprintf("the embedded NATS server has no room for the stream: %s, "+
+	return &SettingError{Line: line + fmt.Sprintf("the embedded NATS server has no room for the stream: %s, "+
 		"of which JetStream may reserve %s; want at most %d (%s), or more room in CALLBRIDGE_DATA_DIR",
 		where, byteSize(room), fits, byteSize(fits))}
 }

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-
-	"github.com/callbridge/callbridge/config"
 )
 
 // A stream larger than the embedded server's room (three quarters of what is free in the data
@@ -36,9 +34,9 @@ func TestStreamLargerThanDataDir(t *testing.T) {
 		s.Close(context.Background())
 		t.Fatalf("a stream of %d bytes created with %d free", cfg.MaxBytes, free)
 	}
-	var cerr *config.Error
+	var cerr *SettingError
 	if !errors.As(err, &cerr) {
-		t.Fatalf("got %T %v, want a *config.Error", err, err)
+		t.Fatalf("got %T %v, want a *SettingError", err, err)
 	}
 	line := cerr.Error()
 	for _, want := range []string{`CALLBRIDGE_NATS_MAX_BYTES="` + strconv.FormatInt(cfg.MaxBytes, 10) + `"`, "CALLBRIDGE_DATA_DIR", strconv.Quote(dir), " free"} {
@@ -74,8 +72,8 @@ func TestStreamLargerThanExternalServer(t *testing.T) {
 		s.Close(context.Background())
 		t.Fatal("a 64 MiB stream created on a server with 8 MiB of store")
 	}
-	var cerr *config.Error
+	var cerr *SettingError
 	if !errors.As(err, &cerr) || !strings.Contains(cerr.Error(), `CALLBRIDGE_NATS_MAX_BYTES="67108864"`) || !strings.Contains(cerr.Error(), "more storage") {
-		t.Fatalf("got %T %v, want a *config.Error naming CALLBRIDGE_NATS_MAX_BYTES", err, err)
+		t.Fatalf("got %T %v, want a *SettingError naming CALLBRIDGE_NATS_MAX_BYTES", err, err)
 	}
 }

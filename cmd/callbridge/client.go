@@ -37,7 +37,8 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 	code, err := run(ctx, cfg, registry, newLogger(stderr, cfg))
 	if err != nil {
 		var cerr *config.Error
-		if errors.As(err, &cerr) {
+		var serr *publish.SettingError
+		if errors.As(err, &cerr) || errors.As(err, &serr) {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}

@@ -81,7 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		} else if err != nil {
 			var cerr *config.Error
-			if errors.As(err, &cerr) {
+			var serr *publish.SettingError
+			if errors.As(err, &cerr) || errors.As(err, &serr) {
 				fmt.Fprintln(stderr, err)
 				return 2
 			}
