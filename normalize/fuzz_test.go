@@ -186,6 +186,9 @@ func checkAuthErr(t *testing.T, err error) *AuthError {
 // by p.Sign, so a body Sign accepts and that is one JSON object with unique member names must
 // pass; tamper then replaces one signature header with value. Without sign, every signature
 // header carries value. Unsigned callbacks are never allowed here: no secret must fail.
+// Both halves, for every provider in the registry: a callback Sign made with the secret
+// verifies, and the same body signed by Sign with any other secret (a signature Sign did not
+// make for this one) is refused with an *AuthError.
 func FuzzVerify(f *testing.F) {
 	for i, p := range Builtins() {
 		for _, b := range fuzzBodies(f, p.ID) {
@@ -208,6 +211,7 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal(err)
 		}
 		auth := &Auth{Secret: []byte(secret), MaxSkew: 5 * time.Minute, Options: opts}
+		raw := body
 		// The signature headers' names, from the sample.
 		_, sampleHeaders, err := p.Sign(p.Sample, &Auth{Secret: []byte("k"), Options: opts}, recv)
 		if err != nil {
@@ -240,7 +244,27 @@ func FuzzVerify(f *testing.F) {
 		if sign && tamper == 0 && secret != "" && ae != nil && uniqueObject(body) {
 			t.Fatalf("%s: a callback signed by Sign refused: %v\n%q", p.ID, ae, body)
 		}
+		if secret != "" {
+			checkForgeryRefused(t, p, raw, auth, recv)
+		}
 	})
+}
+
+// checkForgeryRefused signs body with a secret other than auth's (one byte more: a different
+// key for every scheme, HMAC's zero padding included) and checks that Verify with auth refuses
+// it with an *AuthError.
+func checkForgeryRefused(t *testing.T, p *Provider, body []byte, auth *Auth, recv time.Time) {
+	t.Helper()
+	other := *auth
+	other.Secret = append(append([]byte(nil), auth.Secret...), '!')
+	forged, headers, err := p.Sign(body, &other, recv)
+	if err != nil {
+		return // not a body p could send
+	}
+	c := &Callback{Body: forged, Header: headerMap(p, headers), Received: recv.Add(time.Second)}
+	if v, err := p.Verify(c, auth); checkAuthErr(t, err) == nil {
+		t.Fatalf("%s: accepted (%v) a callback signed with another secret:\n%q\n%v", p.ID, v, forged, headers)
+	}
 }
 
 // uniqueObject reports whether b is one JSON object whose top-level members have unique names.

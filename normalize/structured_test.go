@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -60,7 +62,8 @@ func TestParseStructuredRefuses(t *testing.T) {
 }
 
 // FuzzParseStructured: any input is refused or read into an event that writes back to something
-// that reads back to the same event.
+// that reads back to the same event; and that event, written back without any one of its
+// required members (id, source, type, time, provider, providereventtype, data), is refused.
 func FuzzParseStructured(f *testing.F) {
 	for _, fx := range allFixtures(f) {
 		if ev, err := envelope(fx.p, fx.body, nil); err == nil {
@@ -79,6 +82,22 @@ func FuzzParseStructured(f *testing.F) {
 		}
 		if twice := again.AppendStructured(nil); !bytes.Equal(once, twice) {
 			t.Fatalf("not stable:\n%s\n%s", once, twice)
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(once, &members); err != nil {
+			t.Fatalf("written back, not a JSON object: %v\n%s", err, once)
+		}
+		for _, name := range []string{"id", "source", "type", "time", "provider", "providereventtype", "data"} {
+			without := maps.Clone(members)
+			delete(without, name)
+			b, err := json.Marshal(without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev Event
+			if ParseStructured(b, &ev) == nil {
+				t.Fatalf("an event without %s accepted:\n%s", name, b)
+			}
 		}
 	})
 }
