@@ -95,7 +95,7 @@ func FuzzParseStructured(f *testing.F) {
 				t.Fatal(err)
 			}
 			var ev Event
-			if ParseStructured(b, &ev) == nil {
+			if ParseStructured(b, &ev, BuiltinRegistry()) == nil {
 				t.Fatalf("an event without %s accepted:\n%s", name, b)
 			}
 		}
