@@ -388,21 +388,6 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	s.reply(ctx, fasthttp.StatusOK, p.Reply)
 }
 
-// publishFailed answers a failed publish: 413 when the event can never fit the broker (a
-// permanent failure: the provider must not retry it), else 503 with Retry-After.
-func (s *Server) publishFailed(ctx *fasthttp.RequestCtx, m *providerMetrics, provider, msg string, err error, attrs ...any) {
-	attrs = append([]any{"provider", provider, "error", err}, attrs...)
-	if errors.Is(err, publish.ErrTooLarge) {
-		m.tooLarge.Inc()
-		s.cfg.Logger.Warn(msg+": larger than the broker accepts", attrs...)
-		s.reply(ctx, fasthttp.StatusRequestEntityTooLarge, errTooBig)
-		return
-	}
-	m.publishFailed.Inc()
-	s.cfg.Logger.Error(msg, attrs...)
-	s.unavailable(ctx, errPublish)
-}
-
 // tokenMatches compares digests, which have one length, so the time taken says nothing of the
 // token's length either.
 func (s *Server) tokenMatches(r *Route, token []byte) bool {

@@ -2,9 +2,7 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,9 +13,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -46,9 +41,6 @@ type KafkaConfig struct {
 	Timeout       time.Duration // write acknowledgement deadline; 0: 5s
 	Logger        *slog.Logger
 }
-
-// kafkaCheckInterval is how often the sink asks the brokers whether they answer, for Ready.
-const kafkaCheckInterval = 2 * time.Second
 
 // maxTopicLen is Kafka's limit on a topic name.
 const maxTopicLen = 249
@@ -82,16 +74,6 @@ type Kafka struct {
 	closeErr  error
 	bufs      sync.Pool
 }
-
-type writeFailure struct {
-	err error
-	at  time.Time
-}
-
-// writeFailureHold is how long a failed write keeps the sink not ready even though the brokers
-// answer a check: long enough for /readyz to show it, short enough not to hold traffic off a
-// sink whose next write would succeed.
-const writeFailureHold = time.Second
 
 type kafkaBuf struct {
 	data    []byte // topic, key and value
@@ -262,123 +244,6 @@ func unreachable(err error) bool {
 	return !errors.As(err, &kerr) && !errors.As(err, &cerr) && !errors.As(err, &aerr)
 }
 
-func unique(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// createTopics creates topics with the configured partitions and replication; a topic that
-// exists already is not an error.
-func (k *Kafka) createTopics(ctx context.Context, topics ...string) error {
-	partitions, replication := k.cfg.Partitions, k.cfg.Replication
-	if partitions <= 0 {
-		partitions = -1 // the broker's num.partitions
-	}
-	if replication <= 0 {
-		replication = -1 // the broker's default.replication.factor (Kafka 2.4 and later)
-	}
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
-	}
-	res, err := k.client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create kafka topics %s: %w", strings.Join(topics, ", "), err)
-	}
-	var failed []string
-	for _, t := range topics {
-		err := res.Errors[t]
-		switch {
-		case err == nil:
-			k.cfg.Logger.Info("kafka topic created", "topic", t, "partitions", partitions, "replication", replication)
-		case errors.Is(err, kafka.TopicAlreadyExists):
-		default:
-			failed = append(failed, t+": "+err.Error())
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("create kafka topics: %s", strings.Join(failed, "; "))
-	}
-	return nil
-}
-
-// ping is a round trip to a broker: kafka-go answers metadata requests from its cache, so
-// ApiVersions, which always goes to the broker, is what proves that one answers.
-func (k *Kafka) ping(ctx context.Context) error {
-	res, err := k.client.ApiVersions(ctx, &kafka.ApiVersionsRequest{})
-	if err == nil && res.Error != nil {
-		err = res.Error
-	}
-	return err
-}
-
-// check asks the brokers whether they answer, every kafkaCheckInterval while they do, faster
-// while they do not (a connection broken by a restart fails once before it is redialled), and
-// at once when a write failed, until Close.
-func (k *Kafka) check() {
-	defer close(k.done)
-	t := time.NewTimer(kafkaCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-t.C:
-		case <-k.wake:
-			if !t.Stop() {
-				select {
-				case <-t.C:
-				default:
-				}
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), min(k.cfg.Timeout, kafkaCheckInterval))
-		err := k.ping(ctx)
-		cancel()
-		was := k.checkErr.Load()
-		if err != nil {
-			err = fmt.Errorf("%w: kafka brokers %s do not answer: %v", ErrNotReady, k.Brokers(), err)
-			k.checkErr.Store(&err)
-			if was == nil {
-				k.cfg.Logger.Warn("kafka brokers unreachable", "brokers", k.Brokers(), "error", err)
-			}
-			t.Reset(kafkaCheckInterval / 4)
-			continue
-		}
-		k.checkErr.Store(nil)
-		if was != nil {
-			k.cfg.Logger.Info("kafka brokers reachable again", "brokers", k.Brokers())
-		}
-		if f := k.writeErr.Load(); f != nil {
-			if time.Since(f.at) >= writeFailureHold {
-				k.writeErr.CompareAndSwap(f, nil)
-			}
-			t.Reset(kafkaCheckInterval / 4)
-			continue
-		}
-		t.Reset(kafkaCheckInterval)
-	}
-}
-
-// Ready returns nil while the brokers answer and no write has failed for want of them since
-// they last did.
-func (k *Kafka) Ready() error {
-	if e := k.checkErr.Load(); e != nil {
-		return *e
-	}
-	if f := k.writeErr.Load(); f != nil {
-		return f.err
-	}
-	return nil
-}
-
 // Brokers is where the sink connects, for the start-up log.
 func (k *Kafka) Brokers() string { return strings.Join(k.cfg.Brokers, ",") }
 
@@ -510,29 +375,6 @@ func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers
 	return fmt.Errorf("publish to %s: %w", topic, err)
 }
 
-// topic returns the interned name of a topic known to exist, creating it first with
-// CreateTopics. Without CreateTopics an unknown topic is left for the write to check.
-func (k *Kafka) topic(ctx context.Context, name []byte) (string, error) {
-	k.mu.RLock()
-	t, ok := k.topics[string(name)]
-	k.mu.RUnlock()
-	if ok {
-		return t, nil
-	}
-	t = string(name)
-	if !k.cfg.CreateTopics {
-		return t, nil
-	}
-	// Concurrent first uses may both ask; the second gets TopicAlreadyExists, which is fine.
-	if err := k.createTopics(ctx, t); err != nil {
-		return "", err
-	}
-	k.mu.Lock()
-	k.topics[t] = t
-	k.mu.Unlock()
-	return t, nil
-}
-
 // Live is always nil: kafka-go redials a broker for every request that needs one.
 func (k *Kafka) Live() error { return nil }
 
@@ -555,76 +397,4 @@ func (k *Kafka) Close(ctx context.Context) error {
 		k.transport.CloseIdleConnections()
 	})
 	return k.closeErr
-}
-
-// AppendKafkaTopic appends name with every byte Kafka does not allow in a topic name (outside
-// [a-zA-Z0-9._-]) replaced by '_'. A name over Kafka's 249 bytes is cut and ends in a hash of the
-// whole name, so distinct long names stay distinct. dst and name may be the same slice.
-func AppendKafkaTopic(dst, name []byte) []byte {
-	start := len(dst)
-	for _, c := range name {
-		if !kafkaTopicByte(c) {
-			c = '_'
-		}
-		dst = append(dst, c)
-	}
-	if len(dst)-start <= maxTopicLen {
-		return dst
-	}
-	sum := sha256.Sum256(dst[start:])
-	const hashLen = 16
-	dst = append(dst[:start+maxTopicLen-hashLen-1], '-')
-	return hex.AppendEncode(dst, sum[:hashLen/2])
-}
-
-func kafkaTopicByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-}
-
-func kafkaAcks(s string) (kafka.RequiredAcks, error) {
-	switch s {
-	case "all", "":
-		return kafka.RequireAll, nil
-	case "one":
-		return kafka.RequireOne, nil
-	case "none":
-		return kafka.RequireNone, nil
-	}
-	return 0, fmt.Errorf("kafka required acks %q: want all, one or none", s)
-}
-
-func kafkaCompression(s string) (kafka.Compression, error) {
-	switch s {
-	case "none", "":
-		return 0, nil
-	case "gzip":
-		return kafka.Gzip, nil
-	case "snappy":
-		return kafka.Snappy, nil
-	case "lz4":
-		return kafka.Lz4, nil
-	case "zstd":
-		return kafka.Zstd, nil
-	}
-	return 0, fmt.Errorf("kafka compression %q: want none, gzip, snappy, lz4 or zstd", s)
-}
-
-func kafkaSASL(mechanism, user, password string) (sasl.Mechanism, error) {
-	switch mechanism {
-	case "none", "":
-		return nil, nil
-	case "plain":
-		return plain.Mechanism{Username: user, Password: password}, nil
-	case "scram-sha-256", "scram-sha-512":
-		algo := scram.SHA256
-		if mechanism == "scram-sha-512" {
-			algo = scram.SHA512
-		}
-		m, err := scram.Mechanism(algo, user, password)
-		if err != nil {
-			return nil, fmt.Errorf("kafka SASL %s: %w", mechanism, err)
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("kafka SASL mechanism %q: want none, plain, scram-sha-256 or scram-sha-512", mechanism)
 }
