@@ -4,7 +4,8 @@
 //
 // The contract (SPEC §2): 200 with the provider's body only after the sink acknowledged the
 // event (or for a URL check, which publishes nothing); 401 for a failed check; 400 for a body of
-// the wrong shape, dead-lettered first when it was authenticated; 413 over the body limit or
+// the wrong shape, or for an event whose subject or topic the broker could not take
+// (publish.ErrNameTooLong), dead-lettered first when it was authenticated; 413 over the body limit or
 // the broker's message size (permanent: never 503); 431 over the header limit; 503 with
 // Retry-After when the sink fails, times out, or too many callbacks or too many body bytes are
 // in flight; 404 for an unknown provider or a wrong URL token; 405 for anything but POST. A panic
@@ -379,8 +380,12 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	tr.startPublish(&w.ev)
 	err = s.sink.Publish(&w.ev)
 	tr.endPublish(err)
+	if errors.Is(err, publish.ErrNameTooLong) {
+		s.refuseName(ctx, m, tr, p.ID, &w.cb, w.ev.Unverified, err)
+		return
+	}
 	if err != nil {
-		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", string(w.ev.Type), "id", string(w.ev.ID))
+		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", logValue(w.ev.Type), "id", logValue(w.ev.ID))
 		return
 	}
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())

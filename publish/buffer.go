@@ -2,8 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -187,7 +185,8 @@ func (b *Buffer) getBuf() *[]byte {
 func (b *Buffer) Publish(ev *normalize.Event) error {
 	buf := b.getBuf()
 	data := ev.AppendStructured((*buf)[:0])
-	msg := &nats.Msg{Subject: bufferEventSubject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{string(ev.ID)}}}
+	id := string(appendEventID(nil, ev.Provider, ev.ID)) // scoped by provider, as on the target
+	msg := &nats.Msg{Subject: bufferEventSubject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
 	err := b.write(msg)
 	*buf = data[:0]
 	if err == nil {
@@ -199,12 +198,11 @@ func (b *Buffer) Publish(ev *normalize.Event) error {
 // DeadLetter writes a dead letter to the buffer; the forwarder hands it to the target's
 // DeadLetter.
 func (b *Buffer) DeadLetter(provider string, body []byte, reason string) error {
-	sum := sha256.Sum256(body)
 	return b.write(&nats.Msg{
 		Subject: bufferLetterSubj,
 		Data:    append([]byte(nil), body...),
 		Header: nats.Header{
-			jetstream.MsgIDHeader: []string{"deadletter-" + hex.EncodeToString(sum[:16])},
+			jetstream.MsgIDHeader: []string{string(appendLetterID(nil, provider, body))},
 			bufferProviderHeader:  []string{provider},
 			ReasonHeader:          []string{headerValue(reason)},
 		},

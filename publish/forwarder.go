@@ -200,8 +200,6 @@ func (f *forwarder) lane(in <-chan bufferEntry) {
 	}
 }
 
-var errUnreadable = errors.New("buffered entry unreadable")
-
 func (f *forwarder) forward(ev *normalize.Event, e bufferEntry) error {
 	m := e.msg
 	if m.Subject() == bufferLetterSubj {

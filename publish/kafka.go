@@ -55,6 +55,7 @@ const maxKnownTopics = 4096
 // RequiredAcks.
 type Kafka struct {
 	cfg       KafkaConfig
+	enc       *Encoder
 	addr      net.Addr
 	transport *kafka.Transport
 	client    *kafka.Client
@@ -72,45 +73,24 @@ type Kafka struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 	bufs      sync.Pool
 }
 
+// kafkaBuf is one message on its way: the rendered Message and what the writer is handed.
 type kafkaBuf struct {
-	data    []byte // topic, key and value
-	hdr     []byte // header values
+	msg     Message
 	headers []kafka.Header
-	msg     [1]kafka.Message
+	out     [1]kafka.Message
 }
 
 // NewKafka connects to the brokers and checks or creates the known topics. Brokers that do not
 // answer make an error that wraps ErrNotReady; a known topic that is missing (without
 // CreateTopics) or cannot be created is an error naming it.
 func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	if err := cfg.defaults(); err != nil {
+		return nil, err
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 5 * time.Second
-	}
-	if cfg.BatchTimeout <= 0 {
-		cfg.BatchTimeout = 200 * time.Microsecond // not kafka-go's 1s: a lone callback would wait for it
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
-	}
-	if cfg.Template == nil || cfg.KeyTemplate == nil {
-		return nil, errors.New("kafka sink: topic and key templates are required")
-	}
-	var brokers []string
-	for _, b := range cfg.Brokers {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	if len(brokers) == 0 {
-		return nil, errors.New("kafka sink: no brokers configured")
-	}
-	cfg.Brokers = brokers
 	acks, err := kafkaAcks(cfg.RequiredAcks)
 	if err != nil {
 		return nil, err
@@ -135,7 +115,8 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 	}
 	k := &Kafka{
 		cfg:       cfg,
-		addr:      kafka.TCP(brokers...), // not resolved here: the brokers may be host names
+		enc:       KafkaEncoder(cfg.Template, cfg.KeyTemplate, cfg.Mode),
+		addr:      kafka.TCP(cfg.Brokers...), // not resolved here: the brokers may be host names
 		transport: transport,
 		topics:    map[string]string{},
 		missing:   map[string]struct{}{},
@@ -144,8 +125,53 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		done:      make(chan struct{}),
 	}
 	k.client = &kafka.Client{Addr: k.addr, Transport: transport, Timeout: cfg.Timeout}
-	k.writer = &kafka.Writer{
-		Addr:      k.addr,
+	k.writer = newKafkaWriter(&cfg, k.addr, transport, acks, compression)
+
+	startCtx, cancel := context.WithTimeout(ctx, max(2*cfg.Timeout, 10*time.Second))
+	defer cancel()
+	if err := k.start(startCtx); err != nil {
+		k.transport.CloseIdleConnections()
+		return nil, err
+	}
+	go k.check()
+	return k, nil
+}
+
+// defaults fills in what is unset and checks what is required.
+func (cfg *KafkaConfig) defaults() error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = 200 * time.Microsecond // not kafka-go's 1s: a lone callback would wait for it
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.Template == nil || cfg.KeyTemplate == nil {
+		return errors.New("kafka sink: topic and key templates are required")
+	}
+	var brokers []string
+	for _, b := range cfg.Brokers {
+		if b = strings.TrimSpace(b); b != "" {
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 {
+		return errors.New("kafka sink: no brokers configured")
+	}
+	cfg.Brokers = brokers
+	return nil
+}
+
+// newKafkaWriter is the one writer every publish goes through.
+func newKafkaWriter(cfg *KafkaConfig, addr net.Addr, transport *kafka.Transport, acks kafka.RequiredAcks, compression kafka.Compression) *kafka.Writer {
+	logger := cfg.Logger
+	return &kafka.Writer{
+		Addr:      addr,
 		Transport: transport,
 		// murmur2 of the key, as the Java client's and franz-go's default partitioners: one
 		// subject stays in one partition, and any other producer keyed the same way agrees.
@@ -169,20 +195,11 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		AllowAutoTopicCreation: false,
 		// Each failed attempt; what fails a call is returned to the caller, which logs it.
 		ErrorLogger: kafka.LoggerFunc(func(format string, args ...any) {
-			if cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
-				cfg.Logger.Debug("kafka: " + fmt.Sprintf(format, args...))
+			if logger.Enabled(context.Background(), slog.LevelDebug) {
+				logger.Debug("kafka: " + fmt.Sprintf(format, args...))
 			}
 		}),
 	}
-
-	startCtx, cancel := context.WithTimeout(ctx, max(2*cfg.Timeout, 10*time.Second))
-	defer cancel()
-	if err := k.start(startCtx); err != nil {
-		k.transport.CloseIdleConnections()
-		return nil, err
-	}
-	go k.check()
-	return k, nil
 }
 
 // start proves that the brokers answer and checks or creates the known topics.
@@ -251,42 +268,39 @@ func (k *Kafka) getBuf() *kafkaBuf {
 	if b, ok := k.bufs.Get().(*kafkaBuf); ok {
 		return b
 	}
-	return &kafkaBuf{data: make([]byte, 0, 2048), hdr: make([]byte, 0, 512), headers: make([]kafka.Header, 0, 12)}
+	return &kafkaBuf{
+		msg:     Message{buf: make([]byte, 0, 2048), vals: make([]byte, 0, 512), Headers: make([]Header, 0, 12)},
+		headers: make([]kafka.Header, 0, 12),
+	}
 }
 
-// Publish sends ev to the topic its template names, keyed by the key template, and waits for
-// the acknowledgement. In binary mode the attributes are "ce_" headers, per the CloudEvents
-// Kafka binding. Nothing handed to the writer points into ev, which is reused once Publish
-// returns.
+// putBuf pools b again, once the writer is done with it: after a successful write only (a call
+// that timed out may leave its batch with the writer).
+func (k *Kafka) putBuf(b *kafkaBuf) {
+	if cap(b.msg.buf) > maxPooledMsg || cap(b.msg.vals) > maxPooledMsg {
+		return
+	}
+	b.msg.reset()
+	clear(b.headers)
+	b.headers = b.headers[:0]
+	b.out[0] = kafka.Message{}
+	k.bufs.Put(b)
+}
+
+// Publish sends ev as its Encoder renders it (KafkaEncoder) to the topic its template names,
+// keyed by the key template, and waits for the acknowledgement. In binary mode the attributes
+// are "ce_" headers, per the CloudEvents Kafka binding. Nothing handed to the writer points into
+// ev, which is reused once Publish returns. A topic name over Kafka's limit is ErrNameTooLong.
 func (k *Kafka) Publish(ev *normalize.Event) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
 	b := k.getBuf()
-	data := k.cfg.Template.Append(b.data[:0], ev)
-	data = AppendKafkaTopic(data[:0], data)
-	topicEnd := len(data)
-	data = k.cfg.KeyTemplate.AppendKey(data, ev)
-	key := data[topicEnd:len(data):len(data)]
-	if len(key) == 0 {
-		key = nil // no entity to keep in order: any partition, not all in one
+	if err := k.enc.Event(&b.msg, ev); err != nil {
+		k.putBuf(b)
+		return err
 	}
-	hdr, headers := b.hdr[:0], b.headers[:0]
-	value := encode(data[len(data):len(data)], ev, k.cfg.Mode, "ce_", func(name string, v []byte) {
-		start := len(hdr)
-		hdr = append(hdr, v...)
-		headers = append(headers, kafka.Header{Key: name, Value: hdr[start:len(hdr):len(hdr)]})
-	})
-	err := k.write(data[:topicEnd], b, key, value, headers)
-	if err == nil {
-		if cap(value) > cap(data) { // the value outgrew the buffer: keep the larger one
-			data = value
-		}
-		b.data, b.hdr, b.headers = data[:0], hdr[:0], headers[:0]
-		b.msg[0] = kafka.Message{}
-		k.bufs.Put(b)
-	} // else the writer may still hold the batch (a call that timed out): leave it to the GC
-	return err
+	return k.send(b)
 }
 
 // DeadLetter sends body as it arrived to DeadLetterSubject(provider), without a key, with the
@@ -296,60 +310,73 @@ func (k *Kafka) DeadLetter(provider string, body []byte, reason string) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
-	topic := AppendKafkaTopic(nil, []byte(DeadLetterSubject(provider)))
-	b := &kafkaBuf{}
-	headers := []kafka.Header{{Key: ReasonHeader, Value: []byte(headerValue(reason))}, {Key: VerifiedHeader, Value: []byte("true")}}
-	return k.write(topic, b, nil, append([]byte(nil), body...), headers)
+	b := k.getBuf()
+	if err := k.enc.DeadLetter(&b.msg, provider, body, reason); err != nil {
+		k.putBuf(b)
+		return err
+	}
+	return k.send(b)
 }
 
-// write ensures the topic exists (or lets the broker say it does not) and writes one message.
-func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers []kafka.Header) error {
+// Send writes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits for
+// the acknowledgement. m is copied: the caller may use it again once Send returns.
+func (k *Kafka) Send(m *Message) error {
+	if e := k.checkErr.Load(); e != nil {
+		return *e
+	}
+	if len(m.Subject) > maxTopicLen {
+		return fmt.Errorf("%w: a %d-byte topic (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
+	}
+	b := k.getBuf()
+	b.msg.copyFrom(m)
+	return k.send(b)
+}
+
+func (k *Kafka) send(b *kafkaBuf) error {
+	err := k.write(b)
+	if err == nil {
+		k.putBuf(b)
+	} // else the writer may still hold the batch (a call that timed out): leave it to the GC
+	return err
+}
+
+// write ensures the topic exists (or lets the broker say it does not) and writes b's message.
+func (k *Kafka) write(b *kafkaBuf) error {
 	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.Timeout)
 	defer cancel()
-	topic, err := k.topic(ctx, topicBytes)
+	m := &b.msg
+	topic, err := k.topic(ctx, m.Subject)
 	if err != nil {
 		return err
 	}
-	b.msg[0] = kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}
-	err = k.writer.WriteMessages(ctx, b.msg[:]...)
+	for _, h := range m.Headers {
+		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
+	}
+	b.out[0] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Data, Headers: b.headers}
+	err = k.writer.WriteMessages(ctx, b.out[:]...)
 	if err == nil {
 		if k.writeErr.Load() != nil {
 			k.writeErr.Store(nil)
 		}
 		if !k.cfg.CreateTopics { // a topic the operator created: remember it
-			k.mu.RLock()
-			_, known := k.topics[topic]
-			full := len(k.topics) >= maxKnownTopics
-			k.mu.RUnlock()
-			if !known && !full {
-				k.mu.Lock()
-				k.topics[topic] = topic
-				delete(k.missing, topic)
-				k.mu.Unlock()
-			}
+			k.remember(topic)
 		}
 		return nil
 	}
+	return k.writeFailed(err, topic, len(m.Data))
+}
+
+// writeFailed says what a write of size bytes to topic met: ErrTooLarge when it can never fit,
+// a topic to create, or the brokers not answering (then the sink is not ready until they do).
+// The topic is quoted as an excerpt: it may hold payload values.
+func (k *Kafka) writeFailed(err error, topic string, size int) error {
+	name := nameExcerpt([]byte(topic), len(topic))
 	var werr kafka.WriteErrors
 	if errors.As(err, &werr) && len(werr) == 1 && werr[0] != nil {
 		err = werr[0]
 	}
 	if errors.Is(err, kafka.UnknownTopicOrPartition) {
-		k.mu.Lock()
-		delete(k.topics, topic) // deleted under us: created again on the next use, with CreateTopics
-		_, logged := k.missing[topic]
-		if !logged && !k.cfg.CreateTopics && len(k.missing) < 1024 {
-			k.missing[topic] = struct{}{}
-		}
-		k.mu.Unlock()
-		if k.cfg.CreateTopics {
-			return fmt.Errorf("publish to %s: %w", topic, err)
-		}
-		err = fmt.Errorf("topic %s does not exist; create it or set CALLBRIDGE_KAFKA_CREATE_TOPICS=true", topic)
-		if !logged { // once per topic: the caller logs every failed callback too
-			k.cfg.Logger.Error(err.Error())
-		}
-		return err
+		return k.topicMissing(err, topic, name)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no acknowledgement within %s: %w", k.cfg.Timeout, err)
@@ -357,26 +384,32 @@ func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers
 	var kerr kafka.Error
 	var tooLarge kafka.MessageTooLargeError
 	if errors.As(err, &tooLarge) {
-		return fmt.Errorf("%w: %d bytes to %s, over the %d a batch may hold: %v", ErrTooLarge, len(value), topic, k.writer.BatchBytes, err)
+		return fmt.Errorf("%w: %d bytes to %s, over the %d a batch may hold: %v", ErrTooLarge, size, name, k.writer.BatchBytes, err)
 	}
 	if errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.RecordListTooLarge) {
-		return fmt.Errorf("%w: %d bytes to %s, over the broker's message.max.bytes (or the topic's max.message.bytes): %v", ErrTooLarge, len(value), topic, err)
+		return fmt.Errorf("%w: %d bytes to %s, over the broker's message.max.bytes (or the topic's max.message.bytes): %v", ErrTooLarge, size, name, err)
 	}
 	if !errors.As(err, &kerr) {
 		// No answer from the broker (a protocol error code would be one): not ready until a
 		// write succeeds, or a check at least writeFailureHold later finds the brokers answering.
 		// The check runs now, so that brokers which are down are seen as down at once.
-		k.writeErr.Store(&writeFailure{err: fmt.Errorf("%w: kafka write to %s failed: %v", ErrNotReady, topic, err), at: time.Now()})
+		k.writeErr.Store(&writeFailure{err: fmt.Errorf("%w: kafka write to %s failed: %v", ErrNotReady, name, err), at: time.Now()})
 		select {
 		case k.wake <- struct{}{}:
 		default:
 		}
 	}
-	return fmt.Errorf("publish to %s: %w", topic, err)
+	return fmt.Errorf("publish to %s: %w", name, err)
 }
 
-// Live is always nil: kafka-go redials a broker for every request that needs one.
-func (k *Kafka) Live() error { return nil }
+// Live returns ErrClosed once the sink is closed; until then nil: kafka-go redials a broker for
+// every request that needs one, so no connection is ever lost for good.
+func (k *Kafka) Live() error {
+	if k.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
 
 // MessageLimit is the largest batch the writer sends: one message at most.
 func (k *Kafka) MessageLimit() int { return int(k.writer.BatchBytes) }
@@ -385,6 +418,7 @@ func (k *Kafka) MessageLimit() int { return int(k.writer.BatchBytes) }
 // return the first one's result.
 func (k *Kafka) Close(ctx context.Context) error {
 	k.closeOnce.Do(func() {
+		k.closed.Store(true)
 		close(k.stop)
 		closed := make(chan error, 1)
 		go func() { closed <- k.writer.Close() }()

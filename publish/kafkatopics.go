@@ -27,17 +27,17 @@ func (k *Kafka) createTopics(ctx context.Context, topics ...string) error {
 	}
 	res, err := k.client.CreateTopics(ctx, req)
 	if err != nil {
-		return fmt.Errorf("create kafka topics %s: %w", strings.Join(topics, ", "), err)
+		return fmt.Errorf("create kafka topics %s: %w", topicList(topics), err)
 	}
 	var failed []string
 	for _, t := range topics {
 		err := res.Errors[t]
 		switch {
 		case err == nil:
-			k.cfg.Logger.Info("kafka topic created", "topic", t, "partitions", partitions, "replication", replication)
+			k.cfg.Logger.Info("kafka topic created", "topic", nameExcerpt([]byte(t), len(t)), "partitions", partitions, "replication", replication)
 		case errors.Is(err, kafka.TopicAlreadyExists):
 		default:
-			failed = append(failed, t+": "+err.Error())
+			failed = append(failed, nameExcerpt([]byte(t), len(t))+": "+err.Error())
 		}
 	}
 	if len(failed) > 0 {
@@ -69,6 +69,40 @@ func (k *Kafka) topic(ctx context.Context, name []byte) (string, error) {
 	return t, nil
 }
 
+// remember records a topic the writes found to exist, up to maxKnownTopics.
+func (k *Kafka) remember(topic string) {
+	k.mu.RLock()
+	_, known := k.topics[topic]
+	full := len(k.topics) >= maxKnownTopics
+	k.mu.RUnlock()
+	if !known && !full {
+		k.mu.Lock()
+		k.topics[topic] = topic
+		delete(k.missing, topic)
+		k.mu.Unlock()
+	}
+}
+
+// topicMissing answers a write to a topic the broker does not have: deleted under us (created
+// again on the next use, with CreateTopics), or never created (logged once per topic).
+func (k *Kafka) topicMissing(err error, topic, name string) error {
+	k.mu.Lock()
+	delete(k.topics, topic)
+	_, logged := k.missing[topic]
+	if !logged && !k.cfg.CreateTopics && len(k.missing) < 1024 {
+		k.missing[topic] = struct{}{}
+	}
+	k.mu.Unlock()
+	if k.cfg.CreateTopics {
+		return fmt.Errorf("publish to %s: %w", name, err)
+	}
+	err = fmt.Errorf("topic %s does not exist; create it or set CALLBRIDGE_KAFKA_CREATE_TOPICS=true", name)
+	if !logged { // once per topic: the caller logs every failed callback too
+		k.cfg.Logger.Error(err.Error())
+	}
+	return err
+}
+
 // AppendKafkaTopic appends name with every byte Kafka does not allow in a topic name (outside
 // [a-zA-Z0-9._-]) replaced by '_'. A name over Kafka's 249 bytes is cut and ends in a hash of the
 // whole name, so distinct long names stay distinct. dst and name may be the same slice.
@@ -91,6 +125,15 @@ func AppendKafkaTopic(dst, name []byte) []byte {
 
 func kafkaTopicByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// topicList names topics for an error, each as an excerpt.
+func topicList(topics []string) string {
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = nameExcerpt([]byte(t), len(t))
+	}
+	return strings.Join(names, ", ")
 }
 
 func unique(in []string) []string {

@@ -2,8 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +53,7 @@ type NATS struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 
+	enc    *Encoder
 	health natsHealth
 	pub    *jsPublisher
 
@@ -66,45 +65,14 @@ type NATS struct {
 // NewNATS starts the embedded server when cfg.URL is empty, connects, and creates the stream if
 // it is missing (or checks that an existing one covers our subjects).
 func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
-	s := &NATS{cfg: cfg}
+	s := &NATS{cfg: cfg, enc: NATSEncoder(cfg.Template, cfg.Mode)}
 	if cfg.Logger == nil {
 		s.cfg.Logger = slog.Default()
 	}
 	if cfg.MaxPending <= 0 {
 		s.cfg.MaxPending = 4096
 	}
-	opts := []nats.Option{
-		nats.Name("callbridge"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-		nats.ReconnectJitter(250*time.Millisecond, time.Second),
-		// A server that stops answering (hung, or a half-open connection) is found by pings
-		// within seconds, not the default two minutes, and the client reconnects.
-		nats.PingInterval(natsPingInterval),
-		nats.MaxPingsOutstanding(2),
-		// No buffering while disconnected: a publish then fails at once (the caller answers
-		// 503) instead of waiting in a buffer it will not be answered from.
-		nats.ReconnectBufSize(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.health.connected.Store(false)
-			if err != nil { // nil: our own Close
-				s.cfg.Logger.Warn("nats disconnected", "error", err)
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			s.health.connected.Store(true)
-			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
-		}),
-		nats.ClosedHandler(func(*nats.Conn) {
-			s.health.connected.Store(false)
-			if !s.health.closing.Load() {
-				// The client never reconnects from CLOSED (a protocol error such as a line the
-				// server refused): /healthz fails so that the pod is restarted.
-				s.health.dead.Store(true)
-				s.cfg.Logger.Error("nats connection closed for good; /healthz now fails so that the process is restarted")
-			}
-		}),
-	}
+	opts := s.clientOptions()
 	serverURL := cfg.URL
 	if serverURL == "" {
 		unlock, err := lockDataDir(cfg.DataDir)
@@ -171,6 +139,42 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 	s.health.done = make(chan struct{})
 	go s.probe()
 	return s, nil
+}
+
+// clientOptions are the client's settings, with handlers that keep s.health.
+func (s *NATS) clientOptions() []nats.Option {
+	return []nats.Option{
+		nats.Name("callbridge"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectJitter(250*time.Millisecond, time.Second),
+		// A server that stops answering (hung, or a half-open connection) is found by pings
+		// within seconds, not the default two minutes, and the client reconnects.
+		nats.PingInterval(natsPingInterval),
+		nats.MaxPingsOutstanding(2),
+		// No buffering while disconnected: a publish then fails at once (the caller answers
+		// 503) instead of waiting in a buffer it will not be answered from.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			s.health.connected.Store(false)
+			if err != nil { // nil: our own Close
+				s.cfg.Logger.Warn("nats disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.health.connected.Store(true)
+			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			s.health.connected.Store(false)
+			if !s.health.closing.Load() {
+				// The client never reconnects from CLOSED (a protocol error such as a line the
+				// server refused): /healthz fails so that the pod is restarted.
+				s.health.dead.Store(true)
+				s.cfg.Logger.Error("nats connection closed for good; /healthz now fails so that the process is restarted")
+			}
+		}),
+	}
 }
 
 func jetStreamUnavailable(err error) bool {
@@ -304,48 +308,56 @@ func splitTokens(s string) []string {
 
 const binaryDataContentTypeHeader = "ce-datacontenttype"
 
-// Publish sends ev with Nats-Msg-Id = ev.ID, so JetStream drops a retry inside the duplicate
-// window. In binary mode the attributes are "ce-" headers, lower case: NATS headers are
-// case-sensitive and that is how the CloudEvents SDK reads them.
+// Publish sends ev as its Encoder renders it (NATSEncoder): with Nats-Msg-Id "<provider>/<id>",
+// so JetStream drops a retry inside the duplicate window, and in binary mode the attributes as
+// "ce-" headers, lower case: NATS headers are case-sensitive and that is how the CloudEvents SDK
+// reads them. A subject too long for the server is ErrNameTooLong, and never sent.
 func (s *NATS) Publish(ev *normalize.Event) error {
-	m := newOutMsg()
-	m.buf = s.cfg.Template.Append(m.buf, ev)
-	m.setSubject()
-	m.addHeader(jetstream.MsgIDHeader, ev.ID)
-	m.buf = encode(m.buf, ev, s.cfg.Mode, "ce-", m.addHeader)
-	if s.cfg.Mode == Binary {
-		// The NATS binding maps datacontenttype to ce-datacontenttype (1.0.3-wip §3.1.3.1);
-		// content-type stays as well: the CloudEvents SDK reads either. See natsbinding.md.
-		m.addHeader(binaryDataContentTypeHeader, []byte(normalize.DataContentType))
+	m := newMessage()
+	if err := s.enc.Event(m, ev); err != nil {
+		m.recycle()
+		return err
 	}
-	size := len(m.data())
-	if err := s.send(m); err != nil {
-		// m is the publisher's now: the subject is rendered again for the message.
-		return s.failed(err, string(s.cfg.Template.Append(nil, ev)), size)
-	}
-	return nil
+	return s.deliver(m)
 }
 
-// DeadLetter sends body as it arrived; its id is a hash of the body, so retries of one
-// malformed callback are stored once. Only authenticated bodies are dead-lettered (ingest's
-// contract), and the letter says so in VerifiedHeader.
+// DeadLetter sends body as it arrived to DeadLetterSubject(provider); its id is a hash of the
+// provider and the body, so retries of one malformed callback are stored once. Only
+// authenticated bodies are dead-lettered (ingest's contract), and the letter says so in
+// VerifiedHeader.
 func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
-	sum := sha256.Sum256(body)
-	subject := DeadLetterSubject(provider)
-	m := newOutMsg()
-	m.buf = append(append(m.buf, subject...), body...)
-	m.subject = len(subject)
-	m.addHeader(jetstream.MsgIDHeader, []byte("deadletter-"+hex.EncodeToString(sum[:16])))
-	m.addHeader(ReasonHeader, []byte(headerValue(reason)))
-	m.addHeader(VerifiedHeader, []byte("true"))
+	m := newMessage()
+	if err := s.enc.DeadLetter(m, provider, body, reason); err != nil {
+		m.recycle()
+		return err
+	}
+	return s.deliver(m)
+}
+
+// Send publishes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits
+// for the acknowledgement. m is copied: the caller may use it again once Send returns.
+func (s *NATS) Send(m *Message) error {
+	if len(m.Subject) > maxNATSSubject {
+		return fmt.Errorf("%w: a %d-byte subject (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
+	}
+	c := newMessage()
+	c.copyFrom(m)
+	return s.deliver(c)
+}
+
+// deliver sends m, which is the publisher's from then on, and says what failed.
+func (s *NATS) deliver(m *Message) error {
+	var name [maxExcerpt]byte // the subject's start, for an error: m is not ours once sent
+	n, full, size := copy(name[:], m.Subject), len(m.Subject), s.enc.Size(m)
 	if err := s.send(m); err != nil {
-		return s.failed(err, subject, len(body))
+		return s.failed(err, name[:n], full, size)
 	}
 	return nil
 }
 
-// send publishes m and waits for its acknowledgement, keeping the health state.
-func (s *NATS) send(m *outMsg) error {
+// send publishes m and waits for its acknowledgement, keeping the health state. m is the
+// publisher's from the call on.
+func (s *NATS) send(m *Message) error {
 	// The state the handlers keep, not nc.IsConnected: that takes the client's lock, which a
 	// reconnect attempt holds for as long as its dial takes.
 	if !s.health.connected.Load() {
@@ -363,12 +375,14 @@ func (s *NATS) send(m *outMsg) error {
 	return err
 }
 
-// failed says what a publish of size bytes on subject met, ErrTooLarge when the event can never
-// fit.
-func (s *NATS) failed(err error, subject string, size int) error {
+// failed says what a publish of size bytes on a subject of full bytes, starting with name, met:
+// ErrTooLarge when the event can never fit. The subject is quoted as an excerpt: it holds
+// payload values.
+func (s *NATS) failed(err error, name []byte, full, size int) error {
 	if errors.Is(err, ErrNotReady) {
 		return err
 	}
+	subject := nameExcerpt(name, full)
 	if errors.Is(err, nats.ErrMaxPayload) {
 		return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, size, subject, s.nc.MaxPayload())
 	}
