@@ -84,6 +84,7 @@ type Config struct {
 	KafkaTopicReplication      int           `envconfig:"CALLBRIDGE_KAFKA_TOPIC_REPLICATION" default:"-1" desc:"replication factor of a topic callbridge creates; -1: the broker's default"`
 	KafkaBatchTimeout          time.Duration `envconfig:"CALLBRIDGE_KAFKA_BATCH_TIMEOUT" default:"200us" desc:"longest a message waits for its batch to fill; concurrent callbacks share batches"`
 	KafkaBatchSize             int           `envconfig:"CALLBRIDGE_KAFKA_BATCH_SIZE" default:"100" desc:"messages per batch at most"`
+	KafkaMaxTopics             int           `envconfig:"CALLBRIDGE_KAFKA_MAX_TOPICS" default:"512" desc:"with CALLBRIDGE_KAFKA_CREATE_TOPICS: topics created beyond the documented events' (each undocumented code or generic source type names one), at most; past it a callback for a new topic gets 503 and the log names this setting"`
 	KafkaTLS                   bool          `envconfig:"CALLBRIDGE_KAFKA_TLS" default:"false" desc:"connect to Kafka with TLS"`
 	KafkaTLSCAFile             string        `envconfig:"CALLBRIDGE_KAFKA_TLS_CA_FILE" desc:"PEM CA bundle to verify the brokers (default: the system pool)"`
 	KafkaTLSCertFile           string        `envconfig:"CALLBRIDGE_KAFKA_TLS_CERT_FILE" desc:"PEM client certificate (with CALLBRIDGE_KAFKA_TLS_KEY_FILE)"`

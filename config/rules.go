@@ -89,6 +89,7 @@ func (c *Config) rules() []rule {
 			want: "want -1 (the broker's default) or an integer greater than 0"},
 		{name: "CALLBRIDGE_KAFKA_BATCH_TIMEOUT", ok: c.KafkaBatchTimeout > 0, want: wantPositiveDuration},
 		{name: "CALLBRIDGE_KAFKA_BATCH_SIZE", ok: c.KafkaBatchSize > 0, want: wantPositiveInt},
+		{name: "CALLBRIDGE_KAFKA_MAX_TOPICS", ok: c.KafkaMaxTopics > 0, want: wantPositiveInt},
 		{name: "CALLBRIDGE_KAFKA_TLS_KEY_FILE", ok: (c.KafkaTLSCertFile == "") == (c.KafkaTLSKeyFile == ""),
 			want: "CALLBRIDGE_KAFKA_TLS_CERT_FILE and CALLBRIDGE_KAFKA_TLS_KEY_FILE go together: set both or neither"},
 		enum("CALLBRIDGE_KAFKA_SASL_MECHANISM", c.KafkaSASLMechanism, "", "none", "plain", "scram-sha-256", "scram-sha-512"),

@@ -31,7 +31,11 @@ type KafkaConfig struct {
 	Replication  int // of a created topic; -1 (or 0): the broker's default
 	// KnownTopics are the topics the template yields for every documented event and the dead
 	// letters: created at start-up with CreateTopics, else checked to exist.
-	KnownTopics   []string
+	KnownTopics []string
+	// MaxTopics bounds the topics CreateTopics creates beyond KnownTopics (an undocumented code
+	// or a generic source's type names a new one): past it, a callback for a new topic fails,
+	// transient (503), and the log names CALLBRIDGE_KAFKA_MAX_TOPICS. 0 or less: 512.
+	MaxTopics     int
 	BatchTimeout  time.Duration // longest a message waits for its batch to fill; 0: 200µs
 	BatchSize     int           // messages per batch at most; 0: 100
 	TLS           *TLSFiles     // nil: plaintext
@@ -64,6 +68,8 @@ type Kafka struct {
 	mu      sync.RWMutex
 	topics  map[string]string   // topics known to exist, interned: name → name
 	missing map[string]struct{} // missing topics already logged
+	created map[string]struct{} // topics created (or being created) beyond the known ones, at most MaxTopics
+	limit   topicLimitLog
 
 	checkErr atomic.Pointer[error]        // last check; nil: the brokers answered
 	writeErr atomic.Pointer[writeFailure] // the last write failed for want of the brokers
@@ -120,6 +126,7 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		transport: transport,
 		topics:    map[string]string{},
 		missing:   map[string]struct{}{},
+		created:   map[string]struct{}{},
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -150,6 +157,9 @@ func (cfg *KafkaConfig) defaults() error {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100
+	}
+	if cfg.MaxTopics <= 0 {
+		cfg.MaxTopics = defaultMaxTopics
 	}
 	if cfg.Template == nil || cfg.KeyTemplate == nil {
 		return errors.New("kafka sink: topic and key templates are required")

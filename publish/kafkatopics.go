@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -59,8 +62,16 @@ func (k *Kafka) topic(ctx context.Context, name []byte) (string, error) {
 	if !k.cfg.CreateTopics {
 		return t, nil
 	}
+	if err := k.admit(t); err != nil {
+		return "", err
+	}
 	// Concurrent first uses may both ask; the second gets TopicAlreadyExists, which is fine.
 	if err := k.createTopics(ctx, t); err != nil {
+		k.mu.Lock()
+		if _, exists := k.topics[t]; !exists {
+			delete(k.created, t) // the slot is not used after all
+		}
+		k.mu.Unlock()
 		return "", err
 	}
 	k.mu.Lock()
@@ -101,6 +112,54 @@ func (k *Kafka) topicMissing(err error, topic, name string) error {
 		k.cfg.Logger.Error(err.Error())
 	}
 	return err
+}
+
+// defaultMaxTopics is CALLBRIDGE_KAFKA_MAX_TOPICS' default.
+const defaultMaxTopics = 512
+
+// ErrTopicLimit refuses an event for a topic the sink would have to create past
+// CALLBRIDGE_KAFKA_MAX_TOPICS. It is transient (503: the provider retries, and the event is
+// never dropped): raising the setting, or creating the topic, lets it through.
+var ErrTopicLimit = errors.New("kafka topic not created: CALLBRIDGE_KAFKA_MAX_TOPICS reached")
+
+// admit reserves one of the MaxTopics slots for creating topic t, or refuses it: every distinct
+// undocumented code would otherwise create a topic, without bound. A topic created before (and
+// deleted since) keeps its slot.
+func (k *Kafka) admit(t string) error {
+	k.mu.Lock()
+	_, again := k.created[t]
+	full := !again && len(k.created) >= k.cfg.MaxTopics
+	if !full {
+		k.created[t] = struct{}{}
+	}
+	k.mu.Unlock()
+	if !full {
+		return nil
+	}
+	k.limit.refused(k.cfg.Logger, k.cfg.MaxTopics, t)
+	return fmt.Errorf("%w (%d topics created beyond the known ones); %s needs one", ErrTopicLimit, k.cfg.MaxTopics, nameExcerpt([]byte(t), len(t)))
+}
+
+// topicLimitLog logs refusals past MaxTopics at most once a minute, with how many there were.
+type topicLimitLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	refusal int
+}
+
+func (l *topicLimitLog) refused(logger *slog.Logger, max int, topic string) {
+	l.mu.Lock()
+	l.refusal++
+	n := l.refusal
+	due := time.Since(l.last) >= time.Minute
+	if due {
+		l.last, l.refusal = time.Now(), 0
+	}
+	l.mu.Unlock()
+	if due {
+		logger.Error("kafka topic not created: CALLBRIDGE_KAFKA_MAX_TOPICS reached; callbacks for new topics get 503 until it is raised or the topics exist",
+			"max_topics", max, "topic", nameExcerpt([]byte(topic), len(topic)), "refused", n)
+	}
 }
 
 // AppendKafkaTopic appends name with every byte Kafka does not allow in a topic name (outside

@@ -130,6 +130,7 @@ func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Templat
 		SASLMechanism: cfg.KafkaSASLMechanism,
 		SASLUsername:  cfg.KafkaSASLUsername,
 		SASLPassword:  cfg.KafkaSASLPassword,
+		MaxTopics:     cfg.KafkaMaxTopics,
 		Timeout:       cfg.PublishTimeout,
 		Logger:        logger,
 	})
