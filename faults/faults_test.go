@@ -285,7 +285,7 @@ func checkNoJetStreamDuplicates(t *testing.T, r *Report) {
 		t.Errorf("SPEC §2: a retry of an acknowledged event is not stored twice on JetStream; %d duplicates", r.Duplicates)
 	}
 	if r.Stored.Mismatched != 0 {
-		t.Errorf("SPEC §4: %d messages whose Nats-Msg-Id is not the event id", r.Stored.Mismatched)
+		t.Errorf("SPEC §4: %d messages whose Nats-Msg-Id is not <provider>/<event id>", r.Stored.Mismatched)
 	}
 }
 

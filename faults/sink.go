@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ type Stored struct {
 	IDs         []string
 	DeadLetters int
 	Undecodable int // not a structured CloudEvent with an id
-	Mismatched  int // JetStream: Nats-Msg-Id differs from the event's id
+	Mismatched  int // JetStream: Nats-Msg-Id differs from <provider>/<the event's id> (SPEC §4)
 }
 
 // ReadJetStream reads every message of stream at url with an ordered consumer, from the first
@@ -71,7 +72,7 @@ func ReadJetStream(ctx context.Context, url, stream string) (*Stored, error) {
 				out.Undecodable++
 				continue
 			}
-			if h := m.Headers().Get(jetstream.MsgIDHeader); h != id {
+			if h := m.Headers().Get(jetstream.MsgIDHeader); h != msgID(m.Data(), id) {
 				out.Mismatched++
 			}
 			out.IDs = append(out.IDs, id)
@@ -174,4 +175,13 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		})
 	}
 	return out, nil
+}
+
+// msgID is the Nats-Msg-Id SPEC §4 gives an event: <provider>/<id>, its id scoped by its provider.
+func msgID(event []byte, id string) string {
+	var v struct {
+		Provider string `json:"provider"`
+	}
+	json.Unmarshal(event, &v) // the id was read from it: it is JSON
+	return v.Provider + "/" + id
 }

@@ -5,7 +5,8 @@
 //
 // The contract (SPEC §2): 200 with the provider's body only after the sink acknowledged the
 // event (or for a URL check, which publishes nothing); 401 for a failed check; 400 for a body of
-// the wrong shape, dead-lettered first when it was authenticated; 413 over the body limit or
+// the wrong shape, or for an event whose subject or topic the broker could not take
+// (publish.ErrNameTooLong), dead-lettered first when it was authenticated; 413 over the body limit or
 // the broker's message size (permanent: never 503); 431 over the header limit; 503 with
 // Retry-After when the sink fails, times out, or too many callbacks or too many body bytes are
 // in flight; 404 for an unknown provider or a wrong URL token; 405 for anything but POST. A panic
@@ -382,28 +383,17 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	tr.startPublish(&w.ev)
 	err = s.sink.Publish(&w.ev)
 	tr.endPublish(err)
+	if errors.Is(err, publish.ErrNameTooLong) {
+		s.refuseName(ctx, m, tr, p.ID, &w.cb, w.ev.Unverified, err)
+		return
+	}
 	if err != nil {
-		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", string(w.ev.Type), "id", string(w.ev.ID))
+		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", logValue(w.ev.Type), "id", logValue(w.ev.ID))
 		return
 	}
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
 	m.published.Inc()
 	s.reply(ctx, fasthttp.StatusOK, p.Reply)
-}
-
-// publishFailed answers a failed publish: 413 when the event can never fit the broker (a
-// permanent failure: the provider must not retry it), else 503 with Retry-After.
-func (s *Server) publishFailed(ctx *fasthttp.RequestCtx, m *providerMetrics, provider, msg string, err error, attrs ...any) {
-	attrs = append([]any{"provider", provider, "error", err}, attrs...)
-	if errors.Is(err, publish.ErrTooLarge) {
-		m.tooLarge.Inc()
-		s.cfg.Logger.Warn(msg+": larger than the broker accepts", attrs...)
-		s.reply(ctx, fasthttp.StatusRequestEntityTooLarge, errTooBig)
-		return
-	}
-	m.publishFailed.Inc()
-	s.cfg.Logger.Error(msg, attrs...)
-	s.unavailable(ctx, errPublish)
 }
 
 // tokenMatches compares digests, which have one length, so the time taken says nothing of the

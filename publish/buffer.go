@@ -2,13 +2,9 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,7 +187,8 @@ func (b *Buffer) getBuf() *[]byte {
 func (b *Buffer) Publish(ev *normalize.Event) error {
 	buf := b.getBuf()
 	data := ev.AppendStructured((*buf)[:0])
-	msg := &nats.Msg{Subject: bufferEventSubject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{string(ev.ID)}}}
+	id := string(appendEventID(nil, ev.Provider, ev.ID)) // scoped by provider, as on the target
+	msg := &nats.Msg{Subject: bufferEventSubject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
 	err := b.write(msg)
 	*buf = data[:0]
 	if err == nil {
@@ -203,12 +200,11 @@ func (b *Buffer) Publish(ev *normalize.Event) error {
 // DeadLetter writes a dead letter to the buffer; the forwarder hands it to the target's
 // DeadLetter.
 func (b *Buffer) DeadLetter(provider string, body []byte, reason string) error {
-	sum := sha256.Sum256(body)
 	return b.write(&nats.Msg{
 		Subject: bufferLetterSubj,
 		Data:    append([]byte(nil), body...),
 		Header: nats.Header{
-			jetstream.MsgIDHeader: []string{"deadletter-" + hex.EncodeToString(sum[:16])},
+			jetstream.MsgIDHeader: []string{string(appendLetterID(nil, provider, body))},
 			bufferProviderHeader:  []string{provider},
 			ReasonHeader:          []string{headerValue(reason)},
 		},
@@ -380,284 +376,4 @@ func (b *Buffer) poll(ctx context.Context) error {
 		b.cfg.Logger.Info("buffer accepts callbacks again")
 	}
 	return nil
-}
-
-// forwarder reads the buffer in order and hands each entry to the lane of its order key; a lane
-// forwards its entries one at a time, retrying the head until the target takes it, so entries of
-// one subject (or topic and key) reach the target in the order they were buffered. Entries are
-// deleted from the buffer (a purge up to the lowest unfinished one) once the target acknowledged
-// every entry before them.
-type forwarder struct {
-	b     *Buffer
-	lanes []chan bufferEntry
-	seed  maphash.Seed
-	quit  chan struct{} // lanes stop retrying
-	wg    sync.WaitGroup
-
-	mu      sync.Mutex
-	pending []uint64            // sequences handed to lanes, in order
-	done    map[uint64]struct{} // finished, not yet at the head of pending
-	floor   uint64              // every sequence up to it is finished
-	purged  uint64              // the buffer holds nothing below purged
-	last    uint64              // the highest sequence read
-	failing error               // the failure that stopped forwarding, nil while it works
-}
-
-type bufferEntry struct {
-	seq    uint64
-	stored time.Time
-	msg    jetstream.Msg
-}
-
-// laneDepth bounds the entries waiting in one lane: together with the lanes, what the forwarder
-// holds in memory however large the buffer is.
-const laneDepth = 64
-
-func newForwarder(b *Buffer) *forwarder {
-	f := &forwarder{b: b, seed: maphash.MakeSeed(), quit: make(chan struct{}), done: map[uint64]struct{}{}}
-	f.lanes = make([]chan bufferEntry, b.cfg.Lanes)
-	for i := range f.lanes {
-		f.lanes[i] = make(chan bufferEntry, laneDepth)
-		f.wg.Add(1)
-		go f.lane(f.lanes[i])
-	}
-	return f
-}
-
-// run reads the buffer with an ordered consumer from its first entry, until the buffer stops.
-func (f *forwarder) run() {
-	defer f.b.workers.Done()
-	defer func() {
-		for _, l := range f.lanes {
-			close(l)
-		}
-	}()
-	purge := time.NewTicker(200 * time.Millisecond)
-	defer purge.Stop()
-	for {
-		cons, err := f.b.stream.OrderedConsumer(context.Background(), jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{bufferEventSubject, bufferLetterSubj},
-			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-			OptStartSeq:    f.resumeFrom(),
-		})
-		if err == nil {
-			err = f.read(cons, purge.C)
-		}
-		if err == nil {
-			return // stopping
-		}
-		f.b.cfg.Logger.Warn("buffer reader restarting", "error", err)
-		select {
-		case <-f.b.stop:
-			return
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// resumeFrom is the first sequence not yet handed to a lane.
-func (f *forwarder) resumeFrom() uint64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return max(f.last+1, f.purged, 1)
-}
-
-func (f *forwarder) read(cons jetstream.Consumer, purgeTick <-chan time.Time) error {
-	var key []byte
-	for {
-		select {
-		case <-f.b.stop:
-			return nil
-		case <-purgeTick:
-			f.purge()
-			continue
-		default:
-		}
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			seq := meta.Sequence.Stream
-			f.mu.Lock()
-			if seq <= f.last {
-				f.mu.Unlock()
-				continue // read again after a reader restart
-			}
-			f.last = seq
-			f.pending = append(f.pending, seq)
-			f.mu.Unlock()
-			key = f.b.orderKey(key[:0], m)
-			lane := f.lanes[maphash.Bytes(f.seed, key)%uint64(len(f.lanes))]
-			select {
-			case lane <- bufferEntry{seq: seq, stored: meta.Timestamp, msg: m}:
-			case <-f.b.stop:
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-			return err
-		}
-		if n == 0 { // caught up: wait a moment, purging what was forwarded
-			select {
-			case <-f.b.stop:
-				return nil
-			case <-purgeTick:
-				f.purge()
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-}
-
-// orderKey is what must keep its order: the target's subject (or topic and key) for an event,
-// the provider's dead-letter subject for a letter.
-func (b *Buffer) orderKey(dst []byte, m jetstream.Msg) []byte {
-	if m.Subject() == bufferLetterSubj {
-		return append(dst, m.Headers().Get(bufferProviderHeader)...)
-	}
-	var ev normalize.Event
-	if b.cfg.OrderKey != nil && normalize.ParseStructured(m.Data(), &ev, b.cfg.Providers) == nil {
-		return b.cfg.OrderKey(dst, &ev)
-	}
-	return dst // one lane for what cannot be told apart
-}
-
-// lane forwards its entries in order.
-func (f *forwarder) lane(in <-chan bufferEntry) {
-	defer f.wg.Done()
-	var ev normalize.Event
-	for e := range in {
-		select {
-		case <-f.quit:
-			return // stopping: what is left stays buffered
-		default:
-		}
-		wait := 100 * time.Millisecond
-		for {
-			err := f.forward(&ev, e)
-			if err == nil {
-				f.b.metrics.forwardSeconds.Observe(time.Since(e.stored).Seconds())
-				f.finished(e.seq, nil)
-				break
-			}
-			if errors.Is(err, ErrTooLarge) || errors.Is(err, errUnreadable) {
-				// It can never be forwarded, and holding it would stop every entry behind it.
-				f.b.metrics.forwardErrors.Inc()
-				f.b.cfg.Logger.Error("buffered entry can never be forwarded: dropped", "seq", e.seq, "error", err)
-				f.finished(e.seq, nil)
-				break
-			}
-			f.b.metrics.forwardErrors.Inc()
-			f.finished(0, err)
-			// Backoff with full jitter, so that lanes do not retry in step.
-			select {
-			case <-f.quit:
-				return
-			case <-time.After(wait/2 + rand.N(wait/2+1)):
-			}
-			wait = min(2*wait, 10*time.Second)
-		}
-	}
-}
-
-var errUnreadable = errors.New("buffered entry unreadable")
-
-func (f *forwarder) forward(ev *normalize.Event, e bufferEntry) error {
-	m := e.msg
-	if m.Subject() == bufferLetterSubj {
-		h := m.Headers()
-		return f.b.target.DeadLetter(h.Get(bufferProviderHeader), m.Data(), h.Get(ReasonHeader))
-	}
-	ev.Reset()
-	if err := normalize.ParseStructured(m.Data(), ev, f.b.cfg.Providers); err != nil {
-		return fmt.Errorf("%w: %v", errUnreadable, err)
-	}
-	return f.b.target.Publish(ev)
-}
-
-// finished records that seq (0: none) was forwarded, or that forwarding failed with err, and
-// logs when forwarding stops and resumes.
-func (f *forwarder) finished(seq uint64, err error) {
-	f.mu.Lock()
-	was := f.failing
-	if err != nil {
-		f.failing = err
-	} else {
-		f.failing = nil
-		f.done[seq] = struct{}{}
-		for len(f.pending) > 0 {
-			if _, ok := f.done[f.pending[0]]; !ok {
-				break
-			}
-			delete(f.done, f.pending[0])
-			f.floor = f.pending[0]
-			f.pending = f.pending[1:]
-		}
-	}
-	f.mu.Unlock()
-	switch {
-	case err != nil && was == nil:
-		f.b.forwardOK.Store(&err)
-		f.b.cfg.Logger.Warn("forwarding stopped: buffering until the sink takes events again", "error", err)
-	case err == nil && was != nil:
-		f.b.forwardOK.Store(nil)
-		f.b.cfg.Logger.Info("forwarding resumed")
-	}
-}
-
-// purge deletes from the buffer every entry up to the floor.
-func (f *forwarder) purge() {
-	f.mu.Lock()
-	upTo := f.floor + 1
-	if len(f.pending) == 0 {
-		upTo = f.last + 1 // everything read is forwarded
-	}
-	already := f.purged
-	f.mu.Unlock()
-	if upTo <= already || upTo <= 1 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := f.b.stream.Purge(ctx, jetstream.WithPurgeSequence(upTo)); err != nil {
-		f.b.cfg.Logger.Warn("buffer purge failed; forwarded entries may be forwarded again after a restart", "error", err)
-		return
-	}
-	f.mu.Lock()
-	f.purged = max(f.purged, upTo)
-	f.mu.Unlock()
-}
-
-// drain waits until everything buffered is forwarded, or ctx ends; it returns what is left.
-func (f *forwarder) drain(ctx context.Context) uint64 {
-	for {
-		f.purge()
-		ictx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := f.b.stream.Info(ictx)
-		cancel()
-		if err == nil && info.State.Msgs == 0 {
-			return 0
-		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return 1
-			}
-			return info.State.Msgs
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// halt stops the lanes (after the reader closed them) and waits for them.
-func (f *forwarder) halt() {
-	close(f.quit)
-	f.wg.Wait()
 }

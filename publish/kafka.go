@@ -2,9 +2,7 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,9 +13,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -36,7 +31,11 @@ type KafkaConfig struct {
 	Replication  int // of a created topic; -1 (or 0): the broker's default
 	// KnownTopics are the topics the template yields for every documented event and the dead
 	// letters: created at start-up with CreateTopics, else checked to exist.
-	KnownTopics   []string
+	KnownTopics []string
+	// MaxTopics bounds the topics CreateTopics creates beyond KnownTopics (an undocumented code
+	// or a generic source's type names a new one): past it, a callback for a new topic fails,
+	// transient (503), and the log names CALLBRIDGE_KAFKA_MAX_TOPICS. 0 or less: 512.
+	MaxTopics     int
 	BatchTimeout  time.Duration // longest a message waits for its batch to fill; 0: 200µs
 	BatchSize     int           // messages per batch at most; 0: 100
 	TLS           *TLSFiles     // nil: plaintext
@@ -46,9 +45,6 @@ type KafkaConfig struct {
 	Timeout       time.Duration // write acknowledgement deadline; 0: 5s
 	Logger        *slog.Logger
 }
-
-// kafkaCheckInterval is how often the sink asks the brokers whether they answer, for Ready.
-const kafkaCheckInterval = 2 * time.Second
 
 // maxTopicLen is Kafka's limit on a topic name.
 const maxTopicLen = 249
@@ -63,6 +59,7 @@ const maxKnownTopics = 4096
 // RequiredAcks.
 type Kafka struct {
 	cfg       KafkaConfig
+	enc       *Encoder
 	addr      net.Addr
 	transport *kafka.Transport
 	client    *kafka.Client
@@ -71,6 +68,8 @@ type Kafka struct {
 	mu      sync.RWMutex
 	topics  map[string]string   // topics known to exist, interned: name → name
 	missing map[string]struct{} // missing topics already logged
+	created map[string]struct{} // topics created (or being created) beyond the known ones, at most MaxTopics
+	limit   topicLimitLog
 
 	checkErr atomic.Pointer[error]        // last check; nil: the brokers answered
 	writeErr atomic.Pointer[writeFailure] // the last write failed for want of the brokers
@@ -80,55 +79,24 @@ type Kafka struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 	bufs      sync.Pool
 }
 
-type writeFailure struct {
-	err error
-	at  time.Time
-}
-
-// writeFailureHold is how long a failed write keeps the sink not ready even though the brokers
-// answer a check: long enough for /readyz to show it, short enough not to hold traffic off a
-// sink whose next write would succeed.
-const writeFailureHold = time.Second
-
+// kafkaBuf is one message on its way: the rendered Message and what the writer is handed.
 type kafkaBuf struct {
-	data    []byte // topic, key and value
-	hdr     []byte // header values
+	msg     Message
 	headers []kafka.Header
-	msg     [1]kafka.Message
+	out     [1]kafka.Message
 }
 
 // NewKafka connects to the brokers and checks or creates the known topics. Brokers that do not
 // answer make an error that wraps ErrNotReady; a known topic that is missing (without
 // CreateTopics) or cannot be created is an error naming it.
 func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	if err := cfg.defaults(); err != nil {
+		return nil, err
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 5 * time.Second
-	}
-	if cfg.BatchTimeout <= 0 {
-		cfg.BatchTimeout = 200 * time.Microsecond // not kafka-go's 1s: a lone callback would wait for it
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
-	}
-	if cfg.Template == nil || cfg.KeyTemplate == nil {
-		return nil, errors.New("kafka sink: topic and key templates are required")
-	}
-	var brokers []string
-	for _, b := range cfg.Brokers {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	if len(brokers) == 0 {
-		return nil, errors.New("kafka sink: no brokers configured")
-	}
-	cfg.Brokers = brokers
 	acks, err := kafkaAcks(cfg.RequiredAcks)
 	if err != nil {
 		return nil, err
@@ -153,17 +121,67 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 	}
 	k := &Kafka{
 		cfg:       cfg,
-		addr:      kafka.TCP(brokers...), // not resolved here: the brokers may be host names
+		enc:       KafkaEncoder(cfg.Template, cfg.KeyTemplate, cfg.Mode),
+		addr:      kafka.TCP(cfg.Brokers...), // not resolved here: the brokers may be host names
 		transport: transport,
 		topics:    map[string]string{},
 		missing:   map[string]struct{}{},
+		created:   map[string]struct{}{},
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
 	k.client = &kafka.Client{Addr: k.addr, Transport: transport, Timeout: cfg.Timeout}
-	k.writer = &kafka.Writer{
-		Addr:      k.addr,
+	k.writer = newKafkaWriter(&cfg, k.addr, transport, acks, compression)
+
+	startCtx, cancel := context.WithTimeout(ctx, max(2*cfg.Timeout, 10*time.Second))
+	defer cancel()
+	if err := k.start(startCtx); err != nil {
+		k.transport.CloseIdleConnections()
+		return nil, err
+	}
+	go k.check()
+	return k, nil
+}
+
+// defaults fills in what is unset and checks what is required.
+func (cfg *KafkaConfig) defaults() error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = 200 * time.Microsecond // not kafka-go's 1s: a lone callback would wait for it
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.MaxTopics <= 0 {
+		cfg.MaxTopics = defaultMaxTopics
+	}
+	if cfg.Template == nil || cfg.KeyTemplate == nil {
+		return errors.New("kafka sink: topic and key templates are required")
+	}
+	var brokers []string
+	for _, b := range cfg.Brokers {
+		if b = strings.TrimSpace(b); b != "" {
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 {
+		return errors.New("kafka sink: no brokers configured")
+	}
+	cfg.Brokers = brokers
+	return nil
+}
+
+// newKafkaWriter is the one writer every publish goes through.
+func newKafkaWriter(cfg *KafkaConfig, addr net.Addr, transport *kafka.Transport, acks kafka.RequiredAcks, compression kafka.Compression) *kafka.Writer {
+	logger := cfg.Logger
+	return &kafka.Writer{
+		Addr:      addr,
 		Transport: transport,
 		// murmur2 of the key, as the Java client's and franz-go's default partitioners: one
 		// subject stays in one partition, and any other producer keyed the same way agrees.
@@ -187,20 +205,11 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		AllowAutoTopicCreation: false,
 		// Each failed attempt; what fails a call is returned to the caller, which logs it.
 		ErrorLogger: kafka.LoggerFunc(func(format string, args ...any) {
-			if cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
-				cfg.Logger.Debug("kafka: " + fmt.Sprintf(format, args...))
+			if logger.Enabled(context.Background(), slog.LevelDebug) {
+				logger.Debug("kafka: " + fmt.Sprintf(format, args...))
 			}
 		}),
 	}
-
-	startCtx, cancel := context.WithTimeout(ctx, max(2*cfg.Timeout, 10*time.Second))
-	defer cancel()
-	if err := k.start(startCtx); err != nil {
-		k.transport.CloseIdleConnections()
-		return nil, err
-	}
-	go k.check()
-	return k, nil
 }
 
 // start proves that the brokers answer and checks or creates the known topics.
@@ -262,123 +271,6 @@ func unreachable(err error) bool {
 	return !errors.As(err, &kerr) && !errors.As(err, &cerr) && !errors.As(err, &aerr)
 }
 
-func unique(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// createTopics creates topics with the configured partitions and replication; a topic that
-// exists already is not an error.
-func (k *Kafka) createTopics(ctx context.Context, topics ...string) error {
-	partitions, replication := k.cfg.Partitions, k.cfg.Replication
-	if partitions <= 0 {
-		partitions = -1 // the broker's num.partitions
-	}
-	if replication <= 0 {
-		replication = -1 // the broker's default.replication.factor (Kafka 2.4 and later)
-	}
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
-	}
-	res, err := k.client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create kafka topics %s: %w", strings.Join(topics, ", "), err)
-	}
-	var failed []string
-	for _, t := range topics {
-		err := res.Errors[t]
-		switch {
-		case err == nil:
-			k.cfg.Logger.Info("kafka topic created", "topic", t, "partitions", partitions, "replication", replication)
-		case errors.Is(err, kafka.TopicAlreadyExists):
-		default:
-			failed = append(failed, t+": "+err.Error())
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("create kafka topics: %s", strings.Join(failed, "; "))
-	}
-	return nil
-}
-
-// ping is a round trip to a broker: kafka-go answers metadata requests from its cache, so
-// ApiVersions, which always goes to the broker, is what proves that one answers.
-func (k *Kafka) ping(ctx context.Context) error {
-	res, err := k.client.ApiVersions(ctx, &kafka.ApiVersionsRequest{})
-	if err == nil && res.Error != nil {
-		err = res.Error
-	}
-	return err
-}
-
-// check asks the brokers whether they answer, every kafkaCheckInterval while they do, faster
-// while they do not (a connection broken by a restart fails once before it is redialled), and
-// at once when a write failed, until Close.
-func (k *Kafka) check() {
-	defer close(k.done)
-	t := time.NewTimer(kafkaCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-t.C:
-		case <-k.wake:
-			if !t.Stop() {
-				select {
-				case <-t.C:
-				default:
-				}
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), min(k.cfg.Timeout, kafkaCheckInterval))
-		err := k.ping(ctx)
-		cancel()
-		was := k.checkErr.Load()
-		if err != nil {
-			err = fmt.Errorf("%w: kafka brokers %s do not answer: %v", ErrNotReady, k.Brokers(), err)
-			k.checkErr.Store(&err)
-			if was == nil {
-				k.cfg.Logger.Warn("kafka brokers unreachable", "brokers", k.Brokers(), "error", err)
-			}
-			t.Reset(kafkaCheckInterval / 4)
-			continue
-		}
-		k.checkErr.Store(nil)
-		if was != nil {
-			k.cfg.Logger.Info("kafka brokers reachable again", "brokers", k.Brokers())
-		}
-		if f := k.writeErr.Load(); f != nil {
-			if time.Since(f.at) >= writeFailureHold {
-				k.writeErr.CompareAndSwap(f, nil)
-			}
-			t.Reset(kafkaCheckInterval / 4)
-			continue
-		}
-		t.Reset(kafkaCheckInterval)
-	}
-}
-
-// Ready returns nil while the brokers answer and no write has failed for want of them since
-// they last did.
-func (k *Kafka) Ready() error {
-	if e := k.checkErr.Load(); e != nil {
-		return *e
-	}
-	if f := k.writeErr.Load(); f != nil {
-		return f.err
-	}
-	return nil
-}
-
 // Brokers is where the sink connects, for the start-up log.
 func (k *Kafka) Brokers() string { return strings.Join(k.cfg.Brokers, ",") }
 
@@ -386,42 +278,39 @@ func (k *Kafka) getBuf() *kafkaBuf {
 	if b, ok := k.bufs.Get().(*kafkaBuf); ok {
 		return b
 	}
-	return &kafkaBuf{data: make([]byte, 0, 2048), hdr: make([]byte, 0, 512), headers: make([]kafka.Header, 0, 12)}
+	return &kafkaBuf{
+		msg:     Message{buf: make([]byte, 0, 2048), vals: make([]byte, 0, 512), Headers: make([]Header, 0, 12)},
+		headers: make([]kafka.Header, 0, 12),
+	}
 }
 
-// Publish sends ev to the topic its template names, keyed by the key template, and waits for
-// the acknowledgement. In binary mode the attributes are "ce_" headers, per the CloudEvents
-// Kafka binding. Nothing handed to the writer points into ev, which is reused once Publish
-// returns.
+// putBuf pools b again, once the writer is done with it: after a successful write only (a call
+// that timed out may leave its batch with the writer).
+func (k *Kafka) putBuf(b *kafkaBuf) {
+	if cap(b.msg.buf) > maxPooledMsg || cap(b.msg.vals) > maxPooledMsg {
+		return
+	}
+	b.msg.reset()
+	clear(b.headers)
+	b.headers = b.headers[:0]
+	b.out[0] = kafka.Message{}
+	k.bufs.Put(b)
+}
+
+// Publish sends ev as its Encoder renders it (KafkaEncoder) to the topic its template names,
+// keyed by the key template, and waits for the acknowledgement. In binary mode the attributes
+// are "ce_" headers, per the CloudEvents Kafka binding. Nothing handed to the writer points into
+// ev, which is reused once Publish returns. A topic name over Kafka's limit is ErrNameTooLong.
 func (k *Kafka) Publish(ev *normalize.Event) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
 	b := k.getBuf()
-	data := k.cfg.Template.Append(b.data[:0], ev)
-	data = AppendKafkaTopic(data[:0], data)
-	topicEnd := len(data)
-	data = k.cfg.KeyTemplate.AppendKey(data, ev)
-	key := data[topicEnd:len(data):len(data)]
-	if len(key) == 0 {
-		key = nil // no entity to keep in order: any partition, not all in one
+	if err := k.enc.Event(&b.msg, ev); err != nil {
+		k.putBuf(b)
+		return err
 	}
-	hdr, headers := b.hdr[:0], b.headers[:0]
-	value := encode(data[len(data):len(data)], ev, k.cfg.Mode, "ce_", func(name string, v []byte) {
-		start := len(hdr)
-		hdr = append(hdr, v...)
-		headers = append(headers, kafka.Header{Key: name, Value: hdr[start:len(hdr):len(hdr)]})
-	})
-	err := k.write(data[:topicEnd], b, key, value, headers)
-	if err == nil {
-		if cap(value) > cap(data) { // the value outgrew the buffer: keep the larger one
-			data = value
-		}
-		b.data, b.hdr, b.headers = data[:0], hdr[:0], headers[:0]
-		b.msg[0] = kafka.Message{}
-		k.bufs.Put(b)
-	} // else the writer may still hold the batch (a call that timed out): leave it to the GC
-	return err
+	return k.send(b)
 }
 
 // DeadLetter sends body as it arrived to DeadLetterSubject(provider), without a key, with the
@@ -431,60 +320,73 @@ func (k *Kafka) DeadLetter(provider string, body []byte, reason string) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
-	topic := AppendKafkaTopic(nil, []byte(DeadLetterSubject(provider)))
-	b := &kafkaBuf{}
-	headers := []kafka.Header{{Key: ReasonHeader, Value: []byte(headerValue(reason))}, {Key: VerifiedHeader, Value: []byte("true")}}
-	return k.write(topic, b, nil, append([]byte(nil), body...), headers)
+	b := k.getBuf()
+	if err := k.enc.DeadLetter(&b.msg, provider, body, reason); err != nil {
+		k.putBuf(b)
+		return err
+	}
+	return k.send(b)
 }
 
-// write ensures the topic exists (or lets the broker say it does not) and writes one message.
-func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers []kafka.Header) error {
+// Send writes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits for
+// the acknowledgement. m is copied: the caller may use it again once Send returns.
+func (k *Kafka) Send(m *Message) error {
+	if e := k.checkErr.Load(); e != nil {
+		return *e
+	}
+	if len(m.Subject) > maxTopicLen {
+		return fmt.Errorf("%w: a %d-byte topic (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
+	}
+	b := k.getBuf()
+	b.msg.copyFrom(m)
+	return k.send(b)
+}
+
+func (k *Kafka) send(b *kafkaBuf) error {
+	err := k.write(b)
+	if err == nil {
+		k.putBuf(b)
+	} // else the writer may still hold the batch (a call that timed out): leave it to the GC
+	return err
+}
+
+// write ensures the topic exists (or lets the broker say it does not) and writes b's message.
+func (k *Kafka) write(b *kafkaBuf) error {
 	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.Timeout)
 	defer cancel()
-	topic, err := k.topic(ctx, topicBytes)
+	m := &b.msg
+	topic, err := k.topic(ctx, m.Subject)
 	if err != nil {
 		return err
 	}
-	b.msg[0] = kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}
-	err = k.writer.WriteMessages(ctx, b.msg[:]...)
+	for _, h := range m.Headers {
+		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
+	}
+	b.out[0] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Data, Headers: b.headers}
+	err = k.writer.WriteMessages(ctx, b.out[:]...)
 	if err == nil {
 		if k.writeErr.Load() != nil {
 			k.writeErr.Store(nil)
 		}
 		if !k.cfg.CreateTopics { // a topic the operator created: remember it
-			k.mu.RLock()
-			_, known := k.topics[topic]
-			full := len(k.topics) >= maxKnownTopics
-			k.mu.RUnlock()
-			if !known && !full {
-				k.mu.Lock()
-				k.topics[topic] = topic
-				delete(k.missing, topic)
-				k.mu.Unlock()
-			}
+			k.remember(topic)
 		}
 		return nil
 	}
+	return k.writeFailed(err, topic, len(m.Data))
+}
+
+// writeFailed says what a write of size bytes to topic met: ErrTooLarge when it can never fit,
+// a topic to create, or the brokers not answering (then the sink is not ready until they do).
+// The topic is quoted as an excerpt: it may hold payload values.
+func (k *Kafka) writeFailed(err error, topic string, size int) error {
+	name := nameExcerpt([]byte(topic), len(topic))
 	var werr kafka.WriteErrors
 	if errors.As(err, &werr) && len(werr) == 1 && werr[0] != nil {
 		err = werr[0]
 	}
 	if errors.Is(err, kafka.UnknownTopicOrPartition) {
-		k.mu.Lock()
-		delete(k.topics, topic) // deleted under us: created again on the next use, with CreateTopics
-		_, logged := k.missing[topic]
-		if !logged && !k.cfg.CreateTopics && len(k.missing) < 1024 {
-			k.missing[topic] = struct{}{}
-		}
-		k.mu.Unlock()
-		if k.cfg.CreateTopics {
-			return fmt.Errorf("publish to %s: %w", topic, err)
-		}
-		err = fmt.Errorf("topic %s does not exist; create it or set CALLBRIDGE_KAFKA_CREATE_TOPICS=true", topic)
-		if !logged { // once per topic: the caller logs every failed callback too
-			k.cfg.Logger.Error(err.Error())
-		}
-		return err
+		return k.topicMissing(err, topic, name)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no acknowledgement within %s: %w", k.cfg.Timeout, err)
@@ -492,49 +394,32 @@ func (k *Kafka) write(topicBytes []byte, b *kafkaBuf, key, value []byte, headers
 	var kerr kafka.Error
 	var tooLarge kafka.MessageTooLargeError
 	if errors.As(err, &tooLarge) {
-		return fmt.Errorf("%w: %d bytes to %s, over the %d a batch may hold: %v", ErrTooLarge, len(value), topic, k.writer.BatchBytes, err)
+		return fmt.Errorf("%w: %d bytes to %s, over the %d a batch may hold: %v", ErrTooLarge, size, name, k.writer.BatchBytes, err)
 	}
 	if errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.RecordListTooLarge) {
-		return fmt.Errorf("%w: %d bytes to %s, over the broker's message.max.bytes (or the topic's max.message.bytes): %v", ErrTooLarge, len(value), topic, err)
+		return fmt.Errorf("%w: %d bytes to %s, over the broker's message.max.bytes (or the topic's max.message.bytes): %v", ErrTooLarge, size, name, err)
 	}
 	if !errors.As(err, &kerr) {
 		// No answer from the broker (a protocol error code would be one): not ready until a
 		// write succeeds, or a check at least writeFailureHold later finds the brokers answering.
 		// The check runs now, so that brokers which are down are seen as down at once.
-		k.writeErr.Store(&writeFailure{err: fmt.Errorf("%w: kafka write to %s failed: %v", ErrNotReady, topic, err), at: time.Now()})
+		k.writeErr.Store(&writeFailure{err: fmt.Errorf("%w: kafka write to %s failed: %v", ErrNotReady, name, err), at: time.Now()})
 		select {
 		case k.wake <- struct{}{}:
 		default:
 		}
 	}
-	return fmt.Errorf("publish to %s: %w", topic, err)
+	return fmt.Errorf("publish to %s: %w", name, err)
 }
 
-// topic returns the interned name of a topic known to exist, creating it first with
-// CreateTopics. Without CreateTopics an unknown topic is left for the write to check.
-func (k *Kafka) topic(ctx context.Context, name []byte) (string, error) {
-	k.mu.RLock()
-	t, ok := k.topics[string(name)]
-	k.mu.RUnlock()
-	if ok {
-		return t, nil
+// Live returns ErrClosed once the sink is closed; until then nil: kafka-go redials a broker for
+// every request that needs one, so no connection is ever lost for good.
+func (k *Kafka) Live() error {
+	if k.closed.Load() {
+		return ErrClosed
 	}
-	t = string(name)
-	if !k.cfg.CreateTopics {
-		return t, nil
-	}
-	// Concurrent first uses may both ask; the second gets TopicAlreadyExists, which is fine.
-	if err := k.createTopics(ctx, t); err != nil {
-		return "", err
-	}
-	k.mu.Lock()
-	k.topics[t] = t
-	k.mu.Unlock()
-	return t, nil
+	return nil
 }
-
-// Live is always nil: kafka-go redials a broker for every request that needs one.
-func (k *Kafka) Live() error { return nil }
 
 // MessageLimit is the largest batch the writer sends: one message at most.
 func (k *Kafka) MessageLimit() int { return int(k.writer.BatchBytes) }
@@ -543,6 +428,7 @@ func (k *Kafka) MessageLimit() int { return int(k.writer.BatchBytes) }
 // return the first one's result.
 func (k *Kafka) Close(ctx context.Context) error {
 	k.closeOnce.Do(func() {
+		k.closed.Store(true)
 		close(k.stop)
 		closed := make(chan error, 1)
 		go func() { closed <- k.writer.Close() }()
@@ -555,76 +441,4 @@ func (k *Kafka) Close(ctx context.Context) error {
 		k.transport.CloseIdleConnections()
 	})
 	return k.closeErr
-}
-
-// AppendKafkaTopic appends name with every byte Kafka does not allow in a topic name (outside
-// [a-zA-Z0-9._-]) replaced by '_'. A name over Kafka's 249 bytes is cut and ends in a hash of the
-// whole name, so distinct long names stay distinct. dst and name may be the same slice.
-func AppendKafkaTopic(dst, name []byte) []byte {
-	start := len(dst)
-	for _, c := range name {
-		if !kafkaTopicByte(c) {
-			c = '_'
-		}
-		dst = append(dst, c)
-	}
-	if len(dst)-start <= maxTopicLen {
-		return dst
-	}
-	sum := sha256.Sum256(dst[start:])
-	const hashLen = 16
-	dst = append(dst[:start+maxTopicLen-hashLen-1], '-')
-	return hex.AppendEncode(dst, sum[:hashLen/2])
-}
-
-func kafkaTopicByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-}
-
-func kafkaAcks(s string) (kafka.RequiredAcks, error) {
-	switch s {
-	case "all", "":
-		return kafka.RequireAll, nil
-	case "one":
-		return kafka.RequireOne, nil
-	case "none":
-		return kafka.RequireNone, nil
-	}
-	return 0, fmt.Errorf("kafka required acks %q: want all, one or none", s)
-}
-
-func kafkaCompression(s string) (kafka.Compression, error) {
-	switch s {
-	case "none", "":
-		return 0, nil
-	case "gzip":
-		return kafka.Gzip, nil
-	case "snappy":
-		return kafka.Snappy, nil
-	case "lz4":
-		return kafka.Lz4, nil
-	case "zstd":
-		return kafka.Zstd, nil
-	}
-	return 0, fmt.Errorf("kafka compression %q: want none, gzip, snappy, lz4 or zstd", s)
-}
-
-func kafkaSASL(mechanism, user, password string) (sasl.Mechanism, error) {
-	switch mechanism {
-	case "none", "":
-		return nil, nil
-	case "plain":
-		return plain.Mechanism{Username: user, Password: password}, nil
-	case "scram-sha-256", "scram-sha-512":
-		algo := scram.SHA256
-		if mechanism == "scram-sha-512" {
-			algo = scram.SHA512
-		}
-		m, err := scram.Mechanism(algo, user, password)
-		if err != nil {
-			return nil, fmt.Errorf("kafka SASL %s: %w", mechanism, err)
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("kafka SASL mechanism %q: want none, plain, scram-sha-256 or scram-sha-512", mechanism)
 }

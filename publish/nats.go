@@ -2,26 +2,16 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nkeys"
 
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -63,6 +53,7 @@ type NATS struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 
+	enc    *Encoder
 	health natsHealth
 	pub    *jsPublisher
 
@@ -74,45 +65,14 @@ type NATS struct {
 // NewNATS starts the embedded server when cfg.URL is empty, connects, and creates the stream if
 // it is missing (or checks that an existing one covers our subjects).
 func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
-	s := &NATS{cfg: cfg}
+	s := &NATS{cfg: cfg, enc: NATSEncoder(cfg.Template, cfg.Mode)}
 	if cfg.Logger == nil {
 		s.cfg.Logger = slog.Default()
 	}
 	if cfg.MaxPending <= 0 {
 		s.cfg.MaxPending = 4096
 	}
-	opts := []nats.Option{
-		nats.Name("callbridge"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-		nats.ReconnectJitter(250*time.Millisecond, time.Second),
-		// A server that stops answering (hung, or a half-open connection) is found by pings
-		// within seconds, not the default two minutes, and the client reconnects.
-		nats.PingInterval(natsPingInterval),
-		nats.MaxPingsOutstanding(2),
-		// No buffering while disconnected: a publish then fails at once (the caller answers
-		// 503) instead of waiting in a buffer it will not be answered from.
-		nats.ReconnectBufSize(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.health.connected.Store(false)
-			if err != nil { // nil: our own Close
-				s.cfg.Logger.Warn("nats disconnected", "error", err)
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			s.health.connected.Store(true)
-			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
-		}),
-		nats.ClosedHandler(func(*nats.Conn) {
-			s.health.connected.Store(false)
-			if !s.health.closing.Load() {
-				// The client never reconnects from CLOSED (a protocol error such as a line the
-				// server refused): /healthz fails so that the pod is restarted.
-				s.health.dead.Store(true)
-				s.cfg.Logger.Error("nats connection closed for good; /healthz now fails so that the process is restarted")
-			}
-		}),
-	}
+	opts := s.clientOptions()
 	serverURL := cfg.URL
 	if serverURL == "" {
 		unlock, err := lockDataDir(cfg.DataDir)
@@ -181,6 +141,42 @@ func NewNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 	return s, nil
 }
 
+// clientOptions are the client's settings, with handlers that keep s.health.
+func (s *NATS) clientOptions() []nats.Option {
+	return []nats.Option{
+		nats.Name("callbridge"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectJitter(250*time.Millisecond, time.Second),
+		// A server that stops answering (hung, or a half-open connection) is found by pings
+		// within seconds, not the default two minutes, and the client reconnects.
+		nats.PingInterval(natsPingInterval),
+		nats.MaxPingsOutstanding(2),
+		// No buffering while disconnected: a publish then fails at once (the caller answers
+		// 503) instead of waiting in a buffer it will not be answered from.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			s.health.connected.Store(false)
+			if err != nil { // nil: our own Close
+				s.cfg.Logger.Warn("nats disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.health.connected.Store(true)
+			s.cfg.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			s.health.connected.Store(false)
+			if !s.health.closing.Load() {
+				// The client never reconnects from CLOSED (a protocol error such as a line the
+				// server refused): /healthz fails so that the pod is restarted.
+				s.health.dead.Store(true)
+				s.cfg.Logger.Error("nats connection closed for good; /healthz now fails so that the process is restarted")
+			}
+		}),
+	}
+}
+
 func jetStreamUnavailable(err error) bool {
 	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrTimeout) ||
@@ -206,58 +202,6 @@ func (s *NATS) logAsyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 		return
 	}
 	s.cfg.Logger.Warn("nats error", "error", err)
-}
-
-func startEmbedded(cfg NATSConfig) (*server.Server, error) {
-	host, portText, err := net.SplitHostPort(cfg.EmbeddedListen)
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS listen address %q: %w", cfg.EmbeddedListen, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS listen port %q: %w", portText, err)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
-	} else {
-		// The server only logs a failed listen, and then is not ready ten seconds later: try
-		// the address first, so that a port in use is said at once and plainly.
-		ln, err := net.Listen("tcp", cfg.EmbeddedListen)
-		if err != nil {
-			return nil, fmt.Errorf("embedded NATS cannot listen on %s (CALLBRIDGE_EMBEDDED_NATS_LISTEN): %w", cfg.EmbeddedListen, err)
-		}
-		ln.Close()
-	}
-	opts := &server.Options{
-		ServerName: "callbridge-embedded",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   cfg.DataDir,
-		NoSigs:     true,
-		MaxPayload: cfg.EmbeddedMaxPayload,
-	}
-	switch cfg.EmbeddedSync {
-	case "", "default":
-	case "always":
-		opts.SyncAlways = true
-	default:
-		d, err := time.ParseDuration(cfg.EmbeddedSync)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("embedded NATS sync %q: want always or a duration", cfg.EmbeddedSync)
-		}
-		opts.SyncInterval = d
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS: %w", err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("embedded NATS did not start listening on %s", cfg.EmbeddedListen)
-	}
-	return srv, nil
 }
 
 // ClientURL is where other tools (the nats CLI) reach the broker.
@@ -367,48 +311,56 @@ func splitTokens(s string) []string {
 
 const binaryDataContentTypeHeader = "ce-datacontenttype"
 
-// Publish sends ev with Nats-Msg-Id = ev.ID, so JetStream drops a retry inside the duplicate
-// window. In binary mode the attributes are "ce-" headers, lower case: NATS headers are
-// case-sensitive and that is how the CloudEvents SDK reads them.
+// Publish sends ev as its Encoder renders it (NATSEncoder): with Nats-Msg-Id "<provider>/<id>",
+// so JetStream drops a retry inside the duplicate window, and in binary mode the attributes as
+// "ce-" headers, lower case: NATS headers are case-sensitive and that is how the CloudEvents SDK
+// reads them. A subject too long for the server is ErrNameTooLong, and never sent.
 func (s *NATS) Publish(ev *normalize.Event) error {
-	m := newOutMsg()
-	m.buf = s.cfg.Template.Append(m.buf, ev)
-	m.setSubject()
-	m.addHeader(jetstream.MsgIDHeader, ev.ID)
-	m.buf = encode(m.buf, ev, s.cfg.Mode, "ce-", m.addHeader)
-	if s.cfg.Mode == Binary {
-		// The NATS binding maps datacontenttype to ce-datacontenttype (1.0.3-wip §3.1.3.1);
-		// content-type stays as well: the CloudEvents SDK reads either. See natsbinding.md.
-		m.addHeader(binaryDataContentTypeHeader, []byte(normalize.DataContentType))
+	m := newMessage()
+	if err := s.enc.Event(m, ev); err != nil {
+		m.recycle()
+		return err
 	}
-	size := len(m.data())
-	if err := s.send(m); err != nil {
-		// m is the publisher's now: the subject is rendered again for the message.
-		return s.failed(err, string(s.cfg.Template.Append(nil, ev)), size)
-	}
-	return nil
+	return s.deliver(m)
 }
 
-// DeadLetter sends body as it arrived; its id is a hash of the body, so retries of one
-// malformed callback are stored once. Only authenticated bodies are dead-lettered (ingest's
-// contract), and the letter says so in VerifiedHeader.
+// DeadLetter sends body as it arrived to DeadLetterSubject(provider); its id is a hash of the
+// provider and the body, so retries of one malformed callback are stored once. Only
+// authenticated bodies are dead-lettered (ingest's contract), and the letter says so in
+// VerifiedHeader.
 func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
-	sum := sha256.Sum256(body)
-	subject := DeadLetterSubject(provider)
-	m := newOutMsg()
-	m.buf = append(append(m.buf, subject...), body...)
-	m.subject = len(subject)
-	m.addHeader(jetstream.MsgIDHeader, []byte("deadletter-"+hex.EncodeToString(sum[:16])))
-	m.addHeader(ReasonHeader, []byte(headerValue(reason)))
-	m.addHeader(VerifiedHeader, []byte("true"))
+	m := newMessage()
+	if err := s.enc.DeadLetter(m, provider, body, reason); err != nil {
+		m.recycle()
+		return err
+	}
+	return s.deliver(m)
+}
+
+// Send publishes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits
+// for the acknowledgement. m is copied: the caller may use it again once Send returns.
+func (s *NATS) Send(m *Message) error {
+	if len(m.Subject) > maxNATSSubject {
+		return fmt.Errorf("%w: a %d-byte subject (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
+	}
+	c := newMessage()
+	c.copyFrom(m)
+	return s.deliver(c)
+}
+
+// deliver sends m, which is the publisher's from then on, and says what failed.
+func (s *NATS) deliver(m *Message) error {
+	var name [maxExcerpt]byte // the subject's start, for an error: m is not ours once sent
+	n, full, size := copy(name[:], m.Subject), len(m.Subject), s.enc.Size(m)
 	if err := s.send(m); err != nil {
-		return s.failed(err, subject, len(body))
+		return s.failed(err, name[:n], full, size)
 	}
 	return nil
 }
 
-// send publishes m and waits for its acknowledgement, keeping the health state.
-func (s *NATS) send(m *outMsg) error {
+// send publishes m and waits for its acknowledgement, keeping the health state. m is the
+// publisher's from the call on.
+func (s *NATS) send(m *Message) error {
 	// The state the handlers keep, not nc.IsConnected: that takes the client's lock, which a
 	// reconnect attempt holds for as long as its dial takes.
 	if !s.health.connected.Load() {
@@ -426,12 +378,14 @@ func (s *NATS) send(m *outMsg) error {
 	return err
 }
 
-// failed says what a publish of size bytes on subject met, ErrTooLarge when the event can never
-// fit.
-func (s *NATS) failed(err error, subject string, size int) error {
+// failed says what a publish of size bytes on a subject of full bytes, starting with name, met:
+// ErrTooLarge when the event can never fit. The subject is quoted as an excerpt: it holds
+// payload values.
+func (s *NATS) failed(err error, name []byte, full, size int) error {
 	if errors.Is(err, ErrNotReady) {
 		return err
 	}
+	subject := nameExcerpt(name, full)
 	if errors.Is(err, nats.ErrMaxPayload) {
 		return fmt.Errorf("%w: %d bytes on %s, over the server's max_payload of %d", ErrTooLarge, size, subject, s.nc.MaxPayload())
 	}
@@ -483,131 +437,4 @@ func (s *NATS) shutdownEmbedded() {
 	if s.unlock != nil {
 		s.unlock()
 	}
-}
-
-// hasExternalOptions reports whether any setting for an external server is present.
-func (c *NATSConfig) hasExternalOptions() bool {
-	return c.User != "" || c.Password != "" || c.Token != "" || c.NKeySeedFile != "" || c.CredsFile != "" || c.TLS != nil
-}
-
-// externalOptions turns the credentials and TLS files into client options. Files are read now,
-// so a missing or malformed one stops start-up with its variable named. The client reads the
-// .creds file again at every (re)connect, so a renewed user JWT needs no restart.
-func (c *NATSConfig) externalOptions() ([]nats.Option, error) {
-	var opts []nats.Option
-	if c.User != "" || c.Password != "" {
-		opts = append(opts, nats.UserInfo(c.User, c.Password))
-	}
-	if c.Token != "" {
-		opts = append(opts, nats.Token(c.Token))
-	}
-	if c.NKeySeedFile != "" && c.CredsFile != "" {
-		return nil, errors.New("CALLBRIDGE_NATS_NKEY_SEED_FILE and CALLBRIDGE_NATS_CREDS_FILE: set one, not both (a .creds file holds its own NKey seed)")
-	}
-	if c.NKeySeedFile != "" {
-		o, err := nats.NkeyOptionFromSeed(c.NKeySeedFile)
-		if err != nil {
-			return nil, fmt.Errorf("CALLBRIDGE_NATS_NKEY_SEED_FILE %s: %w", c.NKeySeedFile, err)
-		}
-		opts = append(opts, o)
-	}
-	if c.CredsFile != "" {
-		if err := checkCredsFile(c.CredsFile); err != nil {
-			return nil, fmt.Errorf("CALLBRIDGE_NATS_CREDS_FILE %s: %w", c.CredsFile, err)
-		}
-		opts = append(opts, nats.UserCredentials(c.CredsFile))
-	}
-	if c.TLS != nil {
-		tc, err := c.TLS.Config()
-		if err != nil {
-			return nil, fmt.Errorf("NATS client TLS (CALLBRIDGE_NATS_TLS_*): %w", err)
-		}
-		opts = append(opts, nats.Secure(tc))
-	}
-	return opts, nil
-}
-
-// checkCredsFile checks that path holds a user JWT, not expired, and a user NKey seed. Error
-// messages name what is wrong, never the file's content.
-func checkCredsFile(path string) error {
-	contents, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	defer clear(contents) // the seed
-	token, err := nkeys.ParseDecoratedJWT(contents)
-	if err != nil {
-		return fmt.Errorf("no user JWT: %w", err)
-	}
-	claims, err := jwt.DecodeUserClaims(token)
-	if err != nil {
-		return fmt.Errorf("no valid user JWT: %w", err)
-	}
-	if claims.Expires > 0 && time.Unix(claims.Expires, 0).Before(time.Now()) {
-		return fmt.Errorf("the user JWT for %s expired at %s", claims.Subject, time.Unix(claims.Expires, 0).UTC().Format(time.RFC3339))
-	}
-	kp, err := nkeys.ParseDecoratedUserNKey(contents)
-	if err != nil {
-		return fmt.Errorf("no user NKey seed: %w", err)
-	}
-	defer kp.Wipe()
-	pub, err := kp.PublicKey()
-	if err != nil {
-		return fmt.Errorf("no user NKey seed: %w", err)
-	}
-	if pub != claims.Subject {
-		return fmt.Errorf("the NKey seed (public key %s) does not belong to the user JWT (subject %s)", pub, claims.Subject)
-	}
-	return nil
-}
-
-// connectError names what failed and which settings to check. It keeps err wrapped (the caller
-// retries nats.ErrNoServers) and never quotes a secret: the client's errors carry none.
-func (c *NATSConfig) connectError(err error) error {
-	text := strings.ToLower(err.Error())
-	var verify *tls.CertificateVerificationError
-	switch {
-	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(text, "authorization violation"):
-		return fmt.Errorf("NATS authorization violation: %s: %w", c.credentialHint(), err)
-	case errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAccountAuthExpired) || strings.Contains(text, "authentication expired"):
-		return fmt.Errorf("NATS credentials expired: renew the user JWT in CALLBRIDGE_NATS_CREDS_FILE: %w", err)
-	case errors.Is(err, nats.ErrAuthRevoked) || strings.Contains(text, "authentication revoked"):
-		return fmt.Errorf("NATS credentials revoked: the account no longer accepts the user of CALLBRIDGE_NATS_CREDS_FILE: %w", err)
-	case errors.Is(err, nats.ErrSecureConnWanted):
-		return fmt.Errorf("NATS server does not offer TLS, but a tls:// CALLBRIDGE_NATS_URL or CALLBRIDGE_NATS_TLS_* asks for it: %w", err)
-	case errors.As(err, &verify):
-		return fmt.Errorf("NATS server certificate not trusted: check CALLBRIDGE_NATS_TLS_CA_FILE (and that the certificate names the host of CALLBRIDGE_NATS_URL): %w", err)
-	case errors.Is(err, nats.ErrTLS):
-		return fmt.Errorf("NATS TLS handshake failed: check CALLBRIDGE_NATS_TLS_* and the server's tls settings: %w", err)
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, nats.ErrTimeout) {
-		// The connection broke while it was being made (a server restarting): worth retrying.
-		return fmt.Errorf("%w: connect to NATS: %w", ErrNotReady, err)
-	}
-	return fmt.Errorf("connect to NATS: %w", err)
-}
-
-// credentialHint names the settings that produced the credentials the server refused.
-func (c *NATSConfig) credentialHint() string {
-	var set []string
-	if c.User != "" {
-		set = append(set, "CALLBRIDGE_NATS_USER/PASSWORD")
-	}
-	if c.Token != "" {
-		set = append(set, "CALLBRIDGE_NATS_TOKEN")
-	}
-	if c.NKeySeedFile != "" {
-		set = append(set, "CALLBRIDGE_NATS_NKEY_SEED_FILE (its public key must be a user on the server)")
-	}
-	if c.CredsFile != "" {
-		set = append(set, "CALLBRIDGE_NATS_CREDS_FILE (its account must be known to the server)")
-	}
-	if u, err := url.Parse(c.URL); err == nil && u.User != nil {
-		set = append(set, "the user information in CALLBRIDGE_NATS_URL")
-	}
-	if len(set) == 0 {
-		return "the server wants credentials: set CALLBRIDGE_NATS_USER/PASSWORD, CALLBRIDGE_NATS_TOKEN, CALLBRIDGE_NATS_NKEY_SEED_FILE or CALLBRIDGE_NATS_CREDS_FILE"
-	}
-	return "check " + strings.Join(set, " and ")
 }

@@ -145,7 +145,7 @@ func TestNATSBinaryHeaders(t *testing.T) {
 	}
 	m := storedMsg(t, s, 1)
 	want := nats.Header{
-		"Nats-Msg-Id":          {"id-1"},
+		"Nats-Msg-Id":          {"anyrtc/id-1"},
 		"content-type":         {normalize.DataContentType},
 		"ce-datacontenttype":   {normalize.DataContentType},
 		"ce-specversion":       {"1.0"},
@@ -196,7 +196,7 @@ func TestNATSStructuredHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := storedMsg(t, s, 1)
-	want := nats.Header{"Nats-Msg-Id": {"id-2"}, "content-type": {StructuredContentType}}
+	want := nats.Header{"Nats-Msg-Id": {"anyrtc/id-2"}, "content-type": {StructuredContentType}}
 	if !maps.EqualFunc(m.Header, want, slices.Equal) {
 		t.Errorf("headers\n got %v\nwant %v", m.Header, want)
 	}

@@ -27,8 +27,8 @@ import (
 //   - one goroutine publishes whatever has queued since it last ran, back to back, so that the
 //     client's flusher finds many messages buffered: one write system call per six or so
 //     callbacks instead of one per two when each callback publishes from its own goroutine;
-//   - a message travels as an outMsg, bytes in pooled buffers: no string, header map or
-//     nats.Msg is made per message;
+//   - a message travels as a pooled Message, its bytes in buffers of its own: no string, header
+//     map or nats.Msg is made per message;
 //   - acknowledgements arrive on one subscription, to a reply subject whose last token is the
 //     sequence number; a PubAck that names a stream and has no error is a success without
 //     decoding it (a duplicate is a success too: the event is stored), anything else is decoded;
@@ -46,8 +46,8 @@ type jsPublisher struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*pubWait
-	queued  []*outMsg
-	spare   []*outMsg // the publishing goroutine's previous batch, reused
+	queued  []*Message
+	spare   []*Message // the publishing goroutine's previous batch, reused
 	closing bool
 	idle    chan struct{} // closed when closing and nothing is pending
 	space   chan struct{} // closed when a publish finishes while callers wait for room; nil: none wait
@@ -61,49 +61,6 @@ type jsPublisher struct {
 	header nats.Header
 	values [][1]string
 	reply  []byte
-}
-
-// outMsg is one message on its way: the caller fills it and hands it to publish, and does not
-// touch it again; the publishing goroutine publishes it and returns it to the pool.
-type outMsg struct {
-	id      uint64
-	buf     []byte // the subject, then the data
-	subject int    // the subject's length in buf
-	values  []byte // the header values, one after another
-	headers []outHeader
-}
-
-type outHeader struct {
-	key string
-	end int // the value is values[the previous header's end:end]
-}
-
-var outMsgs = sync.Pool{New: func() any { return &outMsg{buf: make([]byte, 0, 2048), values: make([]byte, 0, 256)} }}
-
-// maxPooledMsg: a buffer grown past this by one large event is left to the GC, not pooled.
-const maxPooledMsg = 64 << 10
-
-func newOutMsg() *outMsg { return outMsgs.Get().(*outMsg) }
-
-// setSubject ends the subject: what buf holds so far.
-func (m *outMsg) setSubject() { m.subject = len(m.buf) }
-
-// data is the message's payload.
-func (m *outMsg) data() []byte { return m.buf[m.subject:] }
-
-// addHeader adds a header; its value is copied.
-func (m *outMsg) addHeader(key string, value []byte) {
-	m.values = append(m.values, value...)
-	m.headers = append(m.headers, outHeader{key: key, end: len(m.values)})
-}
-
-func (m *outMsg) recycle() {
-	if cap(m.buf) > maxPooledMsg || cap(m.values) > maxPooledMsg {
-		return
-	}
-	clear(m.headers) // the keys
-	*m = outMsg{buf: m.buf[:0], values: m.values[:0], headers: m.headers[:0]}
-	outMsgs.Put(m)
 }
 
 // pubWait is one caller waiting for its outcome. It is pooled: the caller returns it once it
@@ -151,10 +108,10 @@ func newJSPublisher(nc *nats.Conn, timeout time.Duration, max int) (*jsPublisher
 }
 
 // publish sends msg and waits for JetStream's acknowledgement; msg belongs to the publisher
-// from the call on. A nil error means the stream holds the message.
-func (p *jsPublisher) publish(msg *outMsg) error {
+// from the call on (it is recycled once sent). A nil error means the stream holds the message.
+func (p *jsPublisher) publish(msg *Message) error {
 	id := p.seq.Add(1)
-	msg.id = id
+	msg.seq = id
 	w := pubWaits.Get().(*pubWait)
 	w.deadline = time.Now().Add(p.timeout).UnixNano()
 
@@ -226,7 +183,7 @@ func (p *jsPublisher) run() {
 		p.mu.Unlock()
 		for i, msg := range batch {
 			if err := p.send(msg); err != nil {
-				p.finish(msg.id, err)
+				p.finish(msg.seq, err)
 			}
 			msg.recycle()
 			batch[i] = nil
@@ -238,20 +195,23 @@ func (p *jsPublisher) run() {
 }
 
 // send hands m to the client, which copies it into its write buffer before it returns: the
-// strings made here without copying (bytesString) live only for this call.
-func (p *jsPublisher) send(m *outMsg) error {
+// strings made here without copying (bytesString) live only for this call. m.ID is the
+// Nats-Msg-Id.
+func (p *jsPublisher) send(m *Message) error {
 	clear(p.header)
-	if n := len(m.headers); n > len(p.values) {
+	if n := len(m.Headers) + 1; n > len(p.values) {
 		p.values = append(p.values, make([][1]string, n-len(p.values))...)
 	}
-	start := 0
-	for i, h := range m.headers {
-		p.values[i][0] = bytesString(m.values[start:h.end])
-		p.header[h.key] = p.values[i][:]
-		start = h.end
+	if len(m.ID) > 0 {
+		p.values[0][0] = bytesString(m.ID)
+		p.header[jetstream.MsgIDHeader] = p.values[0][:]
 	}
-	p.reply = strconv.AppendUint(append(p.reply[:0], p.prefix...), m.id, 10)
-	p.msg = nats.Msg{Subject: bytesString(m.buf[:m.subject]), Reply: bytesString(p.reply), Header: p.header, Data: m.data()}
+	for i, h := range m.Headers {
+		p.values[i+1][0] = bytesString(h.Value)
+		p.header[h.Key] = p.values[i+1][:]
+	}
+	p.reply = strconv.AppendUint(append(p.reply[:0], p.prefix...), m.seq, 10)
+	p.msg = nats.Msg{Subject: bytesString(m.Subject), Reply: bytesString(p.reply), Header: p.header, Data: m.Data}
 	err := p.nc.PublishMsg(&p.msg)
 	p.msg = nats.Msg{}
 	clear(p.values)

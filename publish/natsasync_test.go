@@ -91,19 +91,15 @@ func newTestPublisher(t *testing.T, s *NATS, timeout time.Duration, max int) *js
 }
 
 // out is a message for subject with the given Nats-Msg-Id (none if empty).
-func out(subject, id string) *outMsg {
-	m := newOutMsg()
-	m.buf = append(m.buf, subject...)
-	m.setSubject()
-	m.buf = append(m.buf, "{}"...)
-	if id != "" {
-		m.addHeader(jetstream.MsgIDHeader, []byte(id))
-	}
+func out(subject, id string) *Message {
+	m := newMessage()
+	m.buf = append(append(append(m.buf, subject...), id...), "{}"...)
+	m.seal(len(subject), len(subject)+len(id), len(subject)+len(id))
 	return m
 }
 
 // stored is a message the stream holds.
-func stored(id string) *outMsg { return out("callbacks.test.x", id) }
+func stored(id string) *Message { return out("callbacks.test.x", id) }
 
 func TestJSPublisherTimesOut(t *testing.T) {
 	s := newEmbedded(t, NATSConfig{})

@@ -5,14 +5,24 @@
 // nil error, so an acknowledged callback is never lost. Sinks are safe for concurrent use and
 // share one connection between concurrent calls. publish knows brokers, subjects and envelopes;
 // it knows nothing of providers or HTTP.
+//
+// An Encoder renders an event or a dead letter into a Message: the subject (or topic and key),
+// the deduplication id, the headers and the value exactly as one kind of broker takes them. The
+// NATS and Kafka sinks publish through their Encoder, and send a Message rendered earlier as it
+// is (Target.Send).
+//
+// Errors that no retry can cure are ErrTooLarge and ErrNameTooLong (the caller answers 4xx);
+// every other error is transient (503).
 package publish
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/callbridge/callbridge/normalize"
@@ -36,6 +46,15 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// Target is a Sink the buffer forwards to: besides publishing events, it sends Messages that
+// an Encoder of its own kind and templates rendered earlier (and the buffer stored), with
+// Publish's errors (ErrTooLarge, ErrNameTooLong permanent, anything else transient). Send does
+// not keep m: the caller may reuse it once Send returns.
+type Target interface {
+	Sink
+	Send(m *Message) error
+}
+
 var (
 	// ErrNotReady is returned while the broker is unreachable or not answering.
 	ErrNotReady = errors.New("broker not connected")
@@ -44,6 +63,11 @@ var (
 	ErrTooLarge = errors.New("event larger than the broker accepts")
 	// ErrClosed is returned once the connection is closed for good.
 	ErrClosed = errors.New("broker connection closed for good")
+	// ErrNameTooLong is a permanent failure: the subject or topic rendered for the event is
+	// longer than the broker takes (maxNATSSubject, Kafka's 249 characters) even with every
+	// value bounded, so no retry can succeed. It is never sent to the broker: a NATS control
+	// line over the server's limit would close the shared connection.
+	ErrNameTooLong = errors.New("subject or topic longer than the broker accepts")
 )
 
 // DeadLetterSubject is where bodies that could not be normalised go.
@@ -142,7 +166,9 @@ func (t *Template) Prefix() string {
 }
 
 // Append renders the template for ev onto dst as a subject or topic: a payload value carries
-// no subject syntax and at most maxToken bytes (see appendToken).
+// no subject syntax and at most maxToken bytes (see appendToken); the provider id contributes at
+// most maxToken bytes and the event type at most maxEventType, so that what a sender chooses
+// (an undocumented code, a generic source's type) cannot make a name without bound.
 func (t *Template) Append(dst []byte, ev *normalize.Event) []byte {
 	return t.render(dst, ev, false)
 }
@@ -156,38 +182,55 @@ func (t *Template) AppendKey(dst []byte, ev *normalize.Event) []byte {
 // render appends the parts, values as a key's or a subject's. A flag, not the function: called
 // through a func value, the provider's []byte conversion would be made on the heap per message.
 func (t *Template) render(dst []byte, ev *normalize.Event, key bool) []byte {
-	value := func(dst, v []byte, ours bool) []byte {
+	value := func(dst, v []byte, ours bool, limit int) []byte {
 		if key {
-			return appendKeyPart(dst, v, ours)
+			return appendKeyPart(dst, v, limit)
 		}
-		return appendToken(dst, v, ours)
+		return appendToken(dst, v, ours, limit)
 	}
 	for _, p := range t.parts {
 		switch p.placeholder {
 		case "":
 			dst = append(dst, p.lit...)
 		case "provider":
-			dst = value(dst, []byte(ev.Provider), true)
+			dst = value(dst, []byte(ev.Provider), true, maxToken)
 		case "eventtype":
-			dst = value(dst, ev.EventType, true)
+			dst = value(dst, ev.EventType, true, maxEventType)
 		case "type":
-			dst = value(dst, ev.Type, true)
+			// The provider's prefix, then the event type bounded as {eventtype} is.
+			prefix, name := ev.Type, []byte(nil)
+			if len(ev.EventType) > 0 && bytes.HasSuffix(ev.Type, ev.EventType) {
+				prefix, name = ev.Type[:len(ev.Type)-len(ev.EventType)], ev.EventType
+			}
+			if len(prefix) > 0 || len(name) == 0 {
+				dst = value(dst, prefix, true, maxToken)
+			}
+			if len(name) > 0 {
+				dst = value(dst, name, true, maxEventType)
+			}
 		case "subject":
-			dst = value(dst, ev.Subject, false)
+			dst = value(dst, ev.Subject, false, maxToken)
 		}
 	}
 	return dst
 }
 
-// maxToken bounds what one payload value contributes to a subject, topic or key. A longer
-// value is cut and ends in a hash of the whole, so distinct values stay distinct: a callback
-// must not be able to make a protocol line the broker refuses (nats-server closes the
+// maxToken bounds what one payload value (or the provider id) contributes to a subject, topic or
+// key. A longer value is cut and ends in a hash of the whole, so distinct values stay distinct: a
+// callback must not be able to make a protocol line the broker refuses (nats-server closes the
 // connection over its 4 KiB control-line limit).
 const maxToken = 128
 
-// appendToken appends v with subject syntax replaced. Our own names (provider, eventtype, type)
-// keep their dots, which are the hierarchy; payload values never do, and are bounded.
-func appendToken(dst, v []byte, ours bool) []byte {
+// maxEventType bounds what the event type contributes to {eventtype}, and to {type} after the
+// provider's prefix (SPEC §4): an undocumented code ("unknown.<code>") or a generic source's
+// type is chosen by the sender. Every documented name is far shorter (35 bytes at most), so only
+// such codes are ever cut.
+const maxEventType = 64
+
+// appendToken appends v with subject syntax replaced, at most limit bytes (see boundToken). Our
+// own names (provider, eventtype, type) keep their dots, which are the hierarchy; payload values
+// never do.
+func appendToken(dst, v []byte, ours bool, limit int) []byte {
 	if len(v) == 0 {
 		return append(dst, '_')
 	}
@@ -198,35 +241,61 @@ func appendToken(dst, v []byte, ours bool) []byte {
 		}
 		dst = append(dst, c)
 	}
-	if ours {
-		return dst
-	}
-	return boundToken(dst, start, v)
+	return boundToken(dst, start, v, limit)
 }
 
-func appendKeyPart(dst, v []byte, ours bool) []byte {
+// appendKeyPart appends v to a Kafka key as it is (a key is bytes, not a name), bounded like a
+// token.
+func appendKeyPart(dst, v []byte, limit int) []byte {
 	start := len(dst)
 	dst = append(dst, v...)
-	if ours {
-		return dst
-	}
-	return boundToken(dst, start, v)
+	return boundToken(dst, start, v, limit)
 }
 
-// boundToken cuts dst[start:], rendered from v, to maxToken bytes ending in '-' and 16 hex
-// digits of v's SHA-256, when it is longer.
-func boundToken(dst []byte, start int, v []byte) []byte {
-	if len(dst)-start <= maxToken {
+// boundToken cuts dst[start:], rendered from v, to limit bytes ending in '-' and 16 hex digits
+// of v's SHA-256, when it is longer.
+func boundToken(dst []byte, start int, v []byte, limit int) []byte {
+	if len(dst)-start <= limit {
 		return dst
 	}
 	const hashLen = 16
 	sum := sha256.Sum256(v)
-	dst = append(dst[:start+maxToken-hashLen-1], '-')
+	dst = append(dst[:start+limit-hashLen-1], '-')
 	return hex.AppendEncode(dst, sum[:hashLen/2])
 }
 
+// maxExcerpt bounds what of a payload value, or of a name rendered from one, an error message or
+// a log line quotes.
+const maxExcerpt = 64
+
+// excerpt quotes at most maxExcerpt bytes of v in printable ASCII, saying how long v was when
+// it is cut: safe in a log line and a header.
+func excerpt[T ~string | ~[]byte](v T) string {
+	if len(v) <= maxExcerpt {
+		return strconv.QuoteToASCII(string(v))
+	}
+	return strconv.QuoteToASCII(string(v[:maxExcerpt])) + fmt.Sprintf("… (%d bytes)", len(v))
+}
+
+// nameExcerpt is a subject or topic for an error message or a log line: as it is when it is
+// short printable ASCII (what every default template renders), else quoted and cut as excerpt
+// does. full is the name's length when name is its start only.
+func nameExcerpt(name []byte, full int) string {
+	plain := len(name) <= maxExcerpt && full == len(name)
+	for _, c := range name {
+		plain = plain && c > ' ' && c < 0x7f && c != '"'
+	}
+	switch {
+	case plain:
+		return string(name)
+	case full > len(name) && len(name) <= maxExcerpt:
+		return strconv.QuoteToASCII(string(name)) + fmt.Sprintf("… (%d bytes)", full)
+	}
+	return excerpt(name)
+}
+
 func sanitizeToken(s string) string {
-	return string(appendToken(nil, []byte(s), false))
+	return string(appendToken(nil, []byte(s), false, maxToken))
 }
 
 // CheckSubject reports whether every subject the template renders is a valid NATS subject to

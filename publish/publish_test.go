@@ -111,7 +111,7 @@ func TestTemplateBoundsPayloadValues(t *testing.T) {
 	}
 }
 
-func mustTemplate(t *testing.T, text string) *Template {
+func mustTemplate(t testing.TB, text string) *Template {
 	t.Helper()
 	tmpl, err := ParseTemplate(text)
 	if err != nil {
@@ -239,7 +239,7 @@ func TestNATSPublishAndDedup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Subject != "callbacks.anyrtc.rtc.channel.created" || m.Header.Get(jetstream.MsgIDHeader) != "a" {
+	if m.Subject != "callbacks.anyrtc.rtc.channel.created" || m.Header.Get(jetstream.MsgIDHeader) != "anyrtc/a" {
 		t.Errorf("message 1: %s %v", m.Subject, m.Header)
 	}
 	dl, _ := str.GetMsg(ctx, 3)
@@ -267,9 +267,9 @@ func TestNATSBinaryHeadersPerMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for seq, want := range []map[string]string{
-		{"Nats-Msg-Id": "traced", "ce-id": "traced", "ce-subject": "room1", "ce-traceparent": string(traced.TraceParent)},
-		{"Nats-Msg-Id": "unverified", "ce-id": "unverified", "ce-verified": "false"},
-		{"Nats-Msg-Id": "plain", "ce-id": "plain", "ce-subject": "room2"},
+		{"Nats-Msg-Id": "anyrtc/traced", "ce-id": "traced", "ce-subject": "room1", "ce-traceparent": string(traced.TraceParent)},
+		{"Nats-Msg-Id": "anyrtc/unverified", "ce-id": "unverified", "ce-verified": "false"},
+		{"Nats-Msg-Id": "anyrtc/plain", "ce-id": "plain", "ce-subject": "room2"},
 	} {
 		m, err := str.GetMsg(ctx, uint64(seq+1))
 		if err != nil {

@@ -69,7 +69,7 @@ func TestBufferModeBrokerDownThenUp(t *testing.T) {
 	for _, m := range streamMessages(t, ns.ClientURL(), "CALLBACKS") {
 		ids[m.Headers().Get("Nats-Msg-Id")] = true
 	}
-	if !ids["2000001428:4331:103"] || len(ids) != posted {
+	if !ids["anyrtc/2000001428:4331:103"] || len(ids) != posted {
 		t.Errorf("forwarded ids %v", ids)
 	}
 }

@@ -151,9 +151,9 @@ func TestReplayKeepsVerification(t *testing.T) {
 			continue
 		}
 		switch id := m.Headers().Get(jetstream.MsgIDHeader); {
-		case strings.Contains(string(m.Data()), `"verified":"false"`) && id != "2000001428:4331:103":
+		case strings.Contains(string(m.Data()), `"verified":"false"`) && id != "anyrtc/2000001428:4331:103":
 			unverified++
-		case !strings.Contains(string(m.Data()), `"verified"`) && id == "2000001428:4331:103":
+		case !strings.Contains(string(m.Data()), `"verified"`) && id == "anyrtc/2000001428:4331:103":
 			verified++
 		default:
 			t.Errorf("replayed event id %s: %s", id, m.Data())

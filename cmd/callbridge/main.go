@@ -16,11 +16,9 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -393,24 +391,6 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	return b, nil
 }
 
-// connectBehindBuffer reaches the broker while the buffer already accepts callbacks, and hands
-// it to the forwarder. A broker that refuses us for good (credentials, a stream that does not
-// fit) stops the bridge: buffering for ever in front of it would only fill the disk.
-func (b *bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
-	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.logger)
-	if err != nil {
-		if ctx.Err() == nil {
-			b.fatal <- err
-		}
-		return
-	}
-	if limit := sink.MessageLimit(); limit > 0 && limit < buffer.MessageLimit() {
-		b.logger.Warn("the broker's message limit is below the buffer's: events larger than it cannot be forwarded", "broker_limit", limit)
-	}
-	late.set(sink)
-	b.logger.Info("forwarding buffered callbacks to the broker", "broker", where)
-}
-
 // embeddedMaxPayload is the message limit of the servers callbridge runs itself: room for the
 // largest body with its envelope, within what nats-server allows.
 func embeddedMaxPayload(cfg *config.Config) int32 {
@@ -456,111 +436,6 @@ func fitBodyLimit(cfg *config.Config, brokerLimit int, server *ingest.Server, lo
 	return nil
 }
 
-// connect opens the sink. An external broker that cannot be reached yet is retried with
-// backoff until ctx ends; anything else (the embedded server failing, refused credentials, a
-// stream or topic that does not fit) stops start-up.
-func connect(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, logger *slog.Logger) (publish.Sink, string, error) {
-	mode, err := publish.ParseMode(cfg.CEMode)
-	if err != nil {
-		return nil, "", err
-	}
-	open, retryable := func() (publish.Sink, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) },
-		func(err error) bool {
-			return cfg.NATSURL != "" && (errors.Is(err, nats.ErrNoServers) || errors.Is(err, publish.ErrNotReady))
-		}
-	if cfg.Sink == "kafka" {
-		open, retryable = func() (publish.Sink, string, error) { return connectKafka(ctx, cfg, registry, tmpl, mode, logger) },
-			func(err error) bool { return errors.Is(err, publish.ErrNotReady) }
-	}
-	wait := 500 * time.Millisecond
-	for {
-		sink, where, err := open()
-		if err == nil || !retryable(err) {
-			return sink, where, err
-		}
-		logger.Warn("broker not reachable yet, retrying", "sink", cfg.Sink, "error", err, "in", wait.String())
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil, "", ctx.Err()
-		}
-		wait = min(2*wait, 15*time.Second)
-	}
-}
-
-func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
-	var tlsFiles *publish.TLSFiles
-	if cfg.NATSTLSCAFile != "" || cfg.NATSTLSCertFile != "" || cfg.NATSTLSInsecureSkipVerify {
-		tlsFiles = &publish.TLSFiles{CAFile: cfg.NATSTLSCAFile, CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, InsecureSkipVerify: cfg.NATSTLSInsecureSkipVerify}
-	}
-	nc, err := publish.NewNATS(ctx, publish.NATSConfig{
-		URL:                cfg.NATSURL,
-		EmbeddedListen:     cfg.EmbeddedNATSListen,
-		DataDir:            cfg.DataDir,
-		Stream:             cfg.NATSStream,
-		DuplicateWindow:    cfg.NATSDuplicateWindow,
-		Template:           tmpl,
-		Mode:               mode,
-		Timeout:            cfg.PublishTimeout,
-		MaxPending:         2 * cfg.MaxInflight,
-		MaxAge:             cfg.NATSMaxAge,
-		MaxBytes:           cfg.NATSMaxBytes,
-		EmbeddedMaxPayload: embeddedMaxPayload(cfg),
-		EmbeddedSync:       cfg.NATSSync,
-		Logger:             logger,
-		User:               cfg.NATSUser,
-		Password:           cfg.NATSPassword,
-		Token:              cfg.NATSToken,
-		NKeySeedFile:       cfg.NATSNKeySeedFile,
-		CredsFile:          cfg.NATSCredsFile,
-		TLS:                tlsFiles,
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return nc, nc.ClientURL(), nil
-}
-
-func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
-	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
-	if err != nil {
-		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_KAFKA_KEY_TEMPLATE=%q: %v", cfg.KafkaKeyTemplate, err)}
-	}
-	var tlsFiles *publish.TLSFiles
-	if cfg.KafkaTLS {
-		tlsFiles = &publish.TLSFiles{CAFile: cfg.KafkaTLSCAFile, CertFile: cfg.KafkaTLSCertFile, KeyFile: cfg.KafkaTLSKeyFile, InsecureSkipVerify: cfg.KafkaTLSInsecureSkipVerify}
-	}
-	var brokers []string
-	for _, b := range strings.Split(cfg.KafkaBrokers, ",") {
-		brokers = append(brokers, strings.TrimSpace(b))
-	}
-	k, err := publish.NewKafka(ctx, publish.KafkaConfig{
-		Brokers:       brokers,
-		RequiredAcks:  cfg.KafkaRequiredAcks,
-		Compression:   cfg.KafkaCompression,
-		ClientID:      cfg.KafkaClientID,
-		Template:      tmpl,
-		KeyTemplate:   key,
-		Mode:          mode,
-		CreateTopics:  cfg.KafkaCreateTopics,
-		Partitions:    cfg.KafkaTopicPartitions,
-		Replication:   cfg.KafkaTopicReplication,
-		KnownTopics:   knownTopics(tmpl, registry),
-		BatchTimeout:  cfg.KafkaBatchTimeout,
-		BatchSize:     cfg.KafkaBatchSize,
-		TLS:           tlsFiles,
-		SASLMechanism: cfg.KafkaSASLMechanism,
-		SASLUsername:  cfg.KafkaSASLUsername,
-		SASLPassword:  cfg.KafkaSASLPassword,
-		Timeout:       cfg.PublishTimeout,
-		Logger:        logger,
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return k, "kafka://" + cfg.KafkaBrokers, nil
-}
-
 // knownTopics renders the topic template for every documented event of every registry entry, and
 // the dead-letter topics: the topics a deployment needs before its first callback. A template
 // with {subject} has no fixed set of event topics; they are checked as they are first used.
@@ -585,65 +460,6 @@ func knownTopics(tmpl *publish.Template, registry *normalize.Registry) []string 
 		add(publish.DeadLetterSubject(p.ID))
 	}
 	return topics
-}
-
-// lateSink stands in for the broker connection until it exists, so the HTTP side can answer
-// probes during start-up.
-type lateSink struct {
-	sink atomic.Pointer[publish.Sink]
-}
-
-var errConnecting = errors.New("connecting to the broker")
-
-func (l *lateSink) set(s publish.Sink) { l.sink.Store(&s) }
-
-func (l *lateSink) get() publish.Sink {
-	if s := l.sink.Load(); s != nil {
-		return *s
-	}
-	return nil
-}
-
-func (l *lateSink) Publish(ev *normalize.Event) error {
-	if s := l.get(); s != nil {
-		return s.Publish(ev)
-	}
-	return errConnecting
-}
-
-func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {
-	if s := l.get(); s != nil {
-		return s.DeadLetter(provider, body, reason)
-	}
-	return errConnecting
-}
-
-func (l *lateSink) Ready() error {
-	if s := l.get(); s != nil {
-		return s.Ready()
-	}
-	return errConnecting
-}
-
-func (l *lateSink) Live() error {
-	if s := l.get(); s != nil {
-		return s.Live()
-	}
-	return nil
-}
-
-func (l *lateSink) MessageLimit() int {
-	if s := l.get(); s != nil {
-		return s.MessageLimit()
-	}
-	return 0
-}
-
-func (l *lateSink) Close(ctx context.Context) error {
-	if s := l.get(); s != nil {
-		return s.Close(ctx)
-	}
-	return nil
 }
 
 // stop drains: /readyz turns 503, the listener closes after the shutdown delay, in-flight

@@ -360,8 +360,8 @@ func TestEndToEnd(t *testing.T) {
 		if err := ev.Validate(); err != nil {
 			t.Errorf("%s: invalid CloudEvent: %v", m.Subject(), err)
 		}
-		if got := m.Headers().Get(jetstream.MsgIDHeader); got != ev.ID() {
-			t.Errorf("%s: Nats-Msg-Id %q, CloudEvent id %q", m.Subject(), got, ev.ID())
+		if got, want := m.Headers().Get(jetstream.MsgIDHeader), ev.Extensions()["provider"].(string)+"/"+ev.ID(); got != want {
+			t.Errorf("%s: Nats-Msg-Id %q, want <provider>/<CloudEvent id> %q", m.Subject(), got, want)
 		}
 		wantSubject := "callbacks." + ev.Extensions()["provider"].(string) + "." + strings.TrimPrefix(ev.Type(), typePrefix(ev.Type()))
 		if m.Subject() != wantSubject {

@@ -259,8 +259,8 @@ func readEvents(t *testing.T, ns *natsProcess, wantEncoding binding.Encoding) ma
 		if err := ev.Validate(); err != nil {
 			t.Errorf("%s: invalid CloudEvent: %v", stored.Subject, err)
 		}
-		if id := stored.Header.Get(jetstream.MsgIDHeader); id != ev.ID() {
-			t.Errorf("%s: Nats-Msg-Id %q, event id %q", stored.Subject, id, ev.ID())
+		if id, want := stored.Header.Get(jetstream.MsgIDHeader), fmt.Sprint(ev.Extensions()["provider"])+"/"+ev.ID(); id != want {
+			t.Errorf("%s: Nats-Msg-Id %q, want <provider>/<event id> %q", stored.Subject, id, want)
 		}
 		out[ev.ID()] = *ev
 	}
