@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,32 @@ type recordingSink struct {
 	got   []string // event ids in the order acknowledged
 	dead  []string // dead-letter bodies
 	calls int
+	// refuse, when set, answers Send instead (after down): a target that cannot take m.
+	refuse func(m *Message) error
+	live   error
+}
+
+// Send takes a Message the buffer forwards: an event's id is what follows the provider in its
+// deduplication id, a dead letter's provider what follows the dead-letter prefix.
+func (r *recordingSink) Send(m *Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if r.down {
+		return fmt.Errorf("%w: target down", ErrNotReady)
+	}
+	if r.refuse != nil {
+		if err := r.refuse(m); err != nil {
+			return err
+		}
+	}
+	if provider, ok := bytes.CutPrefix(m.Subject, []byte(deadLetterPrefix)); ok {
+		r.dead = append(r.dead, string(provider)+":"+string(m.Data))
+		return nil
+	}
+	_, id, _ := bytes.Cut(m.ID, []byte("/"))
+	r.got = append(r.got, string(id))
+	return nil
 }
 
 func (r *recordingSink) Publish(ev *normalize.Event) error {
@@ -58,8 +85,12 @@ func (r *recordingSink) ids() []string {
 	return append([]string(nil), r.got...)
 }
 
-func (r *recordingSink) Ready() error                    { return nil }
-func (r *recordingSink) Live() error                     { return nil }
+func (r *recordingSink) Ready() error { return nil }
+func (r *recordingSink) Live() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.live
+}
 func (r *recordingSink) MessageLimit() int               { return 1 << 20 }
 func (r *recordingSink) Close(ctx context.Context) error { return nil }
 
@@ -69,14 +100,14 @@ func anyrtcEvent(id, subject string) *normalize.Event {
 	return ev
 }
 
-func openBuffer(t *testing.T, dir string, target Sink, tweak func(*BufferConfig)) *Buffer {
+func openBuffer(t *testing.T, dir string, target Target, tweak func(*BufferConfig)) *Buffer {
 	t.Helper()
 	cfg := BufferConfig{
 		DataDir: dir, MaxBytes: 64 << 20, MaxAge: time.Hour, DuplicateWindow: time.Hour, Timeout: 5 * time.Second,
-		OrderKey:  func(dst []byte, ev *normalize.Event) []byte { return append(dst, ev.Subject...) },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry:  prometheus.NewRegistry(),
-		Providers: normalize.BuiltinRegistry(),
+		// One subject per room: the rooms' entries are forwarded in lanes of their own.
+		Encoder:  NATSEncoder(mustTemplate(t, "callbacks.{provider}.{eventtype}.{subject}"), Structured),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: prometheus.NewRegistry(),
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -243,7 +274,7 @@ func TestBufferBounds(t *testing.T) {
 // target's).
 func TestBufferToJetStream(t *testing.T) {
 	target := newEmbedded(t, NATSConfig{})
-	b := openBuffer(t, t.TempDir(), target, func(c *BufferConfig) { c.OrderKey = target.cfg.Template.Append })
+	b := openBuffer(t, t.TempDir(), target, func(c *BufferConfig) { c.Encoder = target.enc })
 	for i := range 20 {
 		for range 2 { // a provider retry
 			if err := b.Publish(anyrtcEvent(fmt.Sprintf("js-%d", i), "room1")); err != nil {

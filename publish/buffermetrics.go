@@ -6,12 +6,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// bufferMetrics are the buffer's metrics (SPEC §7): its size and age as of the last poll, and
-// how forwarding goes.
+// bufferMetrics are the buffer's metrics (SPEC §7): its size and age as of the last poll, how
+// forwarding goes, and what the target can never take (the dead stream).
 type bufferMetrics struct {
 	forwardErrors  prometheus.Counter
 	forwardSeconds prometheus.Histogram
 	refused        prometheus.Counter
+	dead           prometheus.Counter
 }
 
 func newBufferMetrics(reg prometheus.Registerer, b *Buffer) bufferMetrics {
@@ -29,6 +30,10 @@ func newBufferMetrics(reg prometheus.Registerer, b *Buffer) bufferMetrics {
 			Name: "callbridge_buffer_refused_total",
 			Help: "Events refused because the buffer was full (answered 503).",
 		}),
+		dead: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callbridge_buffer_dead_total",
+			Help: "Buffered entries the broker can never take (too large, name too long, unreadable), moved to the buffer's dead stream CALLBRIDGE_BUFFER_DEAD.",
+		}),
 	}
 	if reg == nil {
 		return m
@@ -41,7 +46,11 @@ func newBufferMetrics(reg prometheus.Registerer, b *Buffer) bufferMetrics {
 			return 0
 		}
 	}
-	reg.MustRegister(m.forwardErrors, m.forwardSeconds, m.refused,
+	reg.MustRegister(m.forwardErrors, m.forwardSeconds, m.refused, m.dead,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "callbridge_buffer_dead_messages",
+			Help: "Entries kept in the buffer's dead stream CALLBRIDGE_BUFFER_DEAD, never purged: an operator reads and recovers them (README: buffer mode).",
+		}, stat(func(s *bufferStats) float64 { return float64(s.dead) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callbridge_buffer_messages",
 			Help: "Events (and dead letters) buffered and not yet forwarded.",

@@ -76,7 +76,26 @@ func contractSinks() []contractSink {
 			k, broker := contractKafka(t)
 			return k, broker
 		}},
+		{"buffer to nats", func(t *testing.T) (Sink, *contractBroker) {
+			s := newEmbedded(t, NATSConfig{})
+			return contractBuffer(t, s, s.enc), natsBroker(t, s)
+		}},
+		{"buffer to kafka", func(t *testing.T) (Sink, *contractBroker) {
+			k, broker := contractKafka(t)
+			return contractBuffer(t, k, k.enc), broker
+		}},
 	}
+}
+
+// contractBuffer is a buffer in front of target that stores more than the target takes, so that
+// refusing what the target cannot take is the buffer's own doing.
+func contractBuffer(t *testing.T, target Target, enc *Encoder) *Buffer {
+	b := openBuffer(t, t.TempDir(), target, func(c *BufferConfig) {
+		c.Encoder = enc
+		c.MaxPayload = 4 << 20
+	})
+	t.Cleanup(func() { closeBuffer(t, b, 5*time.Second) })
+	return b
 }
 
 func natsBroker(t *testing.T, s *NATS) *contractBroker {

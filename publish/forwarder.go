@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
 	"sync"
@@ -15,11 +14,11 @@ import (
 	"github.com/callbridge/callbridge/normalize"
 )
 
-// forwarder reads the buffer in order and hands each entry to the lane of its order key; a lane
-// forwards its entries one at a time, retrying the head until the target takes it, so entries of
-// one subject (or topic and key) reach the target in the order they were buffered. Entries are
-// deleted from the buffer (a purge up to the lowest unfinished one) once the target acknowledged
-// every entry before them.
+// forwarder reads the buffer in order and hands each entry to the lane of its order key (the
+// stored subject or topic, and key); a lane forwards its entries one at a time, retrying the head
+// until the target takes it or it is moved to the dead stream, so entries of one subject (or
+// topic and key) reach the target in the order they were buffered. Entries are deleted from the
+// buffer (a purge up to the lowest unfinished one) once every entry before them is finished.
 type forwarder struct {
 	b     *Buffer
 	lanes []chan bufferEntry
@@ -36,10 +35,13 @@ type forwarder struct {
 	failing error               // the failure that stopped forwarding, nil while it works
 }
 
+// bufferEntry is one stored entry on its way: the Message to send, or why it cannot be read.
 type bufferEntry struct {
 	seq    uint64
 	stored time.Time
-	msg    jetstream.Msg
+	raw    jetstream.Msg
+	msg    *Message // nil when unreadable
+	err    error    // why it can never be forwarded, when msg is nil
 }
 
 // laneDepth bounds the entries waiting in one lane: together with the lanes, what the forwarder
@@ -69,7 +71,7 @@ func (f *forwarder) run() {
 	defer purge.Stop()
 	for {
 		cons, err := f.b.stream.OrderedConsumer(context.Background(), jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{bufferEventSubject, bufferLetterSubj},
+			FilterSubjects: []string{bufferMsgSubject, bufferEventSubject, bufferLetterSubj},
 			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 			OptStartSeq:    f.resumeFrom(),
 		})
@@ -97,6 +99,7 @@ func (f *forwarder) resumeFrom() uint64 {
 
 func (f *forwarder) read(cons jetstream.Consumer, purgeTick <-chan time.Time) error {
 	var key []byte
+	var legacy normalize.Event // the previous version's entries are read into it
 	for {
 		select {
 		case <-f.b.stop:
@@ -126,10 +129,12 @@ func (f *forwarder) read(cons jetstream.Consumer, purgeTick <-chan time.Time) er
 			f.last = seq
 			f.pending = append(f.pending, seq)
 			f.mu.Unlock()
-			key = f.b.orderKey(key[:0], m)
+			e := bufferEntry{seq: seq, stored: meta.Timestamp, raw: m}
+			e.msg, e.err = f.b.decode(m, &legacy)
+			key = orderKey(key[:0], e.msg)
 			lane := f.lanes[maphash.Bytes(f.seed, key)%uint64(len(f.lanes))]
 			select {
-			case lane <- bufferEntry{seq: seq, stored: meta.Timestamp, msg: m}:
+			case lane <- e:
 			case <-f.b.stop:
 				return nil
 			}
@@ -149,68 +154,63 @@ func (f *forwarder) read(cons jetstream.Consumer, purgeTick <-chan time.Time) er
 	}
 }
 
-// orderKey is what must keep its order: the target's subject (or topic and key) for an event,
-// the provider's dead-letter subject for a letter.
-func (b *Buffer) orderKey(dst []byte, m jetstream.Msg) []byte {
-	if m.Subject() == bufferLetterSubj {
-		return append(dst, m.Headers().Get(bufferProviderHeader)...)
+// orderKey is what must keep its order at the target: the subject, or the topic and key. An
+// entry that cannot be read has none (it is only moved to the dead stream).
+func orderKey(dst []byte, m *Message) []byte {
+	if m == nil {
+		return dst
 	}
-	var ev normalize.Event
-	if b.cfg.OrderKey != nil && normalize.ParseStructured(m.Data(), &ev, b.cfg.Providers) == nil {
-		return b.cfg.OrderKey(dst, &ev)
-	}
-	return dst // one lane for what cannot be told apart
+	return append(append(append(dst, m.Subject...), 0), m.Key...)
 }
 
 // lane forwards its entries in order.
 func (f *forwarder) lane(in <-chan bufferEntry) {
 	defer f.wg.Done()
-	var ev normalize.Event
 	for e := range in {
 		select {
 		case <-f.quit:
 			return // stopping: what is left stays buffered
 		default:
 		}
-		wait := 100 * time.Millisecond
-		for {
-			err := f.forward(&ev, e)
-			if err == nil {
-				f.b.metrics.forwardSeconds.Observe(time.Since(e.stored).Seconds())
-				f.finished(e.seq, nil)
-				break
-			}
-			if errors.Is(err, ErrTooLarge) || errors.Is(err, errUnreadable) {
-				// It can never be forwarded, and holding it would stop every entry behind it.
-				f.b.metrics.forwardErrors.Inc()
-				f.b.cfg.Logger.Error("buffered entry can never be forwarded: dropped", "seq", e.seq, "error", err)
-				f.finished(e.seq, nil)
-				break
-			}
-			f.b.metrics.forwardErrors.Inc()
-			f.finished(0, err)
-			// Backoff with full jitter, so that lanes do not retry in step.
-			select {
-			case <-f.quit:
-				return
-			case <-time.After(wait/2 + rand.N(wait/2+1)):
-			}
-			wait = min(2*wait, 10*time.Second)
+		if !f.deliver(e) {
+			return
 		}
 	}
 }
 
-func (f *forwarder) forward(ev *normalize.Event, e bufferEntry) error {
-	m := e.msg
-	if m.Subject() == bufferLetterSubj {
-		h := m.Headers()
-		return f.b.target.DeadLetter(h.Get(bufferProviderHeader), m.Data(), h.Get(ReasonHeader))
+// deliver hands e to the target, or moves it to the dead stream when the target can never take
+// it, retrying whichever failed with backoff and full jitter (so that lanes do not retry in
+// step) until one succeeds. It returns false when the lanes stop first: e stays buffered.
+func (f *forwarder) deliver(e bufferEntry) bool {
+	wait := 100 * time.Millisecond
+	never := e.err // set once the target can never take e: from then on only the move is retried
+	for {
+		var err error
+		if never == nil {
+			if err = f.b.target.Send(e.msg); err == nil {
+				f.b.metrics.forwardSeconds.Observe(time.Since(e.stored).Seconds())
+				f.finished(e.seq, nil)
+				return true
+			}
+			f.b.metrics.forwardErrors.Inc()
+			if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNameTooLong) {
+				never = err
+			}
+		}
+		if never != nil {
+			if err = f.b.bury(e, never); err == nil {
+				f.finished(e.seq, nil)
+				return true
+			}
+		}
+		f.finished(0, err)
+		select {
+		case <-f.quit:
+			return false
+		case <-time.After(wait/2 + rand.N(wait/2+1)):
+		}
+		wait = min(2*wait, 10*time.Second)
 	}
-	ev.Reset()
-	if err := normalize.ParseStructured(m.Data(), ev, f.b.cfg.Providers); err != nil {
-		return fmt.Errorf("%w: %v", errUnreadable, err)
-	}
-	return f.b.target.Publish(ev)
 }
 
 // finished records that seq (0: none) was forwarded, or that forwarding failed with err, and
@@ -243,7 +243,8 @@ func (f *forwarder) finished(seq uint64, err error) {
 	}
 }
 
-// purge deletes from the buffer every entry up to the floor.
+// purge deletes from the buffer every entry up to the floor. The dead stream is a stream of its
+// own: a purge never touches it.
 func (f *forwarder) purge() {
 	f.mu.Lock()
 	upTo := f.floor + 1

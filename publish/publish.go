@@ -8,8 +8,8 @@
 //
 // An Encoder renders an event or a dead letter into a Message: the subject (or topic and key),
 // the deduplication id, the headers and the value exactly as one kind of broker takes them. The
-// NATS and Kafka sinks publish through their Encoder, and send a Message rendered earlier as it
-// is (Target.Send).
+// NATS and Kafka sinks publish through their Encoder, and the Buffer stores the Message whole, so
+// that forwarding it later needs no provider and cannot fail for want of one.
 //
 // Errors that no retry can cure are ErrTooLarge and ErrNameTooLong (the caller answers 4xx);
 // every other error is transient (503).

@@ -319,19 +319,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	var front publish.Sink = late // what callbacks are published to
 	var buffer *publish.Buffer
 	if cfg.BufferMode() {
-		buffer, err = publish.NewBuffer(ctx, publish.BufferConfig{
-			DataDir:         cfg.DataDir,
-			MaxBytes:        cfg.BufferMaxBytes,
-			MaxAge:          cfg.BufferMaxAge,
-			DuplicateWindow: cfg.NATSDuplicateWindow,
-			Timeout:         cfg.PublishTimeout,
-			MaxPayload:      embeddedMaxPayload(cfg),
-			OrderKey:        orderKey(cfg, tmpl),
-			Providers:       registry,
-			Logger:          logger,
-			Registry:        reg,
-		}, late)
-		if err != nil {
+		if buffer, err = openBuffer(ctx, cfg, registry, tmpl, late, reg, logger); err != nil {
 			traces.Shutdown(ctx)
 			return nil, err
 		}
@@ -391,25 +379,33 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	return b, nil
 }
 
+// openBuffer opens the buffer of CALLBRIDGE_ACK_MODE=buffer in front of late, the broker to be.
+// Entries the previous version stored (structured events) are read with the registry.
+func openBuffer(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, late *lateSink, reg *prometheus.Registry, logger *slog.Logger) (*publish.Buffer, error) {
+	enc, err := bufferEncoder(cfg, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	return publish.NewBuffer(ctx, publish.BufferConfig{
+		DataDir:         cfg.DataDir,
+		MaxBytes:        cfg.BufferMaxBytes,
+		MaxAge:          cfg.BufferMaxAge,
+		DuplicateWindow: cfg.NATSDuplicateWindow,
+		Timeout:         cfg.PublishTimeout,
+		MaxPayload:      embeddedMaxPayload(cfg),
+		Encoder:         enc,
+		Legacy: func(data []byte, ev *normalize.Event) error {
+			return normalize.ParseStructured(data, ev, registry) // the registry reads its provider
+		},
+		Logger:   logger,
+		Registry: reg,
+	}, late)
+}
+
 // embeddedMaxPayload is the message limit of the servers callbridge runs itself: room for the
 // largest body with its envelope, within what nats-server allows.
 func embeddedMaxPayload(cfg *config.Config) int32 {
 	return int32(min(max(1<<20, cfg.MaxBodyBytes+envelopeOverhead(cfg)), 64<<20))
-}
-
-// orderKey renders what must keep its order at the sink: the subject, or the topic and key.
-func orderKey(cfg *config.Config, tmpl *publish.Template) func(dst []byte, ev *normalize.Event) []byte {
-	if cfg.Sink != "kafka" {
-		return tmpl.Append
-	}
-	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
-	if err != nil {
-		return tmpl.Append // connect reports the template
-	}
-	return func(dst []byte, ev *normalize.Event) []byte {
-		dst = append(tmpl.Append(dst, ev), 0)
-		return key.AppendKey(dst, ev)
-	}
 }
 
 // errStoppedWhileConnecting: SIGTERM arrived before the broker was reached. Nothing was
