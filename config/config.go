@@ -42,7 +42,7 @@ type Config struct {
 	MaxInflight     int           `envconfig:"CALLBRIDGE_MAX_INFLIGHT" default:"1024" desc:"callbacks handled at once; more get 503 with Retry-After"`
 	MaxHeaderBytes  int           `envconfig:"CALLBRIDGE_MAX_HEADER_BYTES" default:"8192" desc:"request line and headers, at most; more gets 431 (also each connection's read buffer)"`
 	MaxConns        int           `envconfig:"CALLBRIDGE_MAX_CONNS" default:"8192" desc:"HTTP connections open at once, at most; more are refused (each costs some tens of KiB while open)"`
-	BodyMemoryBytes int64         `envconfig:"CALLBRIDGE_BODY_MEMORY_BYTES" default:"67108864" desc:"body bytes held by all requests being read together, at most; past it 503 with Retry-After (a body's first 4 KiB are its connection's own)"`
+	BodyMemoryBytes int64         `envconfig:"CALLBRIDGE_BODY_MEMORY_BYTES" default:"67108864" desc:"body buffer bytes held by all requests together, counted by capacity, pooled spares included, at most; past it 503 with Retry-After (a body's first 4 KiB are its connection's own)"`
 	RetryAfter      time.Duration `envconfig:"CALLBRIDGE_RETRY_AFTER" default:"5s" desc:"Retry-After sent with a 503 (whole seconds)"`
 
 	Sink                string        `envconfig:"CALLBRIDGE_SINK" default:"nats" desc:"where events go: nats or kafka"`

@@ -1,6 +1,7 @@
 // Package ingest is the HTTP front door: it accepts provider callbacks on fasthttp, verifies and
-// normalises them with the provider's entry in normalize.Providers, hands the envelope to a
-// publish.Sink and answers the way the provider expects.
+// normalises them with the provider's entry in the bridge's normalize.Registry (Config.Routes: one
+// route per entry), hands the envelope to a publish.Sink and answers the way the provider
+// expects.
 //
 // The contract (SPEC §2): 200 with the provider's body only after the sink acknowledged the
 // event (or for a URL check, which publishes nothing); 401 for a failed check; 400 for a body of
@@ -74,7 +75,8 @@ type Server struct {
 	draining     atomic.Bool
 	inflight     atomic.Int64
 	maxBody      atomic.Int64
-	bodyMemory   atomic.Int64 // bytes reserved by bodies being read
+	bodyMemory   atomic.Int64 // bytes reserved by body buffers, held or pooled (body.go)
+	bodies       bodyPool     // spare body buffers, reserved
 	drains       atomic.Int64 // refused bodies being drained
 	work         sync.Pool
 	metrics      *metrics
@@ -87,7 +89,8 @@ type work struct {
 	cb       normalize.Callback
 	ev       normalize.Event
 	body     []byte
-	reserved int64 // of the body budget
+	own      []byte // the first minBodyBuf bytes of body buffer, w's own (body.go)
+	reserved int64  // of the body budget: body's capacity when it is not own
 }
 
 // New builds a server publishing to sink.

@@ -68,11 +68,11 @@ type fixture struct {
 	logs *lockedBuffer
 }
 
-// testConfig routes every provider in normalize.Providers: NetEase with a secret, anyRTC with no
+// testConfig routes every built-in provider (normalize.Builtins): NetEase with a secret, anyRTC with no
 // secret (unsigned refused), Tencent with a key and a URL token. All enforce.
 func testConfig(logs io.Writer) Config {
 	var routes []Route
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		r := Route{
 			Provider: p,
 			Enforce:  true,

@@ -11,7 +11,7 @@ import (
 // second after it was sent.
 func BenchmarkCallback(b *testing.B) {
 	sent := time.Unix(1712900000, 0)
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		b.Run(p.ID, func(b *testing.B) {
 			opts, err := p.Options(nil)
 			if err != nil {

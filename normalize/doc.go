@@ -3,13 +3,18 @@
 // It is pure: a Callback (raw body, request headers, receive time) goes in, an Event comes out.
 // It does no I/O and imports no other callbridge stage.
 //
-// Each provider is one Provider value in the Providers table, defined in one file that holds
+// Each built-in provider is one Provider value, listed in Builtins and defined in one file that holds
 // everything that provider knows: its URL check, signature scheme and replay window, the body it
 // expects as an answer, its event table and its mapping to the envelope, and the settings of its
 // own (Provider.Settings: declared there, read and listed by config, parsed once at start-up into
-// Auth.Options). Adding a provider means one file, one testdata folder and one line in Providers;
-// the generic tests (golden, signing round trip, fuzz, benchmark, and the command's end to end and
-// status tests) iterate Providers and drive each provider through its own Sign and Sample.
+// Auth.Options). Adding a provider means one file, one testdata folder and one line in Builtins;
+// the generic tests (golden, signing round trip, fuzz, benchmark, and the command's end to end,
+// status, contract and property tests) iterate the registry and drive each entry through its own
+// Sign and Sample.
+//
+// A Registry is the one value that holds every provider a bridge serves: the built-ins and the
+// generic sources of its configuration (NewWebhook). The command builds it once at start-up and
+// hands it to every stage; there is no package-level list a stage could read instead.
 //
 // The contract callers rely on:
 //   - Verify works on the raw bytes and returns an *AuthError, never anything else.

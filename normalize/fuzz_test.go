@@ -19,7 +19,7 @@ import (
 func fuzzBodies(f *testing.F, id string) [][]byte {
 	f.Helper()
 	var out [][]byte
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		if id != "" && p.ID != id {
 			continue
 		}
@@ -121,7 +121,7 @@ func FuzzScanner(f *testing.F) {
 // gives the same bytes. which picks the provider from the registry; headerValue stands in for
 // every sample header (an app id, say).
 func FuzzNormalize(f *testing.F) {
-	for i, p := range Providers {
+	for i, p := range Builtins() {
 		for _, b := range fuzzBodies(f, p.ID) {
 			f.Add(uint8(i), b, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "a1b2c3d4e5f6")
 		}
@@ -129,7 +129,7 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte(`{"event_type":314,"msg":"{\\\"a\\\":0}","task_id":"x\"y"}`), "tp\"", "app\n")
 	f.Fuzz(func(t *testing.T, which uint8, body []byte, traceparent, headerValue string) {
-		p := Providers[int(which)%len(Providers)]
+		p := Builtins()[int(which)%len(Builtins())]
 		h := HeaderMap{"traceparent": traceparent, "tracestate": "k=v"}
 		for _, kv := range p.SampleHeaders {
 			h[kv.Key] = headerValue
@@ -186,8 +186,11 @@ func checkAuthErr(t *testing.T, err error) *AuthError {
 // by p.Sign, so a body Sign accepts and that is one JSON object with unique member names must
 // pass; tamper then replaces one signature header with value. Without sign, every signature
 // header carries value. Unsigned callbacks are never allowed here: no secret must fail.
+// Both halves, for every provider in the registry: a callback Sign made with the secret
+// verifies, and the same body signed by Sign with any other secret (a signature Sign did not
+// make for this one) is refused with an *AuthError.
 func FuzzVerify(f *testing.F) {
-	for i, p := range Providers {
+	for i, p := range Builtins() {
 		for _, b := range fuzzBodies(f, p.ID) {
 			f.Add(uint8(i), b, "s3cret", true, uint8(0), "", uint8(0))
 			f.Add(uint8(i), b, "s3cret", true, uint8(1), "00", uint8(1))
@@ -196,7 +199,7 @@ func FuzzVerify(f *testing.F) {
 	}
 	recv := time.UnixMilli(1712900013100)
 	f.Fuzz(func(t *testing.T, which uint8, body []byte, secret string, sign bool, tamper uint8, value string, choice uint8) {
-		p := Providers[int(which)%len(Providers)]
+		p := Builtins()[int(which)%len(Builtins())]
 		values := map[string]string{}
 		for _, s := range p.Settings {
 			if s.Kind == Choice {
@@ -208,6 +211,7 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal(err)
 		}
 		auth := &Auth{Secret: []byte(secret), MaxSkew: 5 * time.Minute, Options: opts}
+		raw := body
 		// The signature headers' names, from the sample.
 		_, sampleHeaders, err := p.Sign(p.Sample, &Auth{Secret: []byte("k"), Options: opts}, recv)
 		if err != nil {
@@ -240,7 +244,27 @@ func FuzzVerify(f *testing.F) {
 		if sign && tamper == 0 && secret != "" && ae != nil && uniqueObject(body) {
 			t.Fatalf("%s: a callback signed by Sign refused: %v\n%q", p.ID, ae, body)
 		}
+		if secret != "" {
+			checkForgeryRefused(t, p, raw, auth, recv)
+		}
 	})
+}
+
+// checkForgeryRefused signs body with a secret other than auth's (one byte more: a different
+// key for every scheme, HMAC's zero padding included) and checks that Verify with auth refuses
+// it with an *AuthError.
+func checkForgeryRefused(t *testing.T, p *Provider, body []byte, auth *Auth, recv time.Time) {
+	t.Helper()
+	other := *auth
+	other.Secret = append(append([]byte(nil), auth.Secret...), '!')
+	forged, headers, err := p.Sign(body, &other, recv)
+	if err != nil {
+		return // not a body p could send
+	}
+	c := &Callback{Body: forged, Header: headerMap(p, headers), Received: recv.Add(time.Second)}
+	if v, err := p.Verify(c, auth); checkAuthErr(t, err) == nil {
+		t.Fatalf("%s: accepted (%v) a callback signed with another secret:\n%q\n%v", p.ID, v, forged, headers)
+	}
 }
 
 // uniqueObject reports whether b is one JSON object whose top-level members have unique names.

@@ -31,7 +31,7 @@ var received = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 // CloudEvent with testdata/<provider>/golden/<fixture>. Run with -update to rewrite them, then
 // read the diff.
 func TestGolden(t *testing.T) {
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		files, _ := filepath.Glob(filepath.Join("..", "testdata", p.ID, "*.json"))
 		if len(files) == 0 {
 			t.Errorf("%s: no fixtures", p.ID)

@@ -21,7 +21,7 @@ type fixtureFile struct {
 func allFixtures(t testing.TB) []fixtureFile {
 	t.Helper()
 	var out []fixtureFile
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		files, err := filepath.Glob(filepath.Join("..", "testdata", p.ID, "*.json"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: no fixtures (%v)", p.ID, err)
@@ -330,7 +330,7 @@ func TestPayloadErrors(t *testing.T) {
 		{"tencent event_type missing", &TencentCSS, `{"stream_id":"s","t":1,"sign":"x"}`, "event_type"},
 		{"tencent event_type not an integer", &TencentCSS, `{"event_type":"push"}`, "event_type"},
 	}
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		for _, body := range []string{`[1,2]`, `not json`, `"string"`, `{"a":1`, `{"a":1}}`, `{"a":01}`, ``, `null`, "{\"a\":\"\xff\"}"} {
 			tests = append(tests, struct {
 				name  string
@@ -584,7 +584,7 @@ func TestTraceContext(t *testing.T) {
 		{"tracestate without traceparent is dropped", HeaderMap{"tracestate": ts}, "", "", false},
 		{"none", HeaderMap{}, "", "", false},
 	}
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		body := p.Sample
 		for _, tt := range tests {
 			t.Run(p.ID+"/"+tt.name, func(t *testing.T) {

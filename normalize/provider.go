@@ -239,7 +239,8 @@ type EventDef struct {
 	Meaning string
 }
 
-// Provider is everything callbridge knows about one provider. Each is one value in Providers.
+// Provider is everything callbridge knows about one provider: a built-in provider (one line in
+// Builtins) or a generic source (NewWebhook). The command puts them in one Registry.
 type Provider struct {
 	ID         string // route and topic id, e.g. "netease-nertc"
 	TypePrefix string // reverse-DNS prefix of every CloudEvents type
@@ -290,28 +291,6 @@ func (p *Provider) Method(body []byte) string {
 
 // Header is one request header.
 type Header struct{ Key, Value string }
-
-// Providers is the registry: one line per provider.
-var Providers = []*Provider{
-	&NetEaseNERTC,
-	&AnyRTC,
-	&TencentCSS,
-	&Agora,
-	&TencentTRTC,
-	&VolcengineRTC,
-	&AlibabaLive,
-	&LiveKit,
-}
-
-// Lookup returns the provider with the given id.
-func Lookup(id []byte) *Provider {
-	for _, p := range Providers {
-		if p.ID == string(id) {
-			return p
-		}
-	}
-	return nil
-}
 
 // Run verifies and normalises one callback. A failed check in report mode is not an error:
 // the event is marked Unverified and the failure is returned as reportErr for logging.

@@ -14,7 +14,7 @@ import (
 // the same id as the body before signing (marked unverified when no secret signed it).
 func TestSignVerifies(t *testing.T) {
 	now := time.Now()
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		bodies := map[string][]byte{"sample": p.Sample}
 		for _, name := range fixtureNames(t, p.ID) {
 			if !strings.HasPrefix(name, "probe") {

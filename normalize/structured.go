@@ -7,8 +7,8 @@ import (
 
 // ParseStructured reads an event written by AppendStructured back into ev, which must be Reset:
 // the buffer stores events in the structured format and hands them to the sink again when it
-// forwards. The event's provider must be in Providers (its type prefix gives EventType).
-func ParseStructured(b []byte, ev *Event) error {
+// forwards. The event's provider must be in reg (its type prefix gives EventType).
+func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 	var id, source, typ, subject, tm, provider, code, parent, state, verified, data []byte
 	var dataSeen bool
 	err := eachMember(b, func(m member) {
@@ -80,7 +80,7 @@ func ParseStructured(b []byte, ev *Event) error {
 	if err != nil {
 		return err
 	}
-	p := Lookup(name)
+	p := reg.Lookup(name)
 	if p == nil {
 		return fmt.Errorf("stored event's provider %q is unknown", name)
 	}

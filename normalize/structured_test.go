@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -22,7 +24,7 @@ func TestParseStructuredRoundTrip(t *testing.T) {
 			}
 			want := ev.AppendStructured(nil)
 			back.Reset()
-			if err := ParseStructured(want, &back); err != nil {
+			if err := ParseStructured(want, &back, BuiltinRegistry()); err != nil {
 				t.Fatalf("%s/%s: %v\n%s", f.p.ID, f.name, err, want)
 			}
 			if got := back.AppendStructured(nil); !bytes.Equal(got, want) {
@@ -49,18 +51,19 @@ func TestParseStructuredRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var ev Event
-		if err := ParseStructured([]byte(tt.body), &ev); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err := ParseStructured([]byte(tt.body), &ev, BuiltinRegistry()); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
 	var ev Event
-	if err := ParseStructured([]byte(ok), &ev); err != nil {
+	if err := ParseStructured([]byte(ok), &ev, BuiltinRegistry()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // FuzzParseStructured: any input is refused or read into an event that writes back to something
-// that reads back to the same event.
+// that reads back to the same event; and that event, written back without any one of its
+// required members (id, source, type, time, provider, providereventtype, data), is refused.
 func FuzzParseStructured(f *testing.F) {
 	for _, fx := range allFixtures(f) {
 		if ev, err := envelope(fx.p, fx.body, nil); err == nil {
@@ -69,16 +72,32 @@ func FuzzParseStructured(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
-		if ParseStructured(b, &ev) != nil {
+		if ParseStructured(b, &ev, BuiltinRegistry()) != nil {
 			return
 		}
 		once := ev.AppendStructured(nil)
 		var again Event
-		if err := ParseStructured(once, &again); err != nil {
+		if err := ParseStructured(once, &again, BuiltinRegistry()); err != nil {
 			t.Fatalf("written back, not read again: %v\n%s", err, once)
 		}
 		if twice := again.AppendStructured(nil); !bytes.Equal(once, twice) {
 			t.Fatalf("not stable:\n%s\n%s", once, twice)
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(once, &members); err != nil {
+			t.Fatalf("written back, not a JSON object: %v\n%s", err, once)
+		}
+		for _, name := range []string{"id", "source", "type", "time", "provider", "providereventtype", "data"} {
+			without := maps.Clone(members)
+			delete(without, name)
+			b, err := json.Marshal(without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev Event
+			if ParseStructured(b, &ev, BuiltinRegistry()) == nil {
+				t.Fatalf("an event without %s accepted:\n%s", name, b)
+			}
 		}
 	})
 }

@@ -367,7 +367,7 @@ func TestVerifyTencentUnsignedRelay(t *testing.T) {
 // TestVerifyNoSecret applies the unsigned policy to every provider with no secret configured:
 // its sample, signed by Sign with some secret or not signed at all.
 func TestVerifyNoSecret(t *testing.T) {
-	for _, p := range Providers {
+	for _, p := range Builtins() {
 		signedBody, signedHeaders := signSample(t, p, &Auth{Secret: []byte("some secret")}, received)
 		unsignedBody, unsignedHeaders := signSample(t, p, &Auth{}, received)
 		tests := []struct {

@@ -17,8 +17,9 @@ import (
 // Generic sources (SPEC §6a): a sender callbridge does not know, configured by the operator
 // rather than written as a provider file. NewWebhook builds one Provider value per source named
 // in CALLBRIDGE_WEBHOOK_SOURCES, from its CALLBRIDGE_WEBHOOK_<NAME>_* settings; the command
-// routes it like a built-in provider. A source is not in Providers: the registry holds what
-// callbridge knows, a source exists only in one deployment's configuration.
+// puts it in the Registry beside the built-in providers, and every stage serves it like one. A
+// source is not in Builtins: those are what callbridge knows, a source exists only in one
+// deployment's configuration.
 
 // WebhookPrefix is the start of every generic source's CloudEvents type:
 // io.callbridge.webhook.<name>.<type>.
@@ -232,8 +233,20 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		Sign:       w.sign,
 		Code:       strings.Join(w.typ[0].path, "."),
 		Sample:     []byte(`{"type":"example.created","timestamp":"2024-04-12T05:33:20.123Z","data":{"id":"ex_1","amount":12345678901234567890}}`),
+		Distinct:   w.distinct(),
 	}
 	return p, nil
+}
+
+// distinct is the Sample field that makes the event id: the first json: source of the id, else
+// data.id, which changes the body and so the id a header-signed or hashed id is made from.
+func (w *webhook) distinct() []string {
+	for _, s := range w.id {
+		if s.header == "" {
+			return []string{strings.Join(s.path, ".")}
+		}
+	}
+	return []string{"data.id"}
 }
 
 func docSources(s []attrSource, none string) string {

@@ -387,8 +387,10 @@ func TestNewWebhookSettings(t *testing.T) {
 }
 
 // FuzzWebhook runs the generic verifier and normaliser of both schemes on any body and header
-// values: no panic; an accepted event has a safe type, an id and data that is valid JSON; a
-// signature Sign makes verifies.
+// values: no panic; an accepted event has a safe type, an id and data that is valid JSON. Both
+// halves of verification: a signature Sign makes verifies, and the same body signed by Sign with
+// another secret (a signature Sign did not make for this one) is refused with an *AuthError, by
+// Verify and by Run in enforce mode.
 func FuzzWebhook(f *testing.F) {
 	f.Add([]byte(vectorBody), vectorID, vectorTS, vectorSig, "push")
 	f.Add([]byte(`{"type":"a.b","timestamp":"2024-04-12T05:33:20Z","data":{"n":1e400}}`), "msg_1", "1614265330", "v1,x v1,", "")
@@ -399,6 +401,8 @@ func FuzzWebhook(f *testing.F) {
 		"TYPE": "json:type,header:X-Event", "ID": "json:data.id,header:webhook-id", "SUBJECT": "json:data.subject", "TIME": "json:timestamp,header:webhook-timestamp"}, "")
 	hm64 := mustWebhook(f, "fz-b64", map[string]string{"SCHEME": "hmac-sha1", "SIGNATURE_HEADER": "X-Sig", "SIGNATURE_ENCODING": "base64", "TYPE": "header:X-Event"}, "")
 	auths := []*Auth{{Secret: []byte(vectorSecret), MaxSkew: time.Hour}, {AllowUnsigned: true}}
+	// Another secret, valid for every scheme (whsec_ and base64 for standard-webhooks).
+	other := &Auth{Secret: []byte("whsec_" + base64.StdEncoding.EncodeToString([]byte("not the vector's secret"))), MaxSkew: time.Hour}
 	f.Fuzz(func(t *testing.T, body []byte, id, ts, sig, event string) {
 		hdr := HeaderMap{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig, "X-Sig": sig, "X-Event": event}
 		for _, p := range []*Provider{sw, hm, hm64} {
@@ -435,6 +439,30 @@ func FuzzWebhook(f *testing.F) {
 			if _, err := p.Verify(&Callback{Body: signed, Header: sh, Received: time.Unix(1614265330, 0)}, auths[0]); err != nil {
 				t.Fatalf("%s: Verify(Sign(%q)): %v", p.ID, body, err)
 			}
+			checkWebhookForgery(t, p, body, auths[0], other)
 		}
 	})
+}
+
+// checkWebhookForgery signs body with other's secret and checks that auth refuses it with an
+// *AuthError, in Verify and in Run with enforce.
+func checkWebhookForgery(t *testing.T, p *Provider, body []byte, auth, other *Auth) {
+	t.Helper()
+	at := time.Unix(1614265330, 0)
+	forged, headers, err := p.Sign(body, other, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := HeaderMap{}
+	for _, kv := range headers {
+		h[kv.Key] = kv.Value
+	}
+	var ae *AuthError
+	if _, err := p.Verify(&Callback{Body: forged, Header: h, Received: at}, auth); !errors.As(err, &ae) {
+		t.Fatalf("%s: Verify of %q signed with another secret: %v, want an *AuthError", p.ID, body, err)
+	}
+	var ev Event
+	if _, err := p.Run(&Callback{Body: forged, Header: h, Received: at}, auth, true, &ev); !errors.As(err, &ae) {
+		t.Fatalf("%s: Run (enforce) of %q signed with another secret: %v, want an *AuthError", p.ID, body, err)
+	}
 }

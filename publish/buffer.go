@@ -74,8 +74,10 @@ type BufferConfig struct {
 	// OrderKey renders what must keep its order at the target: the subject, or the topic and
 	// key (the target's templates). nil: one lane, everything in buffer order.
 	OrderKey func(dst []byte, ev *normalize.Event) []byte
-	Logger   *slog.Logger
-	Registry prometheus.Registerer // the buffer's metrics; nil: none
+	// Providers is the bridge's registry, which reads a stored event's provider back.
+	Providers *normalize.Registry
+	Logger    *slog.Logger
+	Registry  prometheus.Registerer // the buffer's metrics; nil: none
 }
 
 // ErrBufferFull is returned while the buffer holds CALLBRIDGE_BUFFER_MAX_BYTES or its oldest
@@ -521,7 +523,7 @@ func (b *Buffer) orderKey(dst []byte, m jetstream.Msg) []byte {
 		return append(dst, m.Headers().Get(bufferProviderHeader)...)
 	}
 	var ev normalize.Event
-	if b.cfg.OrderKey != nil && normalize.ParseStructured(m.Data(), &ev) == nil {
+	if b.cfg.OrderKey != nil && normalize.ParseStructured(m.Data(), &ev, b.cfg.Providers) == nil {
 		return b.cfg.OrderKey(dst, &ev)
 	}
 	return dst // one lane for what cannot be told apart
@@ -574,7 +576,7 @@ func (f *forwarder) forward(ev *normalize.Event, e bufferEntry) error {
 		return f.b.target.DeadLetter(h.Get(bufferProviderHeader), m.Data(), h.Get(ReasonHeader))
 	}
 	ev.Reset()
-	if err := normalize.ParseStructured(m.Data(), ev); err != nil {
+	if err := normalize.ParseStructured(m.Data(), ev, f.b.cfg.Providers); err != nil {
 		return fmt.Errorf("%w: %v", errUnreadable, err)
 	}
 	return f.b.target.Publish(ev)

@@ -73,9 +73,10 @@ func openBuffer(t *testing.T, dir string, target Sink, tweak func(*BufferConfig)
 	t.Helper()
 	cfg := BufferConfig{
 		DataDir: dir, MaxBytes: 64 << 20, MaxAge: time.Hour, DuplicateWindow: time.Hour, Timeout: 5 * time.Second,
-		OrderKey: func(dst []byte, ev *normalize.Event) []byte { return append(dst, ev.Subject...) },
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: prometheus.NewRegistry(),
+		OrderKey:  func(dst []byte, ev *normalize.Event) []byte { return append(dst, ev.Subject...) },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry:  prometheus.NewRegistry(),
+		Providers: normalize.BuiltinRegistry(),
 	}
 	if tweak != nil {
 		tweak(&cfg)

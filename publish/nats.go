@@ -299,6 +299,9 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 			MaxBytes:    maxBytes,
 			Discard:     jetstream.DiscardOld,
 		})
+		if noStorage(err) { // a stream larger than the disk: say what fits (natsstorage.go)
+			return s.noStorageError(err)
+		}
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", s.cfg.Stream, err)
 		}

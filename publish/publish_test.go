@@ -362,7 +362,8 @@ func BenchmarkNATSPublish(b *testing.B) {
 func BenchmarkBufferPublish(b *testing.B) {
 	buf, err := NewBuffer(context.Background(), BufferConfig{
 		DataDir: b.TempDir(), MaxBytes: 8 << 30, MaxAge: time.Hour, DuplicateWindow: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Providers: normalize.BuiltinRegistry(),
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, &recordingSink{})
 	if err != nil {
 		b.Fatal(err)

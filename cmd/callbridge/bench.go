@@ -101,7 +101,12 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge bench: -url %q: want http://host:port or https://host:port\n", bc.url)
 		return 2
 	}
-	mix, err := parseMix(bc.providers, cfg, base)
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	mix, err := parseMix(bc.providers, cfg, registry, base)
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge bench: %v\n", err)
 		return 2

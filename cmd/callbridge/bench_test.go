@@ -167,7 +167,7 @@ func TestBenchSupplyFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mix, err := parseMix("anyrtc", cfg, "http://127.0.0.1:1")
+	mix, err := parseMix("anyrtc", cfg, normalize.BuiltinRegistry(), "http://127.0.0.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,20 +217,25 @@ func (h headerMap) Peek(key string) []byte {
 
 // Every provider that says which fields make its event id gets, from bench, callbacks signed as
 // it signs them that its own Run accepts, each with an event id of its own: a provider added to
-// the registry is benchmarked without an edit to bench.
+// the registry is benchmarked without an edit to bench, and so is a generic source.
 func TestBenchDistinctEveryProvider(t *testing.T) {
 	clearEnv(t)
-	for _, p := range normalize.Providers {
+	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "orders")
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range registry.All() {
 		if len(p.Distinct) == 0 {
 			t.Logf("%s: no Distinct fields; bench refuses it", p.ID)
 			continue
 		}
 		t.Run(p.ID, func(t *testing.T) {
-			cfg, err := config.Load(providerSpecs())
-			if err != nil {
-				t.Fatal(err)
-			}
-			mix, err := parseMix(p.ID, cfg, "http://127.0.0.1:1")
+			mix, err := parseMix(p.ID, cfg, registry, "http://127.0.0.1:1")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,7 @@ func distinct(paths []string) func(top map[string]any) error {
 }
 
 // parseMix reads -providers: "anyrtc,netease-nertc:2,tencent-css" (weight 1 unless given).
-func parseMix(spec string, cfg *config.Config, base string) ([]*benchProvider, error) {
+func parseMix(spec string, cfg *config.Config, registry *normalize.Registry, base string) ([]*benchProvider, error) {
 	var mix []*benchProvider
 	seen := map[string]bool{}
 	for _, item := range strings.Split(spec, ",") {
@@ -96,7 +96,7 @@ func parseMix(spec string, cfg *config.Config, base string) ([]*benchProvider, e
 			}
 			weight = n
 		}
-		p := normalize.Lookup([]byte(name))
+		p := registry.Lookup([]byte(name))
 		if p == nil {
 			return nil, fmt.Errorf("-providers: unknown provider %q", name)
 		}

@@ -10,13 +10,14 @@ import (
 	"syscall"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
 )
 
 // runClient runs a subcommand that reads the sink as a client (tail, replay): the same
 // configuration as the bridge, interrupted by SIGINT or SIGTERM. run returns the exit code for
 // a run without error; a configuration error exits 2, any other 1.
-func runClient(name string, args []string, stderr io.Writer, run func(ctx context.Context, cfg *config.Config, logger *slog.Logger) (int, error)) int {
+func runClient(name string, args []string, stderr io.Writer, run func(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (int, error)) int {
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "usage: callbridge %s   (configured by the same CALLBRIDGE_* variables as the bridge)\n", name)
 		return 2
@@ -26,12 +27,18 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	code, err := run(ctx, cfg, newLogger(stderr, cfg))
+	code, err := run(ctx, cfg, registry, newLogger(stderr, cfg))
 	if err != nil {
 		var cerr *config.Error
-		if errors.As(err, &cerr) {
+		var serr *publish.SettingError
+		if errors.As(err, &cerr) || errors.As(err, &serr) {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -43,7 +50,7 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 
 // connectClient connects to the configured sink; with no broker configured, to the running
 // bridge's embedded server.
-func connectClient(ctx context.Context, cfg *config.Config, logger *slog.Logger) (publish.Sink, string, error) {
+func connectClient(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (publish.Sink, string, error) {
 	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
 	if err != nil {
 		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
@@ -52,5 +59,5 @@ func connectClient(ctx context.Context, cfg *config.Config, logger *slog.Logger)
 	if client.Sink == "nats" && client.NATSURL == "" {
 		client.NATSURL = "nats://" + cfg.EmbeddedNATSListen
 	}
-	return connect(ctx, &client, tmpl, logger)
+	return connect(ctx, &client, registry, tmpl, logger)
 }

@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the generated README sections")
 
 func eventsMarkdown() string {
 	var b strings.Builder
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		fmt.Fprintf(&b, "#### `%s`\n\n", p.ID)
 		fmt.Fprintf(&b, "`source` `/callbridge/%s[/<app id>]` · `subject` %s · `time` %s · answer `%s`\n\n", p.ID, p.Subject, p.TimeSource, p.Reply)
 		b.WriteString("| native code | meaning | `type` | `{eventtype}` |\n|---|---|---|---|\n")
@@ -36,7 +36,7 @@ func verificationMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| provider | scheme (checked on the raw bytes, constant-time) | replay window | secret variable |\n|---|---|---|---|\n")
 	for _, spec := range providerSpecs() {
-		p := normalize.Lookup([]byte(spec.ID))
+		p := normalize.BuiltinRegistry().Lookup([]byte(spec.ID))
 		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", p.ID, p.Scheme, p.Replay, spec.VarName(p.SecretVar))
 	}
 	return b.String()

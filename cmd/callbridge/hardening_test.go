@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
 )
 
@@ -141,7 +142,7 @@ func TestReplayKeepsVerification(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if replayed, kept, err := replayDeadLetters(context.Background(), replayConfig(t, b), testLogger(), &out); err != nil || replayed != 2 || kept != 0 {
+	if replayed, kept, err := replayDeadLetters(context.Background(), replayConfig(t, b), normalize.BuiltinRegistry(), testLogger(), &out); err != nil || replayed != 2 || kept != 0 {
 		t.Fatalf("replayed %d, kept %d, err %v\n%s", replayed, kept, err, out.String())
 	}
 	var verified, unverified int

@@ -127,7 +127,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 			want := map[string]request{} // golden file → the request posted
 			posted := map[string]int{}   // provider → events posted
 			total := 0
-			for _, p := range normalize.Providers {
+			for _, p := range normalize.Builtins() {
 				for name, body := range fixtures(t, p.ID) {
 					r := b.postFixture(t, p.ID, name, body, now)
 					if !strings.HasPrefix(name, "probe") {

@@ -81,7 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		} else if err != nil {
 			var cerr *config.Error
-			if errors.As(err, &cerr) {
+			var serr *publish.SettingError
+			if errors.As(err, &cerr) || errors.As(err, &serr) {
 				fmt.Fprintln(stderr, err)
 				return 2
 			}
@@ -122,19 +123,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 // providerSpecs hands config every provider's variables, its own settings included, so that
 // config reads, checks and lists them without knowing the registry.
 func providerSpecs() []config.ProviderSpec {
+	builtins := normalize.Builtins()
 	sources := sourceDefaults()
-	specs := make([]config.ProviderSpec, len(normalize.Providers)+len(sources))
-	for i, p := range append(normalize.Providers[:len(normalize.Providers):len(normalize.Providers)], sources...) {
-		specs[i] = config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
-		if i >= len(normalize.Providers) {
-			specs[i].Env = config.SourceEnv(p.ID)
+	specs := make([]config.ProviderSpec, 0, len(builtins)+len(sources))
+	for i, p := range append(builtins, sources...) {
+		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+		if i >= len(builtins) {
+			spec.Env = config.SourceEnv(p.ID)
 		}
 		for _, s := range p.Settings {
-			specs[i].Own = append(specs[i].Own, config.ProviderVar{
+			spec.Own = append(spec.Own, config.ProviderVar{
 				Name: s.Name, Type: s.TypeName(), Default: s.Default, Description: s.Description, Secret: s.Secret, WithSecret: s.WithSecret,
 				Check: func(v string) (string, bool) { _, want, ok := s.Parse(v); return want, ok },
 			})
 		}
+		specs = append(specs, spec)
 	}
 	return specs
 }
@@ -143,9 +146,10 @@ func providerSpecs() []config.ProviderSpec {
 // default settings, for their variables. A list config.Load refuses gives none here.
 func sourceDefaults() []*normalize.Provider {
 	names, _ := config.SourceNames(os.Getenv("CALLBRIDGE_WEBHOOK_SOURCES"))
+	builtins := normalize.BuiltinRegistry()
 	var ps []*normalize.Provider
 	for _, name := range names {
-		if normalize.Lookup([]byte(name)) != nil {
+		if builtins.Lookup([]byte(name)) != nil {
 			continue // config.Load names the collision
 		}
 		if p, err := normalize.NewWebhook(name, nil, nil); err == nil {
@@ -153,6 +157,17 @@ func sourceDefaults() []*normalize.Provider {
 		}
 	}
 	return ps
+}
+
+// newRegistry builds the bridge's one registry: the built-in providers and the generic sources
+// as cfg configures them. Every stage that needs a provider (ingest's routes, the buffer,
+// replay, send, bench) is handed this value; a setting that cannot work is a *config.Error.
+func newRegistry(cfg *config.Config) (*normalize.Registry, error) {
+	sources, err := webhookSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return normalize.NewRegistry(append(normalize.Builtins(), sources...)...)
 }
 
 // webhookSources builds the generic sources as configured; a setting that cannot work is a
@@ -213,14 +228,15 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 
 // bridge is a running callbridge: the sink and the HTTP server in front of it.
 type bridge struct {
-	cfg    *config.Config
-	sink   publish.Sink
-	server *ingest.Server
-	addr   net.Addr
-	served chan error
-	fatal  chan error // buffer mode: the broker refused us for good while the buffer ran
-	logger *slog.Logger
-	traces *tracing.Provider // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
+	cfg      *config.Config
+	registry *normalize.Registry // every provider and generic source served, built once
+	sink     publish.Sink
+	server   *ingest.Server
+	addr     net.Addr
+	served   chan error
+	fatal    chan error // buffer mode: the broker refused us for good while the buffer ran
+	logger   *slog.Logger
+	traces   *tracing.Provider // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
 }
 
 // serve runs the bridge until ctx ends, then shuts down gracefully.
@@ -247,7 +263,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 
 // start connects the sink and starts serving on ln (or on cfg.Listen when ln is nil).
 func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger) (*bridge, error) {
-	sources, err := webhookSources(cfg)
+	registry, err := newRegistry(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -268,8 +284,8 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	if cfg.AllowUnsignedAuto() && cfg.AllowUnsigned() {
 		logger.Warn("no broker configured: embedded NATS JetStream in " + cfg.DataDir + ", and providers without a secret accept UNSIGNED callbacks (development mode; set CALLBRIDGE_ALLOW_UNSIGNED=false or configure secrets)")
 	}
-	routes := make([]ingest.Route, 0, len(normalize.Providers)+len(sources))
-	for _, p := range append(normalize.Providers[:len(normalize.Providers):len(normalize.Providers)], sources...) {
+	routes := make([]ingest.Route, 0, len(registry.All()))
+	for _, p := range registry.All() {
 		ps := cfg.Providers[p.ID]
 		auth, err := providerAuth(cfg, p)
 		if err != nil {
@@ -313,6 +329,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 			Timeout:         cfg.PublishTimeout,
 			MaxPayload:      embeddedMaxPayload(cfg),
 			OrderKey:        orderKey(cfg, tmpl),
+			Providers:       registry,
 			Logger:          logger,
 			Registry:        reg,
 		}, late)
@@ -337,7 +354,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Registry:        reg,
 		Tracer:          traces.Tracer(),
 	}, front)
-	b := &bridge{cfg: cfg, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
+	b := &bridge{cfg: cfg, registry: registry, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
 	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer
 	// mode it says 200: the buffer accepts).
 	go func() { b.served <- server.Serve(ln) }()
@@ -355,7 +372,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		return b, nil
 	}
 
-	sink, where, err := connect(ctx, cfg, tmpl, logger)
+	sink, where, err := connect(ctx, cfg, registry, tmpl, logger)
 	if err != nil {
 		server.Shutdown(context.Background())
 		traces.Shutdown(ctx)
@@ -380,7 +397,7 @@ func start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 // it to the forwarder. A broker that refuses us for good (credentials, a stream that does not
 // fit) stops the bridge: buffering for ever in front of it would only fill the disk.
 func (b *bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
-	sink, where, err := connect(ctx, b.cfg, tmpl, b.logger)
+	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.logger)
 	if err != nil {
 		if ctx.Err() == nil {
 			b.fatal <- err
@@ -442,7 +459,7 @@ func fitBodyLimit(cfg *config.Config, brokerLimit int, server *ingest.Server, lo
 // connect opens the sink. An external broker that cannot be reached yet is retried with
 // backoff until ctx ends; anything else (the embedded server failing, refused credentials, a
 // stream or topic that does not fit) stops start-up.
-func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, logger *slog.Logger) (publish.Sink, string, error) {
+func connect(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, logger *slog.Logger) (publish.Sink, string, error) {
 	mode, err := publish.ParseMode(cfg.CEMode)
 	if err != nil {
 		return nil, "", err
@@ -452,7 +469,7 @@ func connect(ctx context.Context, cfg *config.Config, tmpl *publish.Template, lo
 			return cfg.NATSURL != "" && (errors.Is(err, nats.ErrNoServers) || errors.Is(err, publish.ErrNotReady))
 		}
 	if cfg.Sink == "kafka" {
-		open, retryable = func() (publish.Sink, string, error) { return connectKafka(ctx, cfg, tmpl, mode, logger) },
+		open, retryable = func() (publish.Sink, string, error) { return connectKafka(ctx, cfg, registry, tmpl, mode, logger) },
 			func(err error) bool { return errors.Is(err, publish.ErrNotReady) }
 	}
 	wait := 500 * time.Millisecond
@@ -504,7 +521,7 @@ func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template
 	return nc, nc.ClientURL(), nil
 }
 
-func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
+func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Sink, string, error) {
 	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
 	if err != nil {
 		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_KAFKA_KEY_TEMPLATE=%q: %v", cfg.KafkaKeyTemplate, err)}
@@ -528,7 +545,7 @@ func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Templat
 		CreateTopics:  cfg.KafkaCreateTopics,
 		Partitions:    cfg.KafkaTopicPartitions,
 		Replication:   cfg.KafkaTopicReplication,
-		KnownTopics:   knownTopics(tmpl),
+		KnownTopics:   knownTopics(tmpl, registry),
 		BatchTimeout:  cfg.KafkaBatchTimeout,
 		BatchSize:     cfg.KafkaBatchSize,
 		TLS:           tlsFiles,
@@ -544,10 +561,10 @@ func connectKafka(ctx context.Context, cfg *config.Config, tmpl *publish.Templat
 	return k, "kafka://" + cfg.KafkaBrokers, nil
 }
 
-// knownTopics renders the topic template for every documented event of every provider, and
+// knownTopics renders the topic template for every documented event of every registry entry, and
 // the dead-letter topics: the topics a deployment needs before its first callback. A template
 // with {subject} has no fixed set of event topics; they are checked as they are first used.
-func knownTopics(tmpl *publish.Template) []string {
+func knownTopics(tmpl *publish.Template, registry *normalize.Registry) []string {
 	perEvent := !strings.Contains(tmpl.String(), "{subject}")
 	seen := map[string]bool{}
 	var topics []string
@@ -557,7 +574,7 @@ func knownTopics(tmpl *publish.Template) []string {
 			topics = append(topics, t)
 		}
 	}
-	for _, p := range normalize.Providers {
+	for _, p := range registry.All() {
 		for _, e := range p.Events {
 			if !perEvent {
 				break

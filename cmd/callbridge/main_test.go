@@ -118,7 +118,7 @@ func signedEnv() map[string]string {
 	}
 	for _, s := range providerSpecs() {
 		env[s.VarName(s.SecretVar)] = testSecret(s.ID)
-		if p := normalize.Lookup([]byte(s.ID)); p != nil {
+		if p := normalize.BuiltinRegistry().Lookup([]byte(s.ID)); p != nil {
 			for name, v := range testRequired(p) {
 				env[s.VarName(name)] = v
 			}
@@ -163,7 +163,7 @@ func (r request) httpRequest(t *testing.T, addr string) *http.Request {
 func (r request) callback(t *testing.T) (*normalize.Provider, []byte) {
 	t.Helper()
 	path, query, isQuery := strings.Cut(r.path, "?")
-	p := normalize.Lookup([]byte(strings.Split(strings.TrimPrefix(path, "/v1/callbacks/"), "/")[0]))
+	p := normalize.BuiltinRegistry().Lookup([]byte(strings.Split(strings.TrimPrefix(path, "/v1/callbacks/"), "/")[0]))
 	if p == nil {
 		t.Fatalf("no provider for %s", r.path)
 	}
@@ -182,7 +182,7 @@ func signed(provider string, body []byte, now time.Time) request {
 
 // signedWith is signed with another secret; "" sends the body unsigned.
 func signedWith(provider string, body []byte, now time.Time, secret string) request {
-	p := normalize.Lookup([]byte(provider))
+	p := normalize.BuiltinRegistry().Lookup([]byte(provider))
 	if p == nil {
 		panic("no provider " + provider)
 	}
@@ -218,7 +218,7 @@ func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, n
 	if status != 200 {
 		t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
 	}
-	if wantReply := string(normalize.Lookup([]byte(provider)).Reply); reply != wantReply {
+	if wantReply := string(normalize.BuiltinRegistry().Lookup([]byte(provider)).Reply); reply != wantReply {
 		t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
 	}
 	return r
@@ -326,7 +326,7 @@ func TestEndToEnd(t *testing.T) {
 	b := startBridge(t, signedEnv())
 	now := time.Now()
 	want := map[string]request{} // golden file → the request posted first, which JetStream keeps
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		for name, body := range fixtures(t, p.ID) {
 			r := b.postFixture(t, p.ID, name, body, now)
 			// The provider retries: re-signed a second later. JetStream must keep one copy.
@@ -451,7 +451,7 @@ func goldenIDs(t *testing.T, golden map[string]string) map[string]bool {
 }
 
 func typePrefix(typ string) string {
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		if strings.HasPrefix(typ, p.TypePrefix) {
 			return p.TypePrefix
 		}
@@ -553,7 +553,7 @@ func TestStatusCodes(t *testing.T) {
 	b := startBridge(t, env)
 	now := time.Now()
 	var rows []statusRow
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		plain := func(r request) request { r.path = strings.Replace(r.path, "/"+tencentToken, "", 1); return r }
 		rows = append(rows,
 			statusRow{name: p.ID + ": accepted", req: plain(signed(p.ID, p.Sample, now)), status: 200, published: true},
@@ -616,7 +616,7 @@ func TestStatusCodesNoSecret(t *testing.T) {
 	})
 	now := time.Now()
 	var rows []statusRow
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", req: signed(p.ID, p.Sample, now), status: 401, errSubstr: "no secret"})
 	}
 	relay := fixtures(t, "tencent-css")["314-task-start.json"]

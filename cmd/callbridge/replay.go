@@ -18,8 +18,8 @@ import (
 // a letter that does not record it gets an unverified event) and publishes the events. On JetStream a replayed letter is deleted and one that still fails
 // stays; on Kafka the consumer group callbridge-replay moves past both.
 func replay(args []string, stdout, stderr io.Writer) int {
-	return runClient("replay", args, stderr, func(ctx context.Context, cfg *config.Config, logger *slog.Logger) (int, error) {
-		replayed, kept, err := replayDeadLetters(ctx, cfg, logger, stdout)
+	return runClient("replay", args, stderr, func(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (int, error) {
+		replayed, kept, err := replayDeadLetters(ctx, cfg, registry, logger, stdout)
 		fmt.Fprintf(stdout, "%d replayed, %d still failing\n", replayed, kept)
 		if kept > 0 {
 			return 1, err
@@ -36,9 +36,9 @@ func (noHeaders) Peek(string) []byte { return nil }
 // replayConnectTimeout bounds the wait for the broker: replay is run by hand, and must end.
 var replayConnectTimeout = 30 * time.Second
 
-func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.Writer) (replayed, kept int, err error) {
+func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger, out io.Writer) (replayed, kept int, err error) {
 	cctx, cancel := context.WithTimeout(ctx, replayConnectTimeout)
-	sink, _, err := connectClient(cctx, cfg, logger)
+	sink, _, err := connectClient(cctx, cfg, registry, logger)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
@@ -50,7 +50,7 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Log
 
 	var ev normalize.Event
 	take := func(dl publish.StoredDeadLetter) error {
-		err := republish(sink, &ev, dl)
+		err := republish(sink, registry, &ev, dl)
 		if err != nil {
 			kept++
 			fmt.Fprintf(out, "still failing: %s dead letter of %s: %v (was: %s)\n", dl.Provider, dl.At.UTC().Format(time.RFC3339), err, dl.Reason)
@@ -71,8 +71,8 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, logger *slog.Log
 	return replayed, kept, err
 }
 
-func republish(sink publish.Sink, ev *normalize.Event, dl publish.StoredDeadLetter) error {
-	p := normalize.Lookup([]byte(dl.Provider))
+func republish(sink publish.Sink, registry *normalize.Registry, ev *normalize.Event, dl publish.StoredDeadLetter) error {
+	p := registry.Lookup([]byte(dl.Provider))
 	if p == nil {
 		return fmt.Errorf("unknown provider %q", dl.Provider)
 	}

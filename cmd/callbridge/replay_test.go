@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
 )
 
@@ -29,7 +30,7 @@ func TestReplayNATS(t *testing.T) {
 	}
 	cfg := replayConfig(t, b)
 	var out bytes.Buffer
-	replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out)
+	replayed, kept, err := replayDeadLetters(context.Background(), cfg, normalize.BuiltinRegistry(), testLogger(), &out)
 	if err != nil || replayed != 1 || kept != 2 {
 		t.Fatalf("replayed %d, kept %d, err %v\n%s", replayed, kept, err, out.String())
 	}
@@ -45,7 +46,7 @@ func TestReplayNATS(t *testing.T) {
 	if count["callbacks.netease-nertc.cloudplayer.play.started"] != 1 || count["callbacks.deadletter.netease-nertc"] != 1 || count["callbacks.deadletter.agora-rtc"] != 1 {
 		t.Errorf("stream after replay: %v", count)
 	}
-	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out); err != nil || replayed != 0 || kept != 2 {
+	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, normalize.BuiltinRegistry(), testLogger(), &out); err != nil || replayed != 0 || kept != 2 {
 		t.Errorf("second replay: replayed %d, kept %d, err %v", replayed, kept, err)
 	}
 }
@@ -65,7 +66,7 @@ func TestReplayKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out)
+	replayed, kept, err := replayDeadLetters(context.Background(), cfg, normalize.BuiltinRegistry(), testLogger(), &out)
 	if err != nil || replayed != 1 || kept != 1 {
 		t.Fatalf("replayed %d, kept %d, err %v\n%s", replayed, kept, err, out.String())
 	}
@@ -83,7 +84,41 @@ func TestReplayKafka(t *testing.T) {
 		t.Errorf("%d replayed events on Kafka, want 1", events)
 	}
 	// The group has moved past both letters.
-	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, testLogger(), &out); err != nil || replayed != 0 || kept != 0 {
+	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, normalize.BuiltinRegistry(), testLogger(), &out); err != nil || replayed != 0 || kept != 0 {
 		t.Errorf("second replay: replayed %d, kept %d, err %v", replayed, kept, err)
+	}
+}
+
+// A generic source's dead letter is replayed like a built-in provider's: replay reads the same
+// registry as the bridge (before, it knew only the built-ins and kept every source's letter as
+// "unknown provider").
+func TestReplayGenericSource(t *testing.T) {
+	env := map[string]string{
+		"CALLBRIDGE_WEBHOOK_SOURCES":                   "orders",
+		"CALLBRIDGE_WEBHOOK_ORDERS_SCHEME":             "hmac-sha256",
+		"CALLBRIDGE_WEBHOOK_ORDERS_SECRET":             "orders-secret",
+		"CALLBRIDGE_WEBHOOK_ORDERS_SIGNATURE_HEADER":   "X-Orders-Signature",
+		"CALLBRIDGE_WEBHOOK_ORDERS_TYPE":               "json:type",
+		"CALLBRIDGE_WEBHOOK_ORDERS_SIGNATURE_ENCODING": "hex",
+	}
+	b := startBridge(t, env)
+	if err := b.sink.DeadLetter("orders", []byte(`{"type":"order.paid","data":{"id":"o_1"}}`), "older build"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := replayConfig(t, b)
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if replayed, kept, err := replayDeadLetters(context.Background(), cfg, registry, testLogger(), &out); err != nil || replayed != 1 || kept != 0 {
+		t.Fatalf("replayed %d, kept %d, err %v\n%s", replayed, kept, err, out.String())
+	}
+	count := map[string]int{}
+	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
+		count[m.Subject()]++
+	}
+	if count["callbacks.orders.order_paid"] != 1 {
+		t.Errorf("stream after replay: %v", count)
 	}
 }

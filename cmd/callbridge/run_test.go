@@ -105,7 +105,7 @@ func TestRunRejectsInvalidProviderSettings(t *testing.T) {
 // A setting a provider requires with its secret (LiveKit's API key) stops start-up when the
 // secret is set without it: one line naming both variables, exit 2, and not the secret.
 func TestRunRequiresSettingsWithSecret(t *testing.T) {
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		for _, s := range p.Settings {
 			if !s.WithSecret {
 				continue
@@ -209,7 +209,7 @@ func TestSendCommand(t *testing.T) {
 		out  string
 	}
 	var tests []sendCase
-	for _, p := range normalize.Providers { // every provider's Sample, signed by its own Sign
+	for _, p := range normalize.Builtins() { // every provider's Sample, signed by its own Sign
 		tests = append(tests, sendCase{[]string{"-url", base, p.ID}, 0, "200 OK"})
 	}
 	tests = append(tests, []sendCase{
@@ -235,7 +235,7 @@ func TestSendCommand(t *testing.T) {
 	if code := run([]string{"send", "-url", base, "netease-nertc"}, &stdout, &stderr); code != 1 || !strings.Contains(stdout.String(), "401") {
 		t.Errorf("wrong secret: exit %d, %s", code, stdout.String())
 	}
-	if n, want := len(streamMessages(t, b.natsURL(t), "CALLBACKS")), len(normalize.Providers)+1; n != want {
+	if n, want := len(streamMessages(t, b.natsURL(t), "CALLBACKS")), len(normalize.Builtins())+1; n != want {
 		t.Errorf("%d events on the stream, want %d", n, want)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/callbridge/callbridge/config"
@@ -36,14 +38,23 @@ func send(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	p := normalize.Lookup([]byte(fs.Arg(0)))
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	p := registry.Lookup([]byte(fs.Arg(0)))
 	if p == nil {
 		fmt.Fprintf(stderr, "callbridge send: unknown provider %q\n", fs.Arg(0))
 		return 2
 	}
 	body := p.Sample
 	if fs.NArg() == 2 {
-		var err error
 		if fs.Arg(1) == "-" {
 			body, err = io.ReadAll(os.Stdin)
 		} else {
@@ -53,11 +64,6 @@ func send(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 			return 2
 		}
-	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
 	}
 	settings := cfg.Providers[p.ID]
 	auth, err := providerAuth(cfg, p)
@@ -90,7 +96,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, reqBody)
 	if err != nil {
-		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		fmt.Fprintf(stderr, "callbridge send: %s\n", redactURL(err, shown, settings.URLToken))
 		return 2
 	}
 	for _, h := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
@@ -101,7 +107,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		fmt.Fprintf(stderr, "callbridge send: %s\n", redactURL(err, shown, settings.URLToken))
 		return 1
 	}
 	defer resp.Body.Close()
@@ -115,4 +121,21 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// redactURL is err's text with the URL as shown (the token as <token>, no query string): net/http
+// quotes the whole URL it was given in a *url.Error, and a URL token is a secret. Any other
+// mention of the token as a path segment is replaced too.
+func redactURL(err error, shown, token string) string {
+	if ue, ok := err.(*neturl.Error); ok {
+		redacted := *ue
+		redacted.URL = shown
+		err = &redacted
+	}
+	text := err.Error()
+	if token != "" {
+		text = strings.ReplaceAll(text, "/"+token, "/<token>")
+		text = strings.ReplaceAll(text, "/"+neturl.PathEscape(token), "/<token>")
+	}
+	return text
 }

@@ -10,6 +10,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // tailUntilEvent runs tailEvents against cfg and posts distinct signed callbacks to b until the
@@ -20,7 +21,7 @@ func tailUntilEvent(t *testing.T, b *bridge, cfg *config.Config) cloudevents.Eve
 	lines := make(chan []byte, 100)
 	done := make(chan error, 1)
 	go func() {
-		done <- tailEvents(ctx, cfg, testLogger(), func(e []byte) error {
+		done <- tailEvents(ctx, cfg, normalize.BuiltinRegistry(), testLogger(), func(e []byte) error {
 			lines <- append([]byte(nil), e...)
 			return nil
 		})

@@ -224,3 +224,20 @@ func TestEnvListsSources(t *testing.T) {
 		t.Error("env prints the secret")
 	}
 }
+
+// `callbridge send` reaches a generic source the way it reaches a built-in provider: it reads
+// the one registry the bridge builds, sources included (before, it looked only at the built-ins
+// and answered "unknown provider").
+func TestSendToGenericSource(t *testing.T) {
+	b := startBridge(t, sourcesEnv(t))
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"send", "-url", "http://" + b.addr.String(), "billing"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("send billing: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "200 OK") || !strings.Contains(stdout.String(), "(signed") {
+		t.Errorf("send billing: %q, want a signed callback answered 200", stdout.String())
+	}
+	if n := len(streamMessages(t, b.natsURL(t), "CALLBACKS")); n != 1 {
+		t.Errorf("%d events on the stream, want 1", n)
+	}
+}

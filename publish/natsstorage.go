@@ -1,0 +1,82 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"syscall"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A stream is created with CALLBRIDGE_NATS_MAX_BYTES as its size, which JetStream reserves
+// up front: a server without that much room refuses the stream ("insufficient storage
+// resources available"). The embedded server's room is three quarters of what is free in
+// CALLBRIDGE_DATA_DIR when it starts. Start-up then stops with a configuration error (exit 2)
+// that says how much room there is and what to set, instead of the server's bare code.
+
+// SettingError is a broker's refusal that one setting explains: the command prints Line alone
+// and exits 2, like a configuration error (publish does not import config: the stages below
+// the command know nothing of how settings are read).
+type SettingError struct{ Line string }
+
+func (e *SettingError) Error() string { return e.Line }
+
+// noStorage reports the JetStream error of a server that cannot reserve a stream's size.
+func noStorage(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStorageResourcesExceededErr)
+}
+
+// diskFree is what an unprivileged writer may still use in dir's file system.
+func diskFree(dir string) (int64, error) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		return 0, err
+	}
+	return int64(fs.Bavail) * int64(fs.Bsize), nil
+}
+
+// noStorageError explains a stream of s.cfg.MaxBytes that the server refused for want of room.
+func (s *NATS) noStorageError(err error) error {
+	line := fmt.Sprintf("CALLBRIDGE_NATS_MAX_BYTES=%q: ", strconv.FormatInt(s.cfg.MaxBytes, 10))
+	if s.embedded == nil {
+		return &SettingError{Line: line + fmt.Sprintf("the NATS server has no room for stream %s that large (%v); "+
+			"lower it, or give the server's JetStream more storage", s.cfg.Stream, err)}
+	}
+	room := int64(-1)
+	if js := s.embedded.JetStreamConfig(); js != nil {
+		_, reserved, _ := s.embedded.JetStreamReservedResources()
+		room = max(0, js.MaxStore-max(0, reserved))
+	}
+	where := "CALLBRIDGE_DATA_DIR " + strconv.Quote(s.cfg.DataDir)
+	if free, ferr := diskFree(s.cfg.DataDir); ferr == nil {
+		where += " has " + byteSize(free) + " free"
+	}
+	if room < 0 {
+		return &SettingError{Line: line + "the embedded NATS server has no room for the stream: " + where +
+			"; lower it, or give " + where + " more room"}
+	}
+	fits := room &^ (1<<20 - 1) // whole MiB
+	if fits == 0 {
+		fits = room
+	}
+	return &SettingError{Line: line + fmt.Sprintf("the embedded NATS server has no room for the stream: %s, "+
+		"of which JetStream may reserve %s; want at most %d (%s), or more room in CALLBRIDGE_DATA_DIR",
+		where, byteSize(room), fits, byteSize(fits))}
+}
+
+// byteSize is n in KiB, MiB or GiB to a tenth, rounded down (it says how much room there is).
+func byteSize(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size {
+			return strconv.FormatFloat(math.Floor(float64(n)*10/float64(u.size))/10, 'f', 1, 64) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
