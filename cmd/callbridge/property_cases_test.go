@@ -61,7 +61,7 @@ type propEntry struct {
 func propEntries(t *testing.T, rng *rand.Rand, lax bool) []*propEntry {
 	t.Helper()
 	var out []*propEntry
-	for _, p := range normalize.Providers {
+	for _, p := range normalize.Builtins() {
 		out = append(out, newPropEntry(t, p, config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar},
 			testRequired(p), testSecret(p.ID), testSecret(p.ID)+"-wrong"))
 	}

@@ -14,12 +14,15 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/callbridge/callbridge/normalize"
 )
 
 var propertySeed = flag.Int64("property.seed", 0, "seed of TestProperty's random sequences (0: from the clock)")
@@ -79,6 +82,7 @@ func runProperty(t *testing.T, name string, seed int64, buffer, lax bool) {
 	if !buffer {
 		sinkURL = b.natsURL(t)
 	}
+	checkEntriesAreTheRegistry(t, entries, b.registry)
 	r := &propRun{t: t, b: b, rng: rng, client: &http.Client{Timeout: 10 * time.Second},
 		found: findings{prefix: fmt.Sprintf("[%s, seed %d] ", name, seed)}}
 	g := &ids{rng: rng, seed: seed}
@@ -246,5 +250,21 @@ func waitProbe(b *bridge, path string, d time.Duration) int {
 			return st
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkEntriesAreTheRegistry: the entries driven are exactly the running bridge's registry, so
+// an entry added to it cannot go untested.
+func checkEntriesAreTheRegistry(t *testing.T, entries []*propEntry, registry *normalize.Registry) {
+	t.Helper()
+	var driven, served []string
+	for _, e := range entries {
+		driven = append(driven, e.p.ID)
+	}
+	for _, p := range registry.All() {
+		served = append(served, p.ID)
+	}
+	if !slices.Equal(driven, served) {
+		t.Fatalf("the property test drives %v, the bridge serves %v", driven, served)
 	}
 }
