@@ -16,13 +16,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 )
 
 // DriverConfig is an open-loop load: callbacks scheduled at a fixed rate, whatever the answers.
 type DriverConfig struct {
-	BaseURL  string        // the bridge, http://127.0.0.1:port
-	Secret   []byte        // the bridge's CALLBRIDGE_ANYRTC_SECRET
+	BaseURL string // the bridge, http://127.0.0.1:port
+	// Senders make the callbacks: the n-th is Senders[n % len(Senders)]'s (list one several
+	// times to weigh it).
+	Senders  []Sender
 	Rate     float64       // new callbacks per second
 	Duration time.Duration // how long new callbacks are scheduled
 	Conns    int           // keep-alive connections (requests in flight at most)
@@ -31,8 +34,59 @@ type DriverConfig struct {
 	// is sent again after Retry[0], then Retry[1]... with a fresh notifyMs and signature, as
 	// anyRTC and Agora do (three more tries within about 30 s). Nil: no retries.
 	Retry []time.Duration
-	// Prefix makes noticeIds unique to a run.
+	// Prefix makes the callbacks' distinct values (anyRTC's noticeId) unique to a run.
 	Prefix string
+}
+
+// Sender is one provider of the load: its n-th distinct callback, signed by the provider's own
+// Sign as the provider would sign it.
+type Sender struct {
+	Provider *normalize.Provider
+	Auth     normalize.Auth
+	Body     func(n int, distinct string) []byte // the same for every try of a callback
+}
+
+// AnyRTCSender sends anyRTC "broadcaster joined" callbacks signed with the bridge's
+// CALLBRIDGE_ANYRTC_SECRET; the noticeId is the distinct value.
+func AnyRTCSender(secret []byte) Sender {
+	return Sender{Provider: &normalize.AnyRTC, Auth: normalize.Auth{Secret: secret, MaxSkew: 5 * time.Minute}, Body: anyRTCBody}
+}
+
+func anyRTCBody(n int, notice string) []byte {
+	now := time.Now()
+	return fmt.Appendf(nil, `{"noticeId":%q,"productId":1,"eventType":103,"notifyMs":0,"payload":{"channelName":"room%d","uid":%d,"platform":7,"ts":%d,"channelSId":"c%08d","uSId":"u%08d"}}`,
+		notice, n%64, 100000+n, now.Unix(), n%64, n)
+}
+
+// WebhookSource is the generic source (SPEC §6a) the load includes: a Standard Webhooks
+// sender, its events' subject the room. WebhookEnv configures it on the bridge.
+const WebhookSource = "faults-hooks"
+
+var webhookSettings = map[string]string{"SUBJECT": "json:data.room"}
+
+// WebhookEnv is the bridge's configuration of WebhookSource with secret (whsec_<base64>).
+func WebhookEnv(secret string) map[string]string {
+	spec := config.ProviderSpec{ID: WebhookSource, Env: config.SourceEnv(WebhookSource)}
+	env := map[string]string{"CALLBRIDGE_WEBHOOK_SOURCES": WebhookSource, spec.VarName("SECRET"): secret}
+	for k, v := range webhookSettings {
+		env[spec.VarName(k)] = v
+	}
+	return env
+}
+
+// WebhookSender sends WebhookSource's callbacks, as configured by WebhookEnv with secret: every
+// try of one callback has the same body, hence the same webhook-id (Sign derives it from the
+// body), with a fresh timestamp and signature.
+func WebhookSender(secret string) Sender {
+	p, err := normalize.NewWebhook(WebhookSource, webhookSettings, []byte(secret))
+	if err != nil {
+		panic(err) // our own settings
+	}
+	body := func(n int, distinct string) []byte {
+		return fmt.Appendf(nil, `{"type":"room.participant.joined","timestamp":%q,"data":{"id":%q,"room":"room%d","seq":%d}}`,
+			time.Now().UTC().Format(time.RFC3339Nano), distinct, n%64, n)
+	}
+	return Sender{Provider: p, Auth: normalize.Auth{Secret: []byte(secret), MaxSkew: 5 * time.Minute}, Body: body}
 }
 
 // Attempt is one request: one try of one callback.
@@ -97,19 +151,25 @@ func classify(err error) ErrClass {
 	return ErrOther
 }
 
-// Callback is one distinct callback the driver sends: its noticeId and the CloudEvent id the
-// bridge gives it (computed with normalize, the bridge's own code).
+// Callback is one distinct callback the driver sends: its provider (or generic source), the
+// distinct value written into it (anyRTC's noticeId) and the CloudEvent id the bridge gives it
+// (computed with normalize, the bridge's own code).
 type Callback struct {
+	Provider string
 	NoticeID string
 	CEID     string
+	sender   *Sender
 	body     []byte
 }
+
+// Key is the event's identity in the sink, provider/id: SPEC §4's Nats-Msg-Id. A CloudEvent id
+// is unique only within its source.
+func (c Callback) Key() string { return c.Provider + "/" + c.CEID }
 
 // Driver sends the load and records every attempt.
 type Driver struct {
 	cfg       DriverConfig
 	clients   []*http.Client
-	auth      normalize.Auth
 	mu        sync.Mutex
 	callbacks []Callback
 	attempts  []Attempt
@@ -136,7 +196,7 @@ func NewDriver(cfg DriverConfig) *Driver {
 	// One client, hence one keep-alive connection, per sender: like a provider's pool of
 	// workers, every connection is in use all the time (one shared pool would hand out its most
 	// recently used connection and leave the others idle).
-	d := &Driver{cfg: cfg, auth: normalize.Auth{Secret: cfg.Secret, MaxSkew: 5 * time.Minute}}
+	d := &Driver{cfg: cfg}
 	for range cfg.Conns {
 		tr := &http.Transport{
 			MaxConnsPerHost:     1,
@@ -196,7 +256,8 @@ func (d *Driver) Run(ctx context.Context) {
 			break
 		}
 		d.mu.Lock()
-		d.callbacks = append(d.callbacks, Callback{NoticeID: fmt.Sprintf("%s:%d", d.cfg.Prefix, i)})
+		s := &d.cfg.Senders[i%len(d.cfg.Senders)]
+		d.callbacks = append(d.callbacks, Callback{Provider: s.Provider.ID, NoticeID: fmt.Sprintf("%s:%d", d.cfg.Prefix, i), sender: s})
 		d.mu.Unlock()
 		d.pending.Add(1)
 		d.queue <- job{cb: i, due: due}
@@ -211,13 +272,6 @@ func (d *Driver) Run(ctx context.Context) {
 	}
 	close(d.queue)
 	workers.Wait()
-}
-
-// body builds the n-th distinct callback: an anyRTC "broadcaster joined" with its own noticeId.
-func (d *Driver) body(n int, notice string) []byte {
-	now := time.Now()
-	return fmt.Appendf(nil, `{"noticeId":%q,"productId":1,"eventType":103,"notifyMs":0,"payload":{"channelName":"room%d","uid":%d,"platform":7,"ts":%d,"channelSId":"c%08d","uSId":"u%08d"}}`,
-		notice, n%64, 100000+n, now.Unix(), n%64, n)
 }
 
 // headers adapts a []normalize.Header to normalize.Headers.
@@ -241,30 +295,31 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 	}
 	d.mu.Lock()
 	cb := &d.callbacks[j.cb]
+	s := cb.sender
 	if cb.body == nil {
-		cb.body = d.body(j.cb, cb.NoticeID)
+		cb.body = s.Body(j.cb, cb.NoticeID)
 	}
 	raw := cb.body
 	d.mu.Unlock()
 	// Every try is signed afresh: anyRTC's notifyMs is the send time, so a retry differs in
 	// notifyMs and signature but keeps noticeId.
 	now := time.Now()
-	body, hdrs, err := normalize.AnyRTC.Sign(raw, &d.auth, now)
+	body, hdrs, err := s.Provider.Sign(raw, &s.Auth, now)
 	if err != nil {
 		panic(err) // our own body
 	}
 	if j.try == 0 {
 		var ev normalize.Event
 		c := normalize.Callback{Body: body, Header: headers(hdrs), Received: now}
-		if _, err := normalize.AnyRTC.Run(&c, &d.auth, true, &ev); err != nil {
-			panic(fmt.Sprintf("our callback does not verify: %v", err))
+		if _, err := s.Provider.Run(&c, &s.Auth, true, &ev); err != nil {
+			panic(fmt.Sprintf("%s: our callback does not verify: %v", s.Provider.ID, err))
 		}
 		d.mu.Lock()
 		d.callbacks[j.cb].CEID = string(ev.ID)
 		d.mu.Unlock()
 	}
 	a := Attempt{Callback: j.cb, Try: j.try, Due: j.due, Sent: now}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.BaseURL+"/v1/callbacks/anyrtc", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.BaseURL+"/v1/callbacks/"+s.Provider.ID, bytes.NewReader(body))
 	if err != nil {
 		panic(err)
 	}

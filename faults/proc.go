@@ -8,7 +8,6 @@ package faults
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -502,30 +501,18 @@ func (b *Bridge) Metric(name, labels string) (float64, error) {
 	return sum, sc.Err()
 }
 
-// EnvListing runs `callbridge env` with extra variables; it returns the output and whether it
-// exited 0 (a refused value exits 2).
-func EnvListing(bin string, extra map[string]string) (string, bool) {
-	cmd := exec.Command(bin, "env")
-	cmd.Env = baseEnv()
-	for k, v := range extra {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err == nil
-}
-
-// jsonID reads the "id" member of a structured-mode CloudEvent.
-func jsonID(b []byte) (string, error) {
+// jsonKey reads a structured-mode CloudEvent's identity: provider/id, from its "provider"
+// extension and its "id".
+func jsonKey(b []byte) (string, error) {
 	var v struct {
-		ID *string `json:"id"`
+		ID       *string `json:"id"`
+		Provider *string `json:"provider"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return "", err
 	}
-	if v.ID == nil {
-		return "", errors.New("no id member")
+	if v.ID == nil || v.Provider == nil {
+		return "", errors.New("no id or provider member")
 	}
-	return *v.ID, nil
+	return *v.Provider + "/" + *v.ID, nil
 }

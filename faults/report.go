@@ -38,6 +38,7 @@ type Report struct {
 	// not 200.
 	ReadyFaultDown, ReadyFaultSamples int
 	LostIDs                           []string
+	AckedBy, LostBy                   map[string]int // Acked and Lost by provider (or generic source)
 	Notes                             []string
 	LatencyP99                        time.Duration // of 200 answers, from sending to the answer
 	// AckP99 and AckMax: from a callback's scheduled time to its first 200, retries and time
@@ -64,6 +65,7 @@ type Timeline struct {
 func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prober) *Report {
 	cbs, atts, abandoned := d.Results()
 	r := &Report{Scenario: name, Sink: sink, Stored: st, Statuses: map[int]int{}, Errors: map[ErrClass]int{},
+		AckedBy: map[string]int{}, LostBy: map[string]int{},
 		Abandoned: abandoned, Attempts: len(atts), Recovery: -1, ReadyDown: -1, ReadyUp: -1,
 		FaultAt: tl.Start, End: tl.End}
 	acked := make([]bool, len(cbs))
@@ -156,17 +158,18 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 		r.Sent++
 		if c.CEID != "" {
-			ours[c.CEID] = i
+			ours[c.Key()] = i
 		}
 		if acked[i] {
 			r.Acked++
+			r.AckedBy[c.Provider]++
 		} else {
 			r.GaveUp++
 		}
 	}
 	seen := map[string]int{}
-	for _, id := range st.IDs {
-		seen[id]++
+	for _, key := range st.Keys {
+		seen[key]++
 	}
 	for id, n := range seen {
 		r.Duplicates += n - 1
@@ -181,10 +184,11 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 	}
 	for i, c := range cbs {
-		if acked[i] && seen[c.CEID] == 0 {
+		if acked[i] && seen[c.Key()] == 0 {
 			r.Lost++
+			r.LostBy[c.Provider]++
 			if len(r.LostIDs) < 20 {
-				r.LostIDs = append(r.LostIDs, c.CEID)
+				r.LostIDs = append(r.LostIDs, c.Key())
 			}
 		}
 	}
@@ -211,6 +215,20 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 	}
 	return r
+}
+
+// byProvider writes counts by provider, in the order of the names: "anyrtc 10, faults-hooks 3".
+func byProvider(n map[string]int) string {
+	var names []string
+	for p := range n {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, p := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", p, n[p]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func dur(d time.Duration) string {
@@ -259,9 +277,9 @@ func (r *Report) errors() string {
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s): %s\n", r.Scenario, r.Sink, r.Fault)
-	fmt.Fprintf(&b, "  sent %d, attempts %d, acknowledged %d, gave up %d, abandoned %d\n", r.Sent, r.Attempts, r.Acked, r.GaveUp, r.Abandoned)
+	fmt.Fprintf(&b, "  sent %d, attempts %d, acknowledged %d (%s), gave up %d, abandoned %d\n", r.Sent, r.Attempts, r.Acked, byProvider(r.AckedBy), r.GaveUp, r.Abandoned)
 	fmt.Fprintf(&b, "  sink: %d messages, delivered %d distinct, LOST %d, duplicates %d, unacknowledged but stored %d, foreign %d, dead letters %d, undecodable %d, id/Nats-Msg-Id mismatches %d\n",
-		len(r.Stored.IDs), r.Delivered, r.Lost, r.Duplicates, r.Unacked, r.Foreign, r.Stored.DeadLetters, r.Stored.Undecodable, r.Stored.Mismatched)
+		len(r.Stored.Keys), r.Delivered, r.Lost, r.Duplicates, r.Unacked, r.Foreign, r.Stored.DeadLetters, r.Stored.Undecodable, r.Stored.Mismatched)
 	fmt.Fprintf(&b, "  answers: %s; 503 without Retry-After %d; transport errors: %s\n", r.statuses(), r.No503RA, r.errors())
 	fmt.Fprintf(&b, "  recovery %s, longest gap between 200s %s, /readyz first not-200 %s after the fault began (%d of %d probes during the fault), 200 for good %s after its end\n",
 		dur(r.Recovery), dur(r.MaxGap), dur(r.ReadyDown), r.ReadyFaultDown, r.ReadyFaultSamples, dur(r.ReadyUp))
@@ -275,7 +293,7 @@ func (r *Report) String() string {
 		b.WriteString("\n")
 	}
 	if len(r.LostIDs) > 0 {
-		fmt.Fprintf(&b, "  lost ids (first %d): %s\n", len(r.LostIDs), strings.Join(r.LostIDs, " "))
+		fmt.Fprintf(&b, "  lost (%s), first %d: %s\n", byProvider(r.LostBy), len(r.LostIDs), strings.Join(r.LostIDs, " "))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "  note: %s\n", n)

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -13,13 +12,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Stored is what the sink holds: the CloudEvent id of every event message, in stream order
-// (several per id when duplicated), and anything that is not one of our events.
+// Stored is what the sink holds: every event message's provider/id (its provider extension and
+// CloudEvent id: an id is unique only within its source), in stream order (several per event
+// when duplicated), and anything that is not one of our events.
 type Stored struct {
-	IDs         []string
+	Keys        []string
 	DeadLetters int
-	Undecodable int // not a structured CloudEvent with an id
-	Mismatched  int // JetStream: Nats-Msg-Id differs from <provider>/<the event's id> (SPEC §4)
+	Undecodable int // not a structured CloudEvent with an id and a provider
+	Mismatched  int // JetStream: Nats-Msg-Id is not provider/id (SPEC §4)
 }
 
 // ReadJetStream reads every message of stream at url with an ordered consumer, from the first
@@ -67,15 +67,15 @@ func ReadJetStream(ctx context.Context, url, stream string) (*Stored, error) {
 				out.DeadLetters++
 				continue
 			}
-			id, err := jsonID(m.Data())
+			key, err := jsonKey(m.Data())
 			if err != nil {
 				out.Undecodable++
 				continue
 			}
-			if h := m.Headers().Get(jetstream.MsgIDHeader); h != msgID(m.Data(), id) {
+			if h := m.Headers().Get(jetstream.MsgIDHeader); h != key {
 				out.Mismatched++
 			}
-			out.IDs = append(out.IDs, id)
+			out.Keys = append(out.Keys, key)
 		}
 		if err := batch.Error(); err != nil && err != nats.ErrTimeout && err != jetstream.ErrNoMessages {
 			return nil, err
@@ -164,10 +164,10 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		fs.EachRecord(func(r *kgo.Record) {
 			if strings.HasPrefix(r.Topic, "callbacks.deadletter.") {
 				out.DeadLetters++
-			} else if id, err := jsonID(r.Value); err != nil {
+			} else if key, err := jsonKey(r.Value); err != nil {
 				out.Undecodable++
 			} else {
-				out.IDs = append(out.IDs, id)
+				out.Keys = append(out.Keys, key)
 			}
 			if r.Offset+1 == end[r.Topic][r.Partition] {
 				left--
@@ -175,13 +175,4 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		})
 	}
 	return out, nil
-}
-
-// msgID is the Nats-Msg-Id SPEC §4 gives an event: <provider>/<id>, its id scoped by its provider.
-func msgID(event []byte, id string) string {
-	var v struct {
-		Provider string `json:"provider"`
-	}
-	json.Unmarshal(event, &v) // the id was read from it: it is JSON
-	return v.Provider + "/" + id
 }

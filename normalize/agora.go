@@ -36,6 +36,7 @@ var Agora = Provider{
 	Normalize:  agoraNormalize,
 	Sign:       signAgora,
 	Distinct:   []string{"noticeId"},
+	Code:       "eventType",
 	Sample:     []byte(`{"noticeId":"2000001428:4330:103","productId":1,"eventType":103,"notifyMs":1611566412672,"sid":"EXAMPLE-SID-0001","payload":{"channelName":"room1","uid":12121213,"platform":1,"clientSeq":1625051030789,"ts":1560396943,"account":"alice"}}`),
 }
 

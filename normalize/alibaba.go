@@ -44,6 +44,7 @@ var AlibabaLive = Provider{
 	Normalize:  alibabaNormalize,
 	Sign:       signAlibabaLive,
 	Distinct:   []string{"id"},
+	Code:       "action",
 	Sample:     []byte(`{"action":"publish","ip":"203.0.113.7","id":"world","app":"push.example.com","appname":"liveApp","time":1609220385,"usrargs":"auth_key=1609224000-0-0-abc","node":"cdnvideocenter010207110000.cm3","height":720,"width":1280}`),
 }
 

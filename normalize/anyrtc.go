@@ -33,6 +33,7 @@ var AnyRTC = Provider{
 	Normalize:  anyrtcNormalize,
 	Sign:       signAnyRTC,
 	Distinct:   []string{"noticeId"},
+	Code:       "eventType",
 	Sample:     []byte(`{"noticeId":"2000001428:4331:103","productId":1,"eventType":103,"notifyMs":1712902003412,"payload":{"channelName":"room1","uid":12345,"platform":7,"ts":1712902003,"channelSId":"c6a1f0e2b7d94e0f9a5c3b8d2e71f604","uSId":"5b7e0c9a41d2f3e86a9d0c1b2e3f4a57"}}`),
 }
 

@@ -40,6 +40,7 @@ var LiveKit = Provider{
 	Normalize:  livekitNormalize,
 	Sign:       signLiveKit,
 	Distinct:   []string{"id"},
+	Code:       "event",
 	Sample:     []byte(`{"event":"participant_joined","room":{"sid":"RM_hycBMAjmt6Ub","name":"room1","emptyTimeout":300,"creationTime":"1692985548","turnPassword":"","enabledCodecs":[{"mime":"audio/opus"},{"mime":"video/VP8"}]},"participant":{"sid":"PA_39FqjqDBX2Kq","identity":"alice","state":"ACTIVE","joinedAt":"1692985549","name":"Alice","version":1,"permission":{"canSubscribe":true,"canPublish":true,"canPublishData":true},"region":"us-east"},"id":"EV_3NV3uBQ7Ldss","createdAt":"1692985549"}`),
 }
 

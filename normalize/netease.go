@@ -30,6 +30,7 @@ var NetEaseNERTC = Provider{
 	Sign:          signNetEase,
 	SampleHeaders: []Header{{"AppKey", "a1b2c3d4e5f6"}},
 	Distinct:      []string{"data.taskId"},
+	Code:          "eventType",
 	Sample:        []byte(`{"eventType":503,"data":{"channelId":1144880576163552,"code":200,"idleTimeout":300,"playTs":1712900013,"streamUrl":"http://example.com/live/a.mp4","taskId":"9aad689e-ba91-4764-bed1-b2e09bc21f5d","timestamp":1712900013002}}`),
 }
 

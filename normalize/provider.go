@@ -256,6 +256,7 @@ type Provider struct {
 	// Distinct are the dotted JSON paths of Sample's fields that make the event id: `callbridge
 	// bench` writes a distinct value there in every callback it sends.
 	Distinct   []string
+	Code       string // dotted JSON path of the event code in Sample, for tests that vary it; "": not in the body
 	Scheme     string // the signature scheme, for the README's verification table
 	Replay     string // the replay window, for the README's verification table
 	Subject    string // where subject comes from, for the README

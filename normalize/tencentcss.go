@@ -34,6 +34,7 @@ var TencentCSS = Provider{
 	Normalize:  tencentNormalize,
 	Sign:       signTencentCSS,
 	Distinct:   []string{"sequence", "stream_id"},
+	Code:       "event_type",
 	Sample:     []byte(`{"app":"livepush.example.com","appid":12345678,"appname":"live","channel_id":"test_stream","errcode":0,"errmsg":"ok","event_time":1703731478,"event_type":1,"height":480,"idc_id":34,"node":"42.81.194.37","sequence":"2210464508206756938","set_id":2,"stream_id":"test_stream","stream_param":"","user_ip":"203.0.113.25","width":640}`),
 }
 

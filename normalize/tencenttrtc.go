@@ -43,6 +43,7 @@ var TencentTRTC = Provider{
 	Normalize:  trtcNormalize,
 	Sign:       signTencentTRTC,
 	Distinct:   []string{"EventInfo.UserId"},
+	Code:       "EventType",
 	Sample: []byte("{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103,\n\t\"CallbackTs\":\t1700000000234,\n\t\"EventInfo\":\t{\n\t\t\"RoomId\":\t\"room_8489\"," +
 		"\n\t\t\"EventTs\":\t1700000000,\n\t\t\"EventMsTs\":\t1700000000200,\n\t\t\"UserId\":\t\"user_85034614\",\n\t\t\"Role\":\t20,\n\t\t\"TerminalType\":\t3," +
 		"\n\t\t\"UserType\":\t3,\n\t\t\"Reason\":\t1\n\t}\n}"),

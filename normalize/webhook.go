@@ -231,6 +231,7 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		Verify:     w.verify,
 		Normalize:  w.normalize,
 		Sign:       w.sign,
+		Code:       strings.Join(w.typ[0].path, "."),
 		Sample:     []byte(`{"type":"example.created","timestamp":"2024-04-12T05:33:20.123Z","data":{"id":"ex_1","amount":12345678901234567890}}`),
 		Distinct:   w.distinct(),
 	}

@@ -18,6 +18,7 @@ func FuzzTemplate(f *testing.F) {
 	f.Add("{subject}", "", "")
 	f.Add("cb/{provider}/{subject", "rtmp://host/app", "cdn.publish.started")
 	f.Add("x.{eventtype}.{type}", "s", "unknown.a*b>c d\te\x7f")
+	f.Add("callbacks.{provider}.{eventtype}", "s", "unknown."+strings.Repeat("x.", 2500))
 	f.Fuzz(func(t *testing.T, text, subject, eventtype string) {
 		tmpl, err := ParseTemplate(text)
 		if err != nil {
@@ -84,8 +85,8 @@ func checkPlaceholders(t *testing.T, ev *normalize.Event) {
 		}
 		return tmpl.Append(nil, ev)
 	}
-	if got := render("provider", false); string(got) != ev.Provider {
-		t.Fatalf("{provider} rendered %q, want %q", got, ev.Provider)
+	if got := render("provider", false); string(got) != ev.Provider && (len(ev.Provider) <= maxToken || len(got) > maxToken) {
+		t.Fatalf("{provider} rendered %q, want %q (cut to %d bytes when longer)", got, ev.Provider, maxToken)
 	}
 	for _, key := range []bool{false, true} {
 		if got := render("subject", key); len(got) > maxToken {
@@ -95,10 +96,20 @@ func checkPlaceholders(t *testing.T, ev *normalize.Event) {
 	if got := render("subject", false); len(got) == 0 || bytes.ContainsFunc(got, subjectSyntax(true)) {
 		t.Fatalf("{subject} %q rendered as %q: empty or with subject syntax", ev.Subject, got)
 	}
+	// Our own names keep their dots (the hierarchy) but never gain one, carry no wildcard or
+	// white space, and an event type, which a sender chooses for an undocumented code,
+	// contributes at most maxEventType bytes (SPEC §4).
+	bounds := map[string]int{"eventtype": maxEventType, "type": maxToken + maxEventType}
 	for name, v := range map[string][]byte{"eventtype": ev.EventType, "type": ev.Type} {
 		got := render(name, false)
-		if bytes.ContainsFunc(got, subjectSyntax(false)) || bytes.Count(got, []byte(".")) != bytes.Count(v, []byte(".")) {
+		if bytes.ContainsFunc(got, subjectSyntax(false)) || bytes.Count(got, []byte(".")) > bytes.Count(v, []byte(".")) {
 			t.Fatalf("{%s} %q rendered as %q: wildcards, white space or dots not its own", name, v, got)
+		}
+		if len(got) > bounds[name] {
+			t.Fatalf("{%s} of %d bytes rendered in %d bytes, over its bound of %d", name, len(v), len(got), bounds[name])
+		}
+		if len(v) > 0 && len(v) <= maxEventType && !bytes.ContainsFunc(v, subjectSyntax(false)) && !bytes.Equal(got, v) && name == "eventtype" {
+			t.Fatalf("{eventtype} %q within its bound rendered as %q, want it unchanged", v, got)
 		}
 	}
 }

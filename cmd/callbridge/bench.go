@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/callbridge/callbridge/config"
 )
 
 const benchUsage = `usage: callbridge bench [flags]
@@ -86,7 +84,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg, err := config.Load(providerSpecs())
+	cfg, registry, err := loadConfig()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -99,11 +97,6 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fmt.Fprintf(stderr, "callbridge bench: -url %q: want http://host:port or https://host:port\n", bc.url)
-		return 2
-	}
-	registry, err := newRegistry(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	mix, err := parseMix(bc.providers, cfg, registry, base)

@@ -22,12 +22,7 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 		fmt.Fprintf(stderr, "usage: callbridge %s   (configured by the same CALLBRIDGE_* variables as the bridge)\n", name)
 		return 2
 	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	registry, err := newRegistry(cfg)
+	cfg, registry, err := loadConfig()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -168,6 +168,17 @@ func newRegistry(cfg *config.Config) (*normalize.Registry, error) {
 	return normalize.NewRegistry(append(normalize.Builtins(), sources...)...)
 }
 
+// loadConfig reads the configuration and builds the registry from it: what every subcommand
+// starts from. Either error is a one-line message for exit 2.
+func loadConfig() (*config.Config, *normalize.Registry, error) {
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		return nil, nil, err
+	}
+	registry, err := newRegistry(cfg)
+	return cfg, registry, err
+}
+
 // webhookSources builds the generic sources as configured; a setting that cannot work is a
 // *config.Error naming its variable.
 func webhookSources(cfg *config.Config) ([]*normalize.Provider, error) {

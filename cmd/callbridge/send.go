@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 )
 
@@ -38,12 +37,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	registry, err := newRegistry(cfg)
+	cfg, registry, err := loadConfig()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
