@@ -34,7 +34,7 @@ import (
 //
 // Nothing acknowledged is ever dropped: an entry the target can never take (ErrTooLarge,
 // ErrNameTooLong, an unreadable entry) is moved to the buffer's dead stream
-// (CALLBRIDGE_BUFFER_DEAD, subject buffer.dead) with the reason in a header, counted and logged,
+// (BUFFER_DEAD, subject buffer.dead) with the reason in a header, counted and logged,
 // and kept there (README: reading and recovering it). A move that fails is retried like a
 // transient failure.
 //
@@ -106,7 +106,7 @@ const (
 	bufferProviderHeader = "Callbridge-Provider"
 
 	// BufferDeadStream holds what the target can never take, on BufferDeadSubject, never purged.
-	BufferDeadStream  = "CALLBRIDGE_BUFFER_DEAD"
+	BufferDeadStream  = "BUFFER_DEAD"
 	BufferDeadSubject = "buffer.dead"
 	// Headers of a dead entry: why the target cannot take it, the buffer subject it was stored on
 	// (buffer.msg: a frame; the previous version's buffer.event or buffer.deadletter), and the
