@@ -375,3 +375,44 @@ func TestREADMELinks(t *testing.T) {
 		}
 	}
 }
+
+// notVariables are CALLBRIDGE_* names the docs mention that are not variables.
+var notVariables = map[string]string{
+	"CALLBRIDGE_BUFFER_DEAD": "the buffer's dead stream",
+	"CALLBRIDGE_MAX_INFLIGH": "the misspelt name in the example of the start-up warning",
+	"CALLBRIDGE_WEBHOOK":     "the prefix of CALLBRIDGE_WEBHOOK_<NAME>_*",
+}
+
+// TestREADMEVariableNames: every CALLBRIDGE_* name README.md and docs/ mention is a variable the
+// bridge reads, so a renamed or removed variable cannot linger in the prose. The examples'
+// generic sources (billing, github) are configured for the check.
+func TestREADMEVariableNames(t *testing.T) {
+	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "billing,github")
+	known := map[string]bool{}
+	for _, v := range config.Vars(providerSpecs()) {
+		known[v.Name] = true
+	}
+	name := regexp.MustCompile(`CALLBRIDGE_[A-Z0-9_]*[A-Z0-9]`)
+	pages := []string{"README.md"}
+	err := filepath.WalkDir(filepath.Join(repoRoot, "docs"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
+			rel, _ := filepath.Rel(repoRoot, path)
+			pages = append(pages, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range pages {
+		b, err := os.ReadFile(filepath.Join(repoRoot, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range name.FindAllString(string(b), -1) {
+			if !known[n] && notVariables[n] == "" {
+				t.Errorf("%s mentions %s, which is not a variable of `callbridge env`", page, n)
+			}
+		}
+	}
+}
