@@ -257,8 +257,8 @@ type Provider struct {
 	// bench` writes a distinct value there in every callback it sends.
 	Distinct   []string
 	Code       string // dotted JSON path of the event code in Sample, for tests that vary it; "": not in the body
-	Scheme     string // the signature scheme, for the README's verification table
-	Replay     string // the replay window, for the README's verification table
+	Scheme     string // the signature scheme, for the provider's docs page (docs/providers)
+	Replay     string // the replay window, for the provider's docs page (docs/providers)
 	Subject    string // where subject comes from, for the README
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef

@@ -161,7 +161,7 @@ func NewBuffer(ctx context.Context, cfg BufferConfig, target Target) (*Buffer, e
 		cfg.Logger.Info("buffer holds events from before the restart; forwarding them", "messages", st.messages, "bytes", st.bytes)
 	}
 	if st := b.stats.Load(); st.dead > 0 {
-		cfg.Logger.Warn("the buffer's dead stream holds entries the broker could not take (README: buffer mode)", "stream", BufferDeadStream, "messages", st.dead)
+		cfg.Logger.Warn("the buffer's dead stream holds entries the broker could not take (docs/delivery.md, buffer mode)", "stream", BufferDeadStream, "messages", st.dead)
 	}
 	b.fwd = newForwarder(b)
 	b.workers.Add(2)

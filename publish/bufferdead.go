@@ -70,7 +70,7 @@ func (b *Buffer) bury(e bufferEntry, why error) error {
 		return fmt.Errorf("moving buffered entry %d to %s: %w", e.seq, BufferDeadStream, err)
 	}
 	b.metrics.dead.Inc()
-	b.cfg.Logger.Error("buffered entry can never be forwarded: kept in the buffer's dead stream (README: buffer mode)",
+	b.cfg.Logger.Error("buffered entry can never be forwarded: kept in the buffer's dead stream (docs/delivery.md, buffer mode)",
 		"seq", e.seq, "stream", BufferDeadStream, "for", target, "reason", why)
 	return nil
 }

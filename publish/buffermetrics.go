@@ -49,7 +49,7 @@ func newBufferMetrics(reg prometheus.Registerer, b *Buffer) bufferMetrics {
 	reg.MustRegister(m.forwardErrors, m.forwardSeconds, m.refused, m.dead,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callbridge_buffer_dead_messages",
-			Help: "Entries kept in the buffer's dead stream BUFFER_DEAD, never purged: an operator reads and recovers them (README: buffer mode).",
+			Help: "Entries kept in the buffer's dead stream BUFFER_DEAD, never purged: an operator reads and recovers them (docs/delivery.md, buffer mode).",
 		}, stat(func(s *bufferStats) float64 { return float64(s.dead) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callbridge_buffer_messages",
