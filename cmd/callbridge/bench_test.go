@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -225,7 +226,7 @@ func TestBenchDistinctEveryProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry, err := newRegistry(cfg)
+	registry, err := bridge.NewRegistry(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestBenchDistinctEveryProvider(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			auth, err := providerAuth(cfg, p)
+			auth, err := bridge.ProviderAuth(cfg, p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/normalize"
 )
 
@@ -60,7 +61,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	settings := cfg.Providers[p.ID]
-	auth, err := providerAuth(cfg, p)
+	auth, err := bridge.ProviderAuth(cfg, p)
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
