@@ -17,6 +17,7 @@ import (
 
 	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/loadgen"
 	"github.com/callbridge/callbridge/publish"
 )
 
@@ -101,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "replay":
 		return replay(args[1:], stdout, stderr)
 	case "bench":
-		return bench(args[1:], stdout, stderr)
+		return loadgen.Command(args[1:], loadConfig, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
