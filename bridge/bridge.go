@@ -231,3 +231,11 @@ func (b *Bridge) Stop() error {
 	}
 	return err
 }
+
+// IsConfigError reports whether err is a configuration that cannot work (a *config.Error or a
+// *publish.SettingError): the command exits 2 with its one line, rather than 1.
+func IsConfigError(err error) bool {
+	var cerr *config.Error
+	var serr *publish.SettingError
+	return errors.As(err, &cerr) || errors.As(err, &serr)
+}

@@ -7,7 +7,8 @@
 //
 //   - Start returns a *Bridge once it serves and, unless in buffer mode, the broker acknowledged
 //     the connection; in buffer mode it returns as soon as the buffer accepts, and the broker is
-//     connected behind it. On error nothing is left running: what Start set up is torn down.
+//     connected behind it. On error what Start set up (the trace exporter, the buffer, the
+//     server, the sink) is torn down, in reverse order, and the *Bridge is nil.
 //   - The caller owns cfg (read, never written), the listener it passes (the Bridge serves and,
 //     on Stop, closes it) and the logger. The Bridge owns the sink, the buffer, the server and
 //     the trace exporter, and Stop releases them all.

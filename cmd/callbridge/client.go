@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,9 +31,7 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 	defer stop()
 	code, err := run(ctx, cfg, registry, newLogger(stderr, cfg))
 	if err != nil {
-		var cerr *config.Error
-		var serr *publish.SettingError
-		if errors.As(err, &cerr) || errors.As(err, &serr) {
+		if bridge.IsConfigError(err) {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}

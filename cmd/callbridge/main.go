@@ -18,7 +18,6 @@ import (
 	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/loadgen"
-	"github.com/callbridge/callbridge/publish"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -71,9 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			logger.Info("stopped before the broker was reached; nothing was accepted")
 			return 0
 		} else if err != nil {
-			var cerr *config.Error
-			var serr *publish.SettingError
-			if errors.As(err, &cerr) || errors.As(err, &serr) {
+			if bridge.IsConfigError(err) {
 				fmt.Fprintln(stderr, err)
 				return 2
 			}
