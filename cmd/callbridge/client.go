@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os/signal"
 	"syscall"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
@@ -31,9 +31,7 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 	defer stop()
 	code, err := run(ctx, cfg, registry, newLogger(stderr, cfg))
 	if err != nil {
-		var cerr *config.Error
-		var serr *publish.SettingError
-		if errors.As(err, &cerr) || errors.As(err, &serr) {
+		if bridge.IsConfigError(err) {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -46,13 +44,20 @@ func runClient(name string, args []string, stderr io.Writer, run func(ctx contex
 // connectClient connects to the configured sink; with no broker configured, to the running
 // bridge's embedded server.
 func connectClient(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (publish.Sink, string, error) {
-	tmpl, err := publish.ParseTemplate(cfg.TopicTemplate)
-	if err != nil {
-		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_TOPIC_TEMPLATE=%q: %v", cfg.TopicTemplate, err)}
-	}
 	client := *cfg
 	if client.Sink == "nats" && client.NATSURL == "" {
 		client.NATSURL = "nats://" + cfg.EmbeddedNATSListen
 	}
-	return connect(ctx, &client, registry, tmpl, logger)
+	return bridge.Connect(ctx, &client, registry, logger)
+}
+
+// loadConfig reads the configuration and builds the registry from it: what every subcommand
+// starts from. Either error is a one-line message for exit 2.
+func loadConfig() (*config.Config, *normalize.Registry, error) {
+	cfg, err := config.Load(bridge.ProviderSpecs())
+	if err != nil {
+		return nil, nil, err
+	}
+	registry, err := bridge.NewRegistry(cfg)
+	return cfg, registry, err
 }

@@ -165,7 +165,7 @@ func TestReplayKeepsVerification(t *testing.T) {
 }
 
 // startLogged starts a bridge like startBridge, and returns its log.
-func startLogged(t *testing.T, env map[string]string) (*bridge, *lockedWriter) {
+func startLogged(t *testing.T, env map[string]string) (*runningBridge, *lockedWriter) {
 	t.Helper()
 	logs := &lockedWriter{}
 	cfg, ln := testConfig(t, env)
@@ -179,7 +179,7 @@ func startLogged(t *testing.T, env map[string]string) (*bridge, *lockedWriter) {
 
 // replayConfig is the environment's configuration pointed at b's embedded server, as replay
 // run beside b would read it.
-func replayConfig(t *testing.T, b *bridge) *config.Config {
+func replayConfig(t *testing.T, b *runningBridge) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(providerSpecs())
 	if err != nil {

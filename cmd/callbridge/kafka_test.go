@@ -280,7 +280,7 @@ func TestKafkaStartBeforeBroker(t *testing.T) {
 	env["CALLBRIDGE_KAFKA_BROKERS"] = fmt.Sprintf("127.0.0.1:%d", port)
 	env["CALLBRIDGE_KAFKA_CREATE_TOPICS"] = "true"
 	addr, started := startAsync(t, env)
-	early := &bridge{addr: addr}
+	early := &runningBridge{addr: addr}
 	waitReady(t, early, 503)
 	body := fixtures(t, "netease-nertc")["503-play-started.json"]
 	if status, _, _ := early.post(t, signed("netease-nertc", body, time.Now())); status != 503 {

@@ -63,7 +63,7 @@ func specOf(t testing.TB, provider string) config.ProviderSpec {
 
 // startBridge runs the whole bridge in-process on a random port with its JetStream in a temp
 // dir (or at natsURL), configured through the environment exactly as in production.
-func startBridge(t *testing.T, env map[string]string) *bridge {
+func startBridge(t *testing.T, env map[string]string) *runningBridge {
 	t.Helper()
 	cfg, ln := testConfig(t, env)
 	b, err := start(context.Background(), cfg, ln, testLogger())
@@ -210,7 +210,7 @@ func signedWith(provider string, body []byte, now time.Time, secret string) requ
 
 // postFixture posts body signed at now with a traceparent, and expects the provider's 200 and
 // the reply it documents.
-func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) request {
+func (b *runningBridge) postFixture(t *testing.T, provider, name string, body []byte, now time.Time) request {
 	t.Helper()
 	r := signed(provider, body, now)
 	r.header.Set("traceparent", testTraceParent)
@@ -227,10 +227,10 @@ func (b *bridge) postFixture(t *testing.T, provider, name string, body []byte, n
 // startAsync starts the bridge in the background, for brokers that are not there yet: the
 // listener serves at once; the channel yields the bridge once start-up completes (nil if it
 // failed).
-func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *bridge) {
+func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *runningBridge) {
 	t.Helper()
 	cfg, ln := testConfig(t, env)
-	started := make(chan *bridge, 1)
+	started := make(chan *runningBridge, 1)
 	go func() {
 		b, err := start(context.Background(), cfg, ln, testLogger())
 		if err != nil {
@@ -241,7 +241,7 @@ func startAsync(t *testing.T, env map[string]string) (net.Addr, <-chan *bridge) 
 	return ln.Addr(), started
 }
 
-func (b *bridge) post(t *testing.T, r request) (int, http.Header, string) {
+func (b *runningBridge) post(t *testing.T, r request) (int, http.Header, string) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(r.httpRequest(t, b.addr.String()))
 	if err != nil {
@@ -515,7 +515,7 @@ func TestBrokerDown(t *testing.T) {
 	}
 }
 
-func waitReady(t *testing.T, b *bridge, want int) {
+func waitReady(t *testing.T, b *runningBridge, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -634,7 +634,7 @@ func TestStatusCodesNoSecret(t *testing.T) {
 
 // runStatusRows sends every row and checks its answer. It returns the messages the stream must
 // then hold, by subject: one per distinct event published.
-func runStatusRows(t *testing.T, b *bridge, rows []statusRow) map[string]int {
+func runStatusRows(t *testing.T, b *runningBridge, rows []statusRow) map[string]int {
 	t.Helper()
 	events := map[string]map[string]bool{} // subject → ids
 	for _, tt := range rows {
@@ -692,7 +692,7 @@ type peekHeader http.Header
 func (h peekHeader) Peek(key string) []byte { return []byte(http.Header(h).Get(key)) }
 
 // checkStream checks that the stream holds want messages on each subject, and none elsewhere.
-func checkStream(t *testing.T, b *bridge, want map[string]int) {
+func checkStream(t *testing.T, b *runningBridge, want map[string]int) {
 	t.Helper()
 	bySubject := map[string]int{}
 	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
@@ -721,7 +721,7 @@ func TestStartBeforeBroker(t *testing.T) {
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 	addr, started := startAsync(t, env)
-	early := &bridge{addr: addr}
+	early := &runningBridge{addr: addr}
 	waitReady(t, early, 503)
 	status, h, _ := early.post(t, signed("netease-nertc", fixtures(t, "netease-nertc")["503-play-started.json"], time.Now()))
 	if status != 503 || h.Get("Retry-After") == "" {
@@ -758,7 +758,7 @@ func TestSIGTERM(t *testing.T) {
 	code := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() { code <- run([]string{"serve"}, io.Discard, &stderr) }()
-	b := &bridge{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: mustPort(t, addr)}}
+	b := &runningBridge{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: mustPort(t, addr)}}
 	waitReady(t, b, 200)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -792,7 +792,7 @@ func mustPort(t *testing.T, addr string) int {
 	return n
 }
 
-func (b *bridge) natsURL(t *testing.T) string {
+func (b *runningBridge) natsURL(t *testing.T) string {
 	n, ok := b.sink.(*publish.NATS)
 	if !ok {
 		t.Fatalf("sink is %T, not NATS", b.sink)
@@ -815,12 +815,12 @@ func TestStartBeforeJetStream(t *testing.T) {
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = plain.ClientURL()
 	addr, started := startAsync(t, env)
-	waitReady(t, &bridge{addr: addr}, 503)
+	waitReady(t, &runningBridge{addr: addr}, 503)
 	plain.Shutdown()
 	plain.WaitForShutdown()
 	js := runNATS(t, t.TempDir(), port)
 	defer js.Shutdown()
-	var b *bridge
+	var b *runningBridge
 	select {
 	case b = <-started:
 	case <-time.After(30 * time.Second):

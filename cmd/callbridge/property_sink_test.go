@@ -150,7 +150,7 @@ func readSink(t *testing.T, url string) sinkContent {
 // the forwarder while it makes progress: until the buffer is empty and the stream stopped
 // growing for a second, or the stream stopped growing for 3 s (the sink is up all along: a
 // forwarder that stalls that long is stuck), or 10 s.
-func awaitSink(t *testing.T, url string, acked map[string][]*sentCallback, b *bridge) sinkContent {
+func awaitSink(t *testing.T, url string, acked map[string][]*sentCallback, b *runningBridge) sinkContent {
 	t.Helper()
 	const poll = 250 * time.Millisecond
 	deadline := time.Now().Add(10 * time.Second)
@@ -179,7 +179,7 @@ func awaitSink(t *testing.T, url string, acked map[string][]*sentCallback, b *br
 }
 
 // bufferedMessages is the bridge's callbridge_buffer_messages, 0 when it has none (broker mode).
-func bufferedMessages(b *bridge) float64 {
+func bufferedMessages(b *runningBridge) float64 {
 	resp, err := http.Get("http://" + b.addr.String() + "/metrics")
 	if err != nil {
 		return -1
@@ -334,13 +334,13 @@ func (f *findings) report(t *testing.T) {
 }
 
 // probeStatus is the status of GET path, 0 when there is no answer.
-func probeStatus(b *bridge, path string) int {
+func probeStatus(b *runningBridge, path string) int {
 	st, _ := probe(b, path)
 	return st
 }
 
 // probe returns the status and the body of GET path; status 0 when there is no answer.
-func probe(b *bridge, path string) (int, string) {
+func probe(b *runningBridge, path string) (int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.addr.String()+path, nil)

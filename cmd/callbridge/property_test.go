@@ -22,6 +22,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/normalize"
 )
 
@@ -56,7 +57,7 @@ func TestProperty(t *testing.T) {
 // propRun is one bridge and the sequence sent to it.
 type propRun struct {
 	t       *testing.T
-	b       *bridge
+	b       *runningBridge
 	rng     *rand.Rand
 	client  *http.Client
 	sent    []*sentCallback
@@ -88,7 +89,7 @@ func runProperty(t *testing.T, name string, seed int64, buffer, lax bool) {
 	g := &ids{rng: rng, seed: seed}
 	var cases []*propCase
 	for _, e := range entries {
-		auth, err := providerAuth(b.cfg, e.p)
+		auth, err := bridge.ProviderAuth(b.cfg, e.p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +243,7 @@ func (r *propRun) afterwards(entries []*propEntry, g *ids) {
 }
 
 // waitProbe polls GET path until it answers 200 or d has passed; it returns the last status.
-func waitProbe(b *bridge, path string, d time.Duration) int {
+func waitProbe(b *runningBridge, path string, d time.Duration) int {
 	deadline := time.Now().Add(d)
 	for {
 		st := probeStatus(b, path)

@@ -60,14 +60,11 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normal
 		fmt.Fprintf(out, "replayed: %s %s id %s\n", dl.Provider, ev.Type, ev.ID)
 		return nil
 	}
-	switch s := sink.(type) {
-	case *publish.NATS:
-		_, err = s.DeadLetters(ctx, take)
-	case *publish.Kafka:
-		_, err = s.DeadLetters(ctx, 5*time.Second, take)
-	default:
-		err = fmt.Errorf("the %s sink keeps no dead letters to replay", cfg.Sink)
+	r, ok := sink.(publish.DeadLetterReader)
+	if !ok {
+		return 0, 0, fmt.Errorf("the %s sink keeps no dead letters to replay", cfg.Sink)
 	}
+	_, err = r.ReadDeadLetters(ctx, take)
 	return replayed, kept, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
@@ -106,7 +107,7 @@ func TestReplayGenericSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := replayConfig(t, b)
-	registry, err := newRegistry(cfg)
+	registry, err := bridge.NewRegistry(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

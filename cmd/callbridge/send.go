@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbridge/callbridge/bridge"
+	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 )
 
@@ -47,20 +49,13 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge send: unknown provider %q\n", fs.Arg(0))
 		return 2
 	}
-	body := p.Sample
-	if fs.NArg() == 2 {
-		if fs.Arg(1) == "-" {
-			body, err = io.ReadAll(os.Stdin)
-		} else {
-			body, err = os.ReadFile(fs.Arg(1))
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "callbridge send: %v\n", err)
-			return 2
-		}
+	body, err := sendBody(fs, p)
+	if err != nil {
+		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
+		return 2
 	}
 	settings := cfg.Providers[p.ID]
-	auth, err := providerAuth(cfg, p)
+	auth, err := bridge.ProviderAuth(cfg, p)
 	if err != nil {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
@@ -70,17 +65,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge send: %s: the body is not a JSON object: %v\n", fs.Arg(1), err)
 		return 2
 	}
-	url := *base
-	if url == "" {
-		_, port, _ := net.SplitHostPort(cfg.Listen)
-		url = "http://127.0.0.1:" + port
-	}
-	url += "/v1/callbacks/" + p.ID
-	shown := url // the token is a secret: not printed
-	if settings.URLToken != "" {
-		url += "/" + settings.URLToken
-		shown += "/<token>"
-	}
+	url, shown := sendURL(*base, cfg, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	method, reqBody := p.Method(body), io.Reader(bytes.NewReader(body))
@@ -115,6 +100,35 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// sendBody is the body FILE names (standard input for "-"), or p's built-in sample.
+func sendBody(fs *flag.FlagSet, p *normalize.Provider) ([]byte, error) {
+	switch {
+	case fs.NArg() < 2:
+		return p.Sample, nil
+	case fs.Arg(1) == "-":
+		return io.ReadAll(os.Stdin)
+	default:
+		return os.ReadFile(fs.Arg(1))
+	}
+}
+
+// sendURL is p's callback URL at base (default: the port of CALLBRIDGE_LISTEN on loopback),
+// with its URL token, and as shown: the token is a secret, not printed.
+func sendURL(base string, cfg *config.Config, p *normalize.Provider) (url, shown string) {
+	url = base
+	if url == "" {
+		_, port, _ := net.SplitHostPort(cfg.Listen)
+		url = "http://127.0.0.1:" + port
+	}
+	url += "/v1/callbacks/" + p.ID
+	shown = url
+	if token := cfg.Providers[p.ID].URLToken; token != "" {
+		url += "/" + token
+		shown += "/<token>"
+	}
+	return url, shown
 }
 
 // redactURL is err's text with the URL as shown (the token as <token>, no query string): net/http

@@ -8,12 +8,11 @@ import (
 
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
+	"github.com/callbridge/callbridge/publish"
 )
 
 // tailer is a sink that can also read back what is published.
-type tailer interface {
-	Tail(ctx context.Context, emit func(event []byte) error) error
-}
+type tailer = publish.Tailer
 
 // tail is `callbridge tail`: it prints every CloudEvent published from now on, one JSON per
 // line, until interrupted.

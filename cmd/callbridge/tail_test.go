@@ -15,7 +15,7 @@ import (
 
 // tailUntilEvent runs tailEvents against cfg and posts distinct signed callbacks to b until the
 // tail prints one; it returns that line, decoded by the CloudEvents SDK.
-func tailUntilEvent(t *testing.T, b *bridge, cfg *config.Config) cloudevents.Event {
+func tailUntilEvent(t *testing.T, b *runningBridge, cfg *config.Config) cloudevents.Event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	lines := make(chan []byte, 100)

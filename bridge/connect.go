@@ -1,15 +1,14 @@
-package main
+package bridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/ingest"
@@ -21,7 +20,7 @@ import (
 // it to the forwarder. A broker that refuses us for good (credentials, a stream that does not
 // fit) stops the bridge: buffering for ever in front of it would only fill the disk. Once the
 // broker's message limit is known, the body limit is fitted to it.
-func (b *bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
+func (b *Bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
 	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.logger)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -40,7 +39,7 @@ func (b *bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template
 // never stops the bridge, which may hold buffered callbacks: a CALLBRIDGE_MAX_BODY_BYTES set
 // above it is lowered as well, and the log says so.
 func fitBehindBuffer(cfg *config.Config, limit int, server *ingest.Server, logger *slog.Logger) {
-	fits := limit - envelopeOverhead(cfg)
+	fits := limit - publish.EnvelopeOverhead(cfg.MaxHeaderBytes)
 	if limit <= 0 || fits <= 0 || cfg.MaxBodyBytes <= fits {
 		return
 	}
@@ -66,6 +65,17 @@ func bufferEncoder(cfg *config.Config, tmpl *publish.Template) (*publish.Encoder
 	return publish.KafkaEncoder(tmpl, key, mode), nil
 }
 
+// Connect opens the configured sink as a client does (tail, replay): an external broker that
+// cannot be reached yet is retried until ctx ends. A topic template that cannot be parsed is a
+// *config.Error.
+func Connect(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (publish.Sink, string, error) {
+	tmpl, err := parseTopicTemplate(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return connect(ctx, cfg, registry, tmpl, logger)
+}
+
 // connect opens the sink. An external broker that cannot be reached yet is retried with
 // backoff until ctx ends; anything else (the embedded server failing, refused credentials, a
 // stream or topic that does not fit) stops start-up.
@@ -74,14 +84,12 @@ func connect(ctx context.Context, cfg *config.Config, registry *normalize.Regist
 	if err != nil {
 		return nil, "", err
 	}
-	open, retryable := func() (publish.Target, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) },
-		func(err error) bool {
-			return cfg.NATSURL != "" && (errors.Is(err, nats.ErrNoServers) || errors.Is(err, publish.ErrNotReady))
-		}
+	open := func() (publish.Target, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) }
 	if cfg.Sink == "kafka" {
-		open, retryable = func() (publish.Target, string, error) { return connectKafka(ctx, cfg, registry, tmpl, mode, logger) },
-			func(err error) bool { return errors.Is(err, publish.ErrNotReady) }
+		open = func() (publish.Target, string, error) { return connectKafka(ctx, cfg, registry, tmpl, mode, logger) }
 	}
+	// Only an external broker is waited for: the embedded server does not start by waiting.
+	retryable := func(err error) bool { return (cfg.Sink == "kafka" || cfg.NATSURL != "") && publish.Retriable(err) }
 	wait := 500 * time.Millisecond
 	for {
 		sink, where, err := open()
@@ -155,7 +163,7 @@ func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.R
 		CreateTopics:  cfg.KafkaCreateTopics,
 		Partitions:    cfg.KafkaTopicPartitions,
 		Replication:   cfg.KafkaTopicReplication,
-		KnownTopics:   knownTopics(tmpl, registry),
+		KnownTopics:   publish.KnownTopics(tmpl, registry),
 		BatchTimeout:  cfg.KafkaBatchTimeout,
 		BatchSize:     cfg.KafkaBatchSize,
 		TLS:           tlsFiles,
@@ -172,69 +180,47 @@ func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.R
 	return k, "kafka://" + cfg.KafkaBrokers, nil
 }
 
-// lateSink stands in for the broker connection until it exists, so the HTTP side can answer
-// probes during start-up, and the buffer can take callbacks (and render them with the broker's
-// Encoder: bufferEncoder) before the broker is reached.
-type lateSink struct {
-	sink atomic.Pointer[publish.Target]
+// openBuffer opens the buffer of CALLBRIDGE_ACK_MODE=buffer in front of late, the broker to be.
+// Entries the previous version stored (structured events) are read with the registry.
+func openBuffer(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, late *lateSink, reg *prometheus.Registry, logger *slog.Logger) (*publish.Buffer, error) {
+	enc, err := bufferEncoder(cfg, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	return publish.NewBuffer(ctx, publish.BufferConfig{
+		DataDir:         cfg.DataDir,
+		MaxBytes:        cfg.BufferMaxBytes,
+		MaxAge:          cfg.BufferMaxAge,
+		DuplicateWindow: cfg.NATSDuplicateWindow,
+		Timeout:         cfg.PublishTimeout,
+		MaxPayload:      embeddedMaxPayload(cfg),
+		Encoder:         enc,
+		Legacy: func(data []byte, ev *normalize.Event) error {
+			return normalize.ParseStructured(data, ev, registry) // the registry reads its provider
+		},
+		Logger:   logger,
+		Registry: reg,
+	}, late)
 }
 
-var errConnecting = errors.New("connecting to the broker")
-
-func (l *lateSink) set(s publish.Target) { l.sink.Store(&s) }
-
-func (l *lateSink) get() publish.Target {
-	if s := l.sink.Load(); s != nil {
-		return *s
-	}
-	return nil
+// embeddedMaxPayload is the message limit of the servers callbridge runs itself: room for the
+// largest body with its envelope, within what nats-server allows.
+func embeddedMaxPayload(cfg *config.Config) int32 {
+	return int32(min(max(1<<20, cfg.MaxBodyBytes+publish.EnvelopeOverhead(cfg.MaxHeaderBytes)), 64<<20))
 }
 
-func (l *lateSink) Publish(ev *normalize.Event) error {
-	if s := l.get(); s != nil {
-		return s.Publish(ev)
+// fitBodyLimit checks the body limit against the broker's message limit: a body that could never
+// be published must be refused with 413 when it arrives, not retried by its provider for ever.
+// A limit that was set and does not fit stops start-up; the default is lowered to fit.
+func fitBodyLimit(cfg *config.Config, brokerLimit int, server *ingest.Server, logger *slog.Logger) error {
+	fits := brokerLimit - publish.EnvelopeOverhead(cfg.MaxHeaderBytes)
+	if brokerLimit <= 0 || cfg.MaxBodyBytes <= fits {
+		return nil
 	}
-	return errConnecting
-}
-
-func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {
-	if s := l.get(); s != nil {
-		return s.DeadLetter(provider, body, reason)
+	if cfg.MaxBodyBytesSet {
+		return &config.Error{Line: fmt.Sprintf("CALLBRIDGE_MAX_BODY_BYTES=%q: the broker accepts messages of at most %d bytes; want at most %d, leaving room for the envelope", strconv.Itoa(cfg.MaxBodyBytes), brokerLimit, fits)}
 	}
-	return errConnecting
-}
-
-func (l *lateSink) Send(m *publish.Message) error {
-	if s := l.get(); s != nil {
-		return s.Send(m)
-	}
-	return errConnecting
-}
-
-func (l *lateSink) Ready() error {
-	if s := l.get(); s != nil {
-		return s.Ready()
-	}
-	return errConnecting
-}
-
-func (l *lateSink) Live() error {
-	if s := l.get(); s != nil {
-		return s.Live()
-	}
-	return nil
-}
-
-func (l *lateSink) MessageLimit() int {
-	if s := l.get(); s != nil {
-		return s.MessageLimit()
-	}
-	return 0
-}
-
-func (l *lateSink) Close(ctx context.Context) error {
-	if s := l.get(); s != nil {
-		return s.Close(ctx)
-	}
+	logger.Warn("body limit lowered to fit the broker's message limit", "max_body_bytes", fits, "broker_limit", brokerLimit)
+	server.SetMaxBodyBytes(fits)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package bridge
 
 import (
 	"log/slog"
@@ -9,16 +9,16 @@ import (
 	"strings"
 )
 
-// cgroupMemoryFiles are where this process's memory limit may be, most specific first: its own
+// CgroupMemoryFiles are where this process's memory limit may be, most specific first: its own
 // cgroup's file (from /proc/self/cgroup, for a host without cgroup namespaces), then the root
 // of the mount (a container's own cgroup, with them); cgroup v2's memory.max and v1's
 // memory.limit_in_bytes.
-func cgroupMemoryFiles() []string {
+func CgroupMemoryFiles() []string {
 	b, _ := os.ReadFile("/proc/self/cgroup")
 	return cgroupMemoryFilesFrom(string(b))
 }
 
-// cgroupMemoryFilesFrom is cgroupMemoryFiles for the given /proc/self/cgroup.
+// cgroupMemoryFilesFrom is CgroupMemoryFiles for the given /proc/self/cgroup.
 func cgroupMemoryFilesFrom(procSelfCgroup string) []string {
 	var files []string
 	for _, line := range strings.Split(procSelfCgroup, "\n") {
@@ -41,12 +41,12 @@ func cgroupMemoryFilesFrom(procSelfCgroup string) []string {
 // headroom for what the runtime does not count (the kernel's buffers, fragmentation).
 const memoryLimitShare = 0.9
 
-// setMemoryLimit gives the Go runtime a soft memory limit of 90 % of the container's, unless
+// SetMemoryLimit gives the Go runtime a soft memory limit of 90 % of the container's, unless
 // GOMEMLIMIT is set. Without one the heap grows to twice what is live before a collection, and
 // with the embedded broker what is live grows with the duplicate window (its index of message
 // ids, BENCHMARKS.md): a pod would be OOM-killed at a limit its live memory fits in. It returns
 // the limit set, 0 when none.
-func setMemoryLimit(logger *slog.Logger, files []string) int64 {
+func SetMemoryLimit(logger *slog.Logger, files []string) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}

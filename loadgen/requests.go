@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -112,7 +113,7 @@ func parseMix(spec string, cfg *config.Config, registry *normalize.Registry, bas
 			return nil, fmt.Errorf("%s sample: %v", p.ID, err)
 		}
 		settings := cfg.Providers[p.ID]
-		auth, err := providerAuth(cfg, p)
+		auth, err := bridge.ProviderAuth(cfg, p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", p.ID, err)
 		}

@@ -1,4 +1,4 @@
-package main
+package bridge
 
 import (
 	"io"
@@ -27,7 +27,7 @@ func TestSetMemoryLimit(t *testing.T) {
 		name      string
 		files     []string
 		gomem     string
-		want      int64 // what setMemoryLimit returns
+		want      int64 // what SetMemoryLimit returns
 		wantLimit int64 // the runtime's limit afterwards; 0: unchanged
 	}{
 		{name: "cgroup v2 limit", files: []string{write("536870912\n")}, want: 483183820, wantLimit: 483183820},
@@ -40,8 +40,8 @@ func TestSetMemoryLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			debug.SetMemoryLimit(math.MaxInt64)
 			t.Setenv("GOMEMLIMIT", tc.gomem)
-			if got := setMemoryLimit(logger, tc.files); got != tc.want {
-				t.Errorf("setMemoryLimit = %d, want %d", got, tc.want)
+			if got := SetMemoryLimit(logger, tc.files); got != tc.want {
+				t.Errorf("SetMemoryLimit = %d, want %d", got, tc.want)
 			}
 			want := tc.wantLimit
 			if want == 0 {

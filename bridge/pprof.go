@@ -1,4 +1,4 @@
-package main
+package bridge
 
 import (
 	"log/slog"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// servePprof serves Go's profiler on its own listener when CALLBRIDGE_PPROF_LISTEN is set: off by
+// ServePprof serves Go's profiler on its own listener when CALLBRIDGE_PPROF_LISTEN is set: off by
 // default, and never on the callback listener, whose port is the one exposed to providers.
-func servePprof(addr string, logger *slog.Logger) (stop func()) {
+func ServePprof(addr string, logger *slog.Logger) (stop func()) {
 	if addr == "" {
 		return func() {}
 	}

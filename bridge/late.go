@@ -1,0 +1,77 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/callbridge/callbridge/normalize"
+	"github.com/callbridge/callbridge/publish"
+)
+
+// lateSink stands in for the broker connection until it exists, so the HTTP side can answer
+// probes during start-up, and the buffer can take callbacks (and render them with the broker's
+// Encoder: bufferEncoder) before the broker is reached.
+type lateSink struct {
+	sink atomic.Pointer[publish.Target]
+}
+
+var errConnecting = errors.New("connecting to the broker")
+
+func (l *lateSink) set(s publish.Target) { l.sink.Store(&s) }
+
+func (l *lateSink) get() publish.Target {
+	if s := l.sink.Load(); s != nil {
+		return *s
+	}
+	return nil
+}
+
+func (l *lateSink) Publish(ev *normalize.Event) error {
+	if s := l.get(); s != nil {
+		return s.Publish(ev)
+	}
+	return errConnecting
+}
+
+func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {
+	if s := l.get(); s != nil {
+		return s.DeadLetter(provider, body, reason)
+	}
+	return errConnecting
+}
+
+func (l *lateSink) Send(m *publish.Message) error {
+	if s := l.get(); s != nil {
+		return s.Send(m)
+	}
+	return errConnecting
+}
+
+func (l *lateSink) Ready() error {
+	if s := l.get(); s != nil {
+		return s.Ready()
+	}
+	return errConnecting
+}
+
+func (l *lateSink) Live() error {
+	if s := l.get(); s != nil {
+		return s.Live()
+	}
+	return nil
+}
+
+func (l *lateSink) MessageLimit() int {
+	if s := l.get(); s != nil {
+		return s.MessageLimit()
+	}
+	return 0
+}
+
+func (l *lateSink) Close(ctx context.Context) error {
+	if s := l.get(); s != nil {
+		return s.Close(ctx)
+	}
+	return nil
+}
