@@ -17,6 +17,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/callbridge/callbridge/publish"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // serveTCP runs f's server on a loopback TCP listener and returns its address.
@@ -184,7 +186,7 @@ func TestHeadersTooLarge(t *testing.T) {
 // No body, signature or URL token reaches the log at any level, whatever the request.
 func TestLogsHoldNoRequestContent(t *testing.T) {
 	const marker = "MARKER7f3a"
-	logs := new(lockedBuffer)
+	logs := new(testenv.Log)
 	sink := &testSink{panicNext: 1}
 	f := newFixture(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -28,6 +28,8 @@ import (
 
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 const (
@@ -43,29 +45,11 @@ const (
 // ---------------------------------------------------------------------------------------------
 // fixtures
 
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type fixture struct {
 	s    *Server
 	sink *testSink
 	reg  *prometheus.Registry
-	logs *lockedBuffer
+	logs *testenv.Log
 }
 
 // testConfig routes every built-in provider (normalize.Builtins): NetEase with a secret, anyRTC with no
@@ -114,7 +98,7 @@ func routeOf(t *testing.T, cfg *Config, id string) *Route {
 
 func newFixture(t *testing.T, tweak func(*Config), sink *testSink) *fixture {
 	t.Helper()
-	logs := new(lockedBuffer)
+	logs := new(testenv.Log)
 	cfg := testConfig(logs)
 	if tweak != nil {
 		tweak(&cfg)

@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // The sink contract (SPEC §7): one table of sinks, each fed an event made from every registry
@@ -146,7 +148,7 @@ func storedOf(subject, msgID string, data []byte) brokerMsg {
 // contractKafka is a Kafka sink on an in-process cluster, and a consumer of every topic that
 // keeps what it read.
 func contractKafka(t *testing.T) (*Kafka, *contractBroker) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeRegex(), kgo.ConsumeTopics(".*"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),

@@ -36,23 +36,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 const (
 	createdTopic = "callbacks.anyrtc.rtc.channel.created"
 	deadTopic    = "callbacks.deadletter.anyrtc"
 )
-
-// startKafka runs an in-process Kafka cluster of one broker, closed at the end of the test.
-func startKafka(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
-	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
 
 // kafkaConfig is the production defaults against c.
 func kafkaConfig(c *kfake.Cluster) KafkaConfig {
@@ -159,7 +150,7 @@ func TestKafkaPublishModes(t *testing.T) {
 	for _, mode := range []Mode{Structured, Binary} {
 		name := map[Mode]string{Structured: "structured", Binary: "binary"}[mode]
 		t.Run(name, func(t *testing.T) {
-			c := startKafka(t)
+			c := testenv.Kafka(t)
 			cfg := kafkaConfig(c)
 			cfg.Mode = mode
 			k := newKafka(t, cfg)
@@ -241,7 +232,7 @@ func TestKafkaPublishModes(t *testing.T) {
 // The event is pooled by the caller: once Publish returned, scribbling over it must not change
 // what was written.
 func TestKafkaPublishCopies(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	cfg := kafkaConfig(c)
 	cfg.Mode = Binary
 	k := newKafka(t, cfg)
@@ -263,7 +254,7 @@ func TestKafkaPublishCopies(t *testing.T) {
 // Concurrent publishers share the writer and its batches; every one is acknowledged, and one
 // subject's events stay in one partition.
 func TestKafkaConcurrent(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	var wg sync.WaitGroup
 	errs := make(chan error, 300)
@@ -314,7 +305,7 @@ func topicPartitions(t *testing.T, c *kfake.Cluster, topics ...string) map[strin
 }
 
 func TestKafkaCreateTopics(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	got := topicPartitions(t, c, createdTopic, deadTopic)
 	if got[createdTopic] != 3 || got[deadTopic] != 3 {
@@ -339,7 +330,7 @@ func TestKafkaCreateTopics(t *testing.T) {
 
 func TestKafkaTopicsNotCreated(t *testing.T) {
 	t.Run("known topic missing", func(t *testing.T) {
-		c := startKafka(t, kfake.SeedTopics(1, createdTopic))
+		c := testenv.Kafka(t, kfake.SeedTopics(1, createdTopic))
 		cfg := kafkaConfig(c)
 		cfg.CreateTopics = false
 		cfg.KnownTopics = append(cfg.KnownTopics, "callbacks.anyrtc.rtc.channel.destroyed")
@@ -361,7 +352,7 @@ func TestKafkaTopicsNotCreated(t *testing.T) {
 		}
 	})
 	t.Run("unknown topic written", func(t *testing.T) {
-		c := startKafka(t, kfake.SeedTopics(1, createdTopic, deadTopic))
+		c := testenv.Kafka(t, kfake.SeedTopics(1, createdTopic, deadTopic))
 		cfg := kafkaConfig(c)
 		cfg.CreateTopics = false
 		k := newKafka(t, cfg)
@@ -389,7 +380,7 @@ func TestKafkaTopicsNotCreated(t *testing.T) {
 }
 
 func TestKafkaDeadLetter(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	body := []byte(`{"eventType":503,"data":`)
 	if err := k.DeadLetter("anyrtc", body, "body is not a JSON object"); err != nil {
@@ -441,7 +432,7 @@ func TestAppendKafkaTopic(t *testing.T) {
 // and every byte Kafka does not allow (the Kafka pass); the topic is created on first use. The
 // key is the value itself, bounded the same way.
 func TestKafkaSubjectTopic(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	cfg := kafkaConfig(c)
 	cfg.Template, _ = ParseTemplate("events.{provider}.{subject}")
 	cfg.KnownTopics = nil
@@ -468,7 +459,7 @@ func TestKafkaSubjectTopic(t *testing.T) {
 }
 
 func TestKafkaSettings(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	for _, tt := range []struct {
 		acks string
 		want kafka.RequiredAcks
@@ -554,7 +545,7 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 	cert := selfSigned(t, dir)
 	for _, mech := range []string{"plain", "scram-sha-256", "scram-sha-512"} {
 		t.Run(mech, func(t *testing.T) {
-			c := startKafka(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}}),
+			c := testenv.Kafka(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}}),
 				kfake.EnableSASL(), kfake.Superuser(strings.ToUpper(mech), "bridge", "s3cret"))
 			cfg := kafkaConfig(c)
 			cfg.TLS = &TLSFiles{CAFile: filepath.Join(dir, "ca.pem")}
@@ -604,7 +595,7 @@ func TestKafkaStartUnreachable(t *testing.T) {
 // comes back on the same port with its data: ready again, and writes succeed.
 func TestKafkaBrokerDown(t *testing.T) {
 	dir := t.TempDir()
-	c := startKafka(t, kfake.DataDir(dir))
+	c := testenv.Kafka(t, kfake.DataDir(dir))
 	port := c.ListenAddrs()[0][strings.LastIndexByte(c.ListenAddrs()[0], ':')+1:]
 	cfg := kafkaConfig(c)
 	cfg.Timeout = time.Second
@@ -643,7 +634,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 	}
 
 	p, _ := strconv.Atoi(port)
-	c2 := startKafka(t, kfake.DataDir(dir), kfake.Ports(p))
+	c2 := testenv.Kafka(t, kfake.DataDir(dir), kfake.Ports(p))
 	deadline := time.Now().Add(10 * time.Second)
 	for k.Ready() != nil {
 		if time.Now().After(deadline) {
@@ -667,7 +658,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 // A broker that takes the connection but never answers a produce request: the write fails
 // within the timeout and the sink is not ready until the broker answers again.
 func TestKafkaBrokerHangs(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	cfg := kafkaConfig(c)
 	cfg.Timeout = time.Second
 	k := newKafka(t, cfg)
@@ -708,7 +699,7 @@ func TestKafkaBrokerHangs(t *testing.T) {
 // concurrent callers sharing the writer's batches; single: one caller at a time, where
 // BatchTimeout is the latency floor (2ms, ours, against kafka-go's default 1s).
 func BenchmarkKafkaPublish(b *testing.B) {
-	c := startKafka(b, kfake.SeedTopics(3, createdTopic, deadTopic))
+	c := testenv.Kafka(b, kfake.SeedTopics(3, createdTopic, deadTopic))
 	for _, bc := range []struct {
 		name     string
 		batch    time.Duration
@@ -761,7 +752,7 @@ func BenchmarkKafkaPublish(b *testing.B) {
 
 // Known topics are named as Publish names them: a template with bytes Kafka does not allow.
 func TestKafkaKnownTopicsSanitised(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	cfg := kafkaConfig(c)
 	cfg.Template, _ = ParseTemplate("cb/{provider}/{eventtype}")
 	cfg.KnownTopics = []string{"cb/anyrtc/rtc.channel.created"}
@@ -778,7 +769,7 @@ func TestKafkaKnownTopicsSanitised(t *testing.T) {
 // A topic deleted under a running sink is created again (CreateTopics): the write that finds it
 // gone fails, the next one succeeds.
 func TestKafkaTopicDeleted(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	if err := k.Publish(event("a", "room1")); err != nil {
 		t.Fatal(err)
@@ -807,7 +798,7 @@ func TestKafkaTopicDeleted(t *testing.T) {
 
 // A message over the batch limit is refused by the client; the brokers are fine, so is the sink.
 func TestKafkaMessageTooLarge(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	ev := event("big", "room1")
 	ev.Data = []byte(`{"pad":"` + strings.Repeat("x", 1<<20) + `"}`)
@@ -828,7 +819,7 @@ func TestKafkaMessageTooLarge(t *testing.T) {
 
 // Close may be called from several goroutines (shutdown and a failing server at once).
 func TestKafkaCloseConcurrently(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	k := newKafka(t, kafkaConfig(c))
 	var wg sync.WaitGroup
 	for range 4 {

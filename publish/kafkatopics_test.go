@@ -5,8 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // With CreateTopics, every distinct undocumented code used to create a topic, without bound.
@@ -14,10 +15,10 @@ import (
 // never dropped), with one log line naming the setting; topics it created before still take
 // events, and the known topics never counted.
 func TestKafkaMaxTopics(t *testing.T) {
-	c := startKafka(t)
+	c := testenv.Kafka(t)
 	cfg := kafkaConfig(c)
 	cfg.MaxTopics = 2
-	logs := new(lockedLog)
+	logs := new(testenv.Log)
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	k := newKafka(t, cfg)
 	if err := k.Publish(event("known", "room1")); err != nil { // a known topic
@@ -54,7 +55,7 @@ func TestKafkaMaxTopics(t *testing.T) {
 
 // Live fails once the sink is closed: it can never publish again.
 func TestKafkaLiveAfterClose(t *testing.T) {
-	k := newKafka(t, kafkaConfig(startKafka(t)))
+	k := newKafka(t, kafkaConfig(testenv.Kafka(t)))
 	if err := k.Live(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,22 +63,4 @@ func TestKafkaLiveAfterClose(t *testing.T) {
 	if !errors.Is(k.Live(), ErrClosed) {
 		t.Errorf("Live after Close: %v, want ErrClosed", k.Live())
 	}
-}
-
-// lockedLog is a log destination safe for the sink's goroutines.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -30,6 +30,8 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // writePEM writes a self-signed CA certificate and its key; it returns the two paths.
@@ -224,21 +226,13 @@ func runAuthServer(t *testing.T, opts server.Options) string {
 
 func startAuthServer(t *testing.T, opts server.Options) *server.Server {
 	t.Helper()
-	if opts.Port == 0 {
-		opts.Port = server.RANDOM_PORT
-	}
-	opts.Host = "127.0.0.1"
-	opts.JetStream, opts.StoreDir, opts.NoSigs, opts.NoLog = true, t.TempDir(), true, true
-	srv, err := server.NewServer(&opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(srv.Shutdown)
-	return srv
+	return testenv.JetStream(t, testenv.Options(func(o *server.Options) {
+		opts.Host, opts.JetStream, opts.NoSigs, opts.NoLog = o.Host, true, true, true
+		if opts.Port == 0 {
+			opts.Port = o.Port
+		}
+		*o = opts
+	}))
 }
 
 // TestNATSReconnectThroughAuthErrors: a server that comes back refusing our credentials does

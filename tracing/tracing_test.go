@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,8 @@ import (
 	"github.com/callbridge/callbridge/ingest"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 const (
@@ -112,30 +113,13 @@ func (sink) Live() error                             { return nil }
 func (sink) MessageLimit() int                       { return 1 << 20 }
 func (sink) Close(context.Context) error             { return nil }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // traced is a server for NetEase callbacks whose spans go to a recorder.
-func traced(t *testing.T, s publish.Sink) (*ingest.Server, *tracetest.SpanRecorder, *lockedBuffer) {
+func traced(t *testing.T, s publish.Sink) (*ingest.Server, *tracetest.SpanRecorder, *testenv.Log) {
 	t.Helper()
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	logs := new(lockedBuffer)
+	logs := new(testenv.Log)
 	srv := ingest.New(ingest.Config{
 		Routes: []ingest.Route{{
 			Provider: &normalize.NetEaseNERTC,

@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // Buffer mode: with the broker not there at all, callbacks are answered 200 from the buffer and
 // /readyz stays 200 saying forwarding has stopped; once the broker is up, every event is
 // forwarded and stored once, with the same ids.
 func TestBufferModeBrokerDownThenUp(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	env := signedEnv()
 	env["CALLBRIDGE_ACK_MODE"] = "buffer"
 	env["CALLBRIDGE_NATS_URL"] = "nats://127.0.0.1:" + strconv.Itoa(port)
@@ -50,7 +52,7 @@ func TestBufferModeBrokerDownThenUp(t *testing.T) {
 		t.Fatalf("retry: %d", status)
 	}
 
-	ns := runNATS(t, t.TempDir(), port)
+	ns := testenv.JetStream(t, testenv.Port(port))
 	defer ns.Shutdown()
 	js := jetStreamClient(t, ns.ClientURL())
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(200 * time.Millisecond) {

@@ -7,21 +7,15 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // Buffer mode in front of a broker whose message limit is small: once the broker is reached, the
 // body limit is fitted to it, and a body it could never take gets 413 at the door. It used to be
 // answered 200, buffered, and dropped by the forwarder when the broker refused it.
 func TestBufferModeFitsTheBrokersLimit(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, MaxPayload: 32 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns := testenv.JetStream(t, testenv.Options(func(o *server.Options) { o.MaxPayload = 32 << 10 }))
 	defer ns.Shutdown()
 	env := signedEnv() // CALLBRIDGE_MAX_BODY_BYTES=65536: above what the broker takes
 	env["CALLBRIDGE_ACK_MODE"] = "buffer"

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,24 +18,16 @@ import (
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-)
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+	"github.com/callbridge/callbridge/internal/testenv"
+)
 
 // SIGTERM while the broker is still being reached is a clean stop: exit 0 (SPEC §7).
 func TestSIGTERMWhileConnecting(t *testing.T) {
 	clearEnv(t)
-	listen := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	listen := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	t.Setenv("CALLBRIDGE_LISTEN", listen)
-	t.Setenv("CALLBRIDGE_NATS_URL", "nats://127.0.0.1:"+strconv.Itoa(freePort(t))) // nobody there
+	t.Setenv("CALLBRIDGE_NATS_URL", "nats://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t))) // nobody there
 	t.Setenv("CALLBRIDGE_ALLOW_UNSIGNED", "true")
 	code := make(chan int, 1)
 	var stderr bytes.Buffer
@@ -70,7 +60,7 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 // The body limit is checked against the broker's message limit: a limit that was set and does
 // not fit stops start-up (exit 2); the default is lowered to fit.
 func TestBodyLimitFitsTheBroker(t *testing.T) {
-	srv := runNATS(t, t.TempDir(), freePort(t)) // max_payload 1 MiB, the server's default
+	srv := testenv.JetStream(t, testenv.Port(testenv.FreePort(t))) // max_payload 1 MiB, the server's default
 	t.Cleanup(srv.Shutdown)
 	env := map[string]string{"CALLBRIDGE_NATS_URL": srv.ClientURL(), "CALLBRIDGE_ALLOW_UNSIGNED": "true"}
 
@@ -115,7 +105,7 @@ func TestReplayWithoutBroker(t *testing.T) {
 	replayConnectTimeout = time.Second
 	t.Cleanup(func() { replayConnectTimeout = old })
 	clearEnv(t)
-	t.Setenv("CALLBRIDGE_NATS_URL", "nats://127.0.0.1:"+strconv.Itoa(freePort(t)))
+	t.Setenv("CALLBRIDGE_NATS_URL", "nats://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
 	code := run([]string{"replay"}, &stdout, &stderr)
@@ -165,9 +155,9 @@ func TestReplayKeepsVerification(t *testing.T) {
 }
 
 // startLogged starts a bridge like startBridge, and returns its log.
-func startLogged(t *testing.T, env map[string]string) (*runningBridge, *lockedWriter) {
+func startLogged(t *testing.T, env map[string]string) (*runningBridge, *testenv.Log) {
 	t.Helper()
-	logs := &lockedWriter{}
+	logs := &testenv.Log{}
 	cfg, ln := testConfig(t, env)
 	b, err := start(context.Background(), cfg, ln, newLogger(logs, cfg))
 	if err != nil {
@@ -187,22 +177,4 @@ func replayConfig(t *testing.T, b *runningBridge) *config.Config {
 	}
 	cfg.NATSURL = b.natsURL(t)
 	return cfg
-}
-
-// lockedWriter collects log output written from the bridge's goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

@@ -19,23 +19,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/callbridge/callbridge/normalize"
-)
 
-// runKafka starts an in-process Kafka cluster of one broker that keeps its data in dir, on port
-// (0: a random one), so that it can be stopped and started again like a real broker.
-func runKafka(t *testing.T, dir string, port int) *kfake.Cluster {
-	t.Helper()
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.DataDir(dir)}
-	if port != 0 {
-		opts = append(opts, kfake.Ports(port))
-	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
+	"github.com/callbridge/callbridge/internal/testenv"
+)
 
 func kafkaEnv(c *kfake.Cluster, mode string) map[string]string {
 	env := signedEnv()
@@ -121,7 +107,7 @@ func subjectKey(s string) string {
 func TestKafkaEndToEnd(t *testing.T) {
 	for _, mode := range []string{"structured", "binary"} {
 		t.Run(mode, func(t *testing.T) {
-			c := runKafka(t, t.TempDir(), 0)
+			c := testenv.Kafka(t)
 			b := startBridge(t, kafkaEnv(c, mode))
 			now := time.Now()
 			want := map[string]request{} // golden file → the request posted
@@ -211,7 +197,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 // Retry-After and /readyz 503; when the broker is back (same port, same data), both recover.
 func TestKafkaBrokerDown(t *testing.T) {
 	dir := t.TempDir()
-	c := runKafka(t, dir, 0)
+	c := testenv.Kafka(t, kfake.DataDir(dir))
 	port := c.ListenAddrs()[0]
 	b := startBridge(t, kafkaEnv(c, "structured"))
 	body := fixtures(t, "netease-nertc")["503-play-started.json"]
@@ -227,7 +213,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 		t.Fatalf("broker down: %d Retry-After=%q %s", status, h.Get("Retry-After"), reply)
 	}
 
-	c = runKafka(t, dir, mustPort(t, port))
+	c = testenv.Kafka(t, kfake.DataDir(dir), kfake.Ports(mustPort(t, port)))
 	waitReady(t, b, 200)
 	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
 		t.Fatalf("broker back: %d %s", status, reply)
@@ -241,7 +227,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 
 // Without CALLBRIDGE_KAFKA_CREATE_TOPICS the topics must exist: start-up fails naming them.
 func TestKafkaMissingTopics(t *testing.T) {
-	c := runKafka(t, t.TempDir(), 0)
+	c := testenv.Kafka(t)
 	env := kafkaEnv(c, "structured")
 	delete(env, "CALLBRIDGE_KAFKA_CREATE_TOPICS")
 	cfg, ln := testConfig(t, env)
@@ -286,7 +272,7 @@ func TestKafkaStartBeforeBroker(t *testing.T) {
 	if status, _, _ := early.post(t, signed("netease-nertc", body, time.Now())); status != 503 {
 		t.Fatalf("callback before Kafka is up: %d", status)
 	}
-	runKafka(t, t.TempDir(), port)
+	testenv.Kafka(t, kfake.Ports(port))
 	b := <-started
 	if b == nil {
 		t.FailNow()

@@ -19,13 +19,14 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // tencentToken is the URL token signedEnv gives tencent-css, whose relay callbacks carry no
@@ -190,22 +191,18 @@ func signedWith(provider string, body []byte, now time.Time, secret string) requ
 	if err != nil {
 		panic(err)
 	}
-	body, headers, err := p.Sign(body, &normalize.Auth{Secret: []byte(secret), Options: opts}, now)
+	c, err := testenv.Sign(p, &normalize.Auth{Secret: []byte(secret), Options: opts}, body, now)
 	if err != nil {
 		panic(fmt.Sprintf("%s: Sign: %v", provider, err))
-	}
-	h := http.Header{}
-	for _, kv := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
-		h.Set(kv.Key, kv.Value)
 	}
 	path := "/v1/callbacks/" + provider
 	if provider == "tencent-css" {
 		path += "/" + tencentToken
 	}
-	if p.Method(body) == http.MethodGet {
-		return request{path: path + "?" + string(body), header: h, method: http.MethodGet}
+	if c.Method == http.MethodGet {
+		return request{path: path + "?" + string(c.Body), header: c.Header, method: http.MethodGet}
 	}
-	return request{path: path, body: body, header: h}
+	return request{path: path, body: c.Body, header: c.Header}
 }
 
 // postFixture posts body signed at now with a traceparent, and expects the provider's 200 and
@@ -467,26 +464,11 @@ func compact(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-// runNATS starts a real JetStream server in-process, the kind a deployment points
-// CALLBRIDGE_NATS_URL at.
-func runNATS(t *testing.T, dir string, port int) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	return s
-}
-
 // TestBrokerDown stops the broker under a running bridge: callbacks get 503 with Retry-After
 // and /readyz 503; when the broker is back, both recover without a restart.
 func TestBrokerDown(t *testing.T) {
 	dir := t.TempDir()
-	ns := runNATS(t, dir, server.RANDOM_PORT)
+	ns := testenv.JetStream(t, testenv.StoreDir(dir))
 	port := ns.Addr().(*net.TCPAddr).Port
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = ns.ClientURL()
@@ -504,7 +486,7 @@ func TestBrokerDown(t *testing.T) {
 		t.Fatalf("broker down: %d Retry-After=%q %s", status, h.Get("Retry-After"), reply)
 	}
 
-	ns = runNATS(t, dir, port)
+	ns = testenv.JetStream(t, testenv.StoreDir(dir), testenv.Port(port))
 	defer ns.Shutdown()
 	waitReady(t, b, 200)
 	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
@@ -728,7 +710,7 @@ func TestStartBeforeBroker(t *testing.T) {
 		t.Fatalf("callback before the broker is up: %d, Retry-After %q", status, h.Get("Retry-After"))
 	}
 
-	ns := runNATS(t, t.TempDir(), natsPort)
+	ns := testenv.JetStream(t, testenv.Port(natsPort))
 	defer ns.Shutdown()
 	b := <-started
 	if b == nil {
@@ -803,14 +785,7 @@ func (b *runningBridge) natsURL(t *testing.T) string {
 // TestStartBeforeJetStream: the broker answers but has no JetStream yet (a server still starting
 // or electing): start-up keeps trying with /readyz 503 instead of exiting.
 func TestStartBeforeJetStream(t *testing.T) {
-	plain, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain.Start()
-	if !plain.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	plain := testenv.JetStream(t, testenv.NoJetStream())
 	port := plain.Addr().(*net.TCPAddr).Port
 	env := signedEnv()
 	env["CALLBRIDGE_NATS_URL"] = plain.ClientURL()
@@ -818,7 +793,7 @@ func TestStartBeforeJetStream(t *testing.T) {
 	waitReady(t, &runningBridge{addr: addr}, 503)
 	plain.Shutdown()
 	plain.WaitForShutdown()
-	js := runNATS(t, t.TempDir(), port)
+	js := testenv.JetStream(t, testenv.Port(port))
 	defer js.Shutdown()
 	var b *runningBridge
 	select {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // policy is how a run's bridge treats one entry's signatures.
@@ -308,19 +310,15 @@ func brokenJSON(b *jnode) []byte {
 // request signs body as e's sender would at now and addresses it to the bridge.
 func (e *propEntry) request(body []byte, mode signMode, now time.Time) (request, error) {
 	secret := map[signMode]string{signRight: e.secret, signWrong: e.wrong}[mode]
-	signed, headers, err := e.p.Sign(body, &normalize.Auth{Secret: []byte(secret), Options: e.opts}, now)
+	c, err := testenv.Sign(e.p, &normalize.Auth{Secret: []byte(secret), Options: e.opts}, body, now)
 	if err != nil {
 		return request{}, err
 	}
-	h := http.Header{}
-	for _, kv := range append(append([]normalize.Header(nil), e.p.SampleHeaders...), headers...) {
-		h.Set(kv.Key, kv.Value)
-	}
 	path := "/v1/callbacks/" + e.p.ID
-	if e.p.Method(signed) == http.MethodGet {
-		return request{path: path + "?" + string(signed), header: h, method: http.MethodGet}, nil
+	if c.Method == http.MethodGet {
+		return request{path: path + "?" + string(c.Body), header: c.Header, method: http.MethodGet}, nil
 	}
-	return request{path: path, body: signed, header: h}, nil
+	return request{path: path, body: c.Body, header: c.Header}, nil
 }
 
 // build makes c's request. A body the provider's Sign refuses (it reads what it signs) is sent

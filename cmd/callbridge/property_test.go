@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 var propertySeed = flag.Int64("property.seed", 0, "seed of TestProperty's random sequences (0: from the clock)")
@@ -73,7 +73,7 @@ func runProperty(t *testing.T, name string, seed int64, buffer, lax bool) {
 	env := propertyEnv(entries, lax)
 	var sinkURL string
 	if buffer {
-		ns := runNATS(t, t.TempDir(), server.RANDOM_PORT)
+		ns := testenv.JetStream(t)
 		t.Cleanup(ns.Shutdown) // after the bridge stops
 		env["CALLBRIDGE_ACK_MODE"] = "buffer"
 		env["CALLBRIDGE_NATS_URL"] = ns.ClientURL()

@@ -11,6 +11,8 @@ import (
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // A dead letter that normalises now is published and removed; one that still fails stays, with
@@ -53,7 +55,7 @@ func TestReplayNATS(t *testing.T) {
 }
 
 func TestReplayKafka(t *testing.T) {
-	c := runKafka(t, t.TempDir(), 0)
+	c := testenv.Kafka(t)
 	b := startBridge(t, kafkaEnv(c, "structured"))
 	sink := b.sink.(*publish.Kafka)
 	if err := sink.DeadLetter("anyrtc", fixtures(t, "anyrtc")["1-103-broadcaster-join.json"], "older build"); err != nil {

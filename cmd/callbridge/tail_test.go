@@ -11,6 +11,8 @@ import (
 
 	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/normalize"
+
+	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // tailUntilEvent runs tailEvents against cfg and posts distinct signed callbacks to b until the
@@ -81,7 +83,7 @@ func TestTailNATS(t *testing.T) {
 }
 
 func TestTailKafka(t *testing.T) {
-	c := runKafka(t, t.TempDir(), 0)
+	c := testenv.Kafka(t)
 	b := startBridge(t, kafkaEnv(c, "binary"))
 	cfg, err := config.Load(providerSpecs())
 	if err != nil {

@@ -1,0 +1,132 @@
+// Package testenv is the test scaffolding every package's tests share: an in-process NATS
+// JetStream server, an in-process Kafka cluster, a log destination safe for goroutines, a free
+// port, and a callback signed the way a registry entry's provider sends it.
+//
+// It is for tests only: no production package may import it (TestNotImportedByProduction checks).
+// Tests of package normalize itself (package normalize, not normalize_test) cannot import it,
+// since it imports normalize.
+package testenv
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/callbridge/callbridge/normalize"
+)
+
+// NATSOption changes the options JetStream starts a server with.
+type NATSOption func(*server.Options)
+
+// StoreDir keeps the server's JetStream data in dir (default: a new t.TempDir()), so that a
+// server started again on it finds its streams.
+func StoreDir(dir string) NATSOption { return func(o *server.Options) { o.StoreDir = dir } }
+
+// Port listens on port (default: a random one), so that a server started again is found at the
+// same URL.
+func Port(port int) NATSOption { return func(o *server.Options) { o.Port = port } }
+
+// Options applies f to the server's options: credentials, MaxPayload, TLS, ...
+func Options(f func(*server.Options)) NATSOption { return NATSOption(f) }
+
+// NoJetStream starts a plain server without JetStream (a broker still starting, say).
+func NoJetStream() NATSOption { return func(o *server.Options) { o.JetStream = false } }
+
+// JetStream starts an in-process nats-server with JetStream on 127.0.0.1, as nats-server's own
+// RunBasicJetStreamServer test helper does, and shuts it down at the end of the test (Shutdown
+// may also be called earlier, to take the broker away).
+func JetStream(t testing.TB, opts ...NATSOption) *server.Server {
+	t.Helper()
+	o := &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, NoSigs: true, NoLog: true}
+	for _, f := range opts {
+		f(o)
+	}
+	if o.Port == 0 {
+		o.Port = server.RANDOM_PORT
+	}
+	if o.JetStream && o.StoreDir == "" {
+		o.StoreDir = t.TempDir()
+	}
+	s, err := server.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return s
+}
+
+// Kafka starts an in-process Kafka cluster (kfake) of one broker, unless opts say otherwise,
+// closed at the end of the test. Its addresses are c.ListenAddrs(); kfake.DataDir and
+// kfake.Ports make one that can be stopped and started again like a real broker.
+func Kafka(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Log collects output written from other goroutines (a server's or sink's logger); the zero
+// value is ready to use.
+type Log struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String is everything written so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Callback is a callback as its provider sends it.
+type Callback struct {
+	Method string // GET or POST
+	// Body is the request body of a POST, the query string of a GET.
+	Body   []byte
+	Header http.Header // the signature's headers and the provider's SampleHeaders
+}
+
+// Sign makes body the callback p sends at now, signed with a (p.Sign; a.Secret empty: unsigned),
+// with p's SampleHeaders beside the signature's headers and p's method for it (p.Method).
+func Sign(p *normalize.Provider, a *normalize.Auth, body []byte, now time.Time) (Callback, error) {
+	body, headers, err := p.Sign(body, a, now)
+	if err != nil {
+		return Callback{}, err
+	}
+	h := http.Header{}
+	for _, kv := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
+		h.Set(kv.Key, kv.Value)
+	}
+	return Callback{Method: p.Method(body), Body: body, Header: h}, nil
+}
