@@ -1,21 +1,76 @@
-package normalize
+// Package interop holds the tests that check callbridge against other parties' own libraries
+// (LiveKit's protocol module, the Standard Webhooks reference library, ...). It is a module of
+// its own so that the service's go.mod requires only what the service links.
+package interop
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/auth"
 	lkwebhook "github.com/livekit/protocol/webhook"
+
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // Interoperability with LiveKit's own Go library, github.com/livekit/protocol (a test-only
-// requirement: this file is the only one that imports it, so the binary does not link it).
+// requirement of this module's: the service's go.mod does not carry it).
 //
 // livekitSign signs body as livekit-server's webhook notifier does (webhook/url_notifier.go,
 // URLNotifier.send): the same calls, made by LiveKit's code, not ours.
+const (
+	livekitKey    = "APIxRk4aWcNuHrZ"
+	livekitSecret = "aWG1tHbV8dQ4RkTzQe3Hc0zJxYpL2mNf7sUoIvKq9Bw"
+)
+
+// livekitAuth is LiveKit's Auth with API_KEY set to key.
+func livekitAuth(t testing.TB, key string) normalize.Auth {
+	t.Helper()
+	opts, err := normalize.LiveKit.Options(map[string]string{"API_KEY": key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return normalize.Auth{Secret: []byte(livekitSecret), MaxSkew: time.Minute, Options: opts}
+}
+
+func bodySHA(body []byte) string {
+	sum := sha256.Sum256(body)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// fixture is testdata/<provider>/<name> of the service's module.
+func fixture(t testing.TB, provider, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", provider, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// fixtureNames are the JSON fixtures in testdata/<provider>.
+func fixtureNames(t *testing.T, provider string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("..", "testdata", provider))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
 func livekitSign(t *testing.T, key, secret string, body []byte) string {
 	t.Helper()
 	at := auth.NewAccessToken(key, secret).
@@ -34,8 +89,8 @@ func TestLiveKitInteropVerify(t *testing.T) {
 	for _, name := range fixtureNames(t, "livekit") {
 		body := fixture(t, "livekit", name)
 		token := livekitSign(t, livekitKey, livekitSecret, body)
-		verify := func(body []byte, token string, a Auth, received time.Time) error {
-			_, err := LiveKit.Verify(&Callback{Body: body, Header: HeaderMap{"Authorization": token}, Received: received}, &a)
+		verify := func(body []byte, token string, a normalize.Auth, received time.Time) error {
+			_, err := normalize.LiveKit.Verify(&normalize.Callback{Body: body, Header: headerMap{"Authorization": token}, Received: received}, &a)
 			return err
 		}
 		now := time.Now() // ToJWT signs with time.Now
@@ -71,7 +126,7 @@ func TestLiveKitInteropVerify(t *testing.T) {
 func TestLiveKitInteropSign(t *testing.T) {
 	a := livekitAuth(t, livekitKey)
 	for _, name := range fixtureNames(t, "livekit") {
-		signed, headers, err := LiveKit.Sign(fixture(t, "livekit", name), &a, time.Now())
+		signed, headers, err := normalize.LiveKit.Sign(fixture(t, "livekit", name), &a, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,4 +149,16 @@ func TestLiveKitInteropSign(t *testing.T) {
 			t.Fatalf("%s: LiveKit accepted our signature under another secret", name)
 		}
 	}
+}
+
+// headerMap is a case-insensitive normalize.Headers.
+type headerMap map[string]string
+
+func (h headerMap) Peek(key string) []byte {
+	for k, v := range h {
+		if strings.EqualFold(k, key) {
+			return []byte(v)
+		}
+	}
+	return nil
 }
