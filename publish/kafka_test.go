@@ -26,10 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
-	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -129,23 +125,6 @@ func header(r *kgo.Record, key string) (string, bool) {
 	return "", false
 }
 
-// decode reads a record as the CloudEvents SDK's Kafka binding (sarama) does.
-func decode(t testing.TB, r *kgo.Record) cloudevents.Event {
-	t.Helper()
-	cm := &sarama.ConsumerMessage{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}
-	for _, h := range r.Headers {
-		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
-	}
-	ev, err := binding.ToEvent(context.Background(), kafka_sarama.NewMessageFromConsumerMessage(cm))
-	if err != nil {
-		t.Fatalf("%s: not a CloudEvent: %v\nheaders %v\nvalue %s", r.Topic, err, r.Headers, r.Value)
-	}
-	if err := ev.Validate(); err != nil {
-		t.Errorf("%s: invalid CloudEvent: %v", r.Topic, err)
-	}
-	return *ev
-}
-
 func TestKafkaPublishModes(t *testing.T) {
 	for _, mode := range []Mode{Structured, Binary} {
 		name := map[Mode]string{Structured: "structured", Binary: "binary"}[mode]
@@ -164,7 +143,7 @@ func TestKafkaPublishModes(t *testing.T) {
 			}
 			byID := map[string]*kgo.Record{}
 			for _, r := range consume(t, c.ListenAddrs(), len(sent), createdTopic) {
-				got := decode(t, r)
+				got := testenv.KafkaEvent(t, r)
 				byID[got.ID()] = r
 			}
 			partitionOf := map[string]int32{}
@@ -173,7 +152,7 @@ func TestKafkaPublishModes(t *testing.T) {
 				if r == nil {
 					t.Fatalf("event %s not read back", want.ID)
 				}
-				got := decode(t, r)
+				got := testenv.KafkaEvent(t, r)
 				if r.Topic != createdTopic || string(r.Key) != string(want.Subject) {
 					t.Errorf("%s: topic %s key %q", want.ID, r.Topic, r.Key)
 				}
@@ -452,7 +431,7 @@ func TestKafkaSubjectTopic(t *testing.T) {
 		if string(r.Key) != wantKey {
 			t.Errorf("%q: key %q, want %q", tt.subject, r.Key, wantKey)
 		}
-		if ev := decode(t, r); ev.Subject() != tt.subject {
+		if ev := testenv.KafkaEvent(t, r); ev.Subject() != tt.subject {
 			t.Errorf("%q: subject in the event %q", tt.subject, ev.Subject())
 		}
 	}
@@ -486,7 +465,7 @@ func TestKafkaSettings(t *testing.T) {
 			if err := k.Publish(event("c-"+comp, "room1")); err != nil {
 				t.Fatal(err)
 			}
-			if ev := decode(t, consume(t, c.ListenAddrs(), 1, "compressed."+comp)[0]); ev.ID() != "c-"+comp {
+			if ev := testenv.KafkaEvent(t, consume(t, c.ListenAddrs(), 1, "compressed."+comp)[0]); ev.ID() != "c-"+comp {
 				t.Errorf("read back %s", ev.ID())
 			}
 		})
@@ -648,7 +627,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, r := range consume(t, c2.ListenAddrs(), 2, createdTopic) {
-		ids[decode(t, r).ID()] = true
+		ids[testenv.KafkaEvent(t, r).ID()] = true
 	}
 	if !ids["before"] || !ids["after"] {
 		t.Errorf("read back %v", ids)

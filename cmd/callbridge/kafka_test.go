@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -79,23 +76,6 @@ func recordHeader(r *kgo.Record, key string) string {
 	return ""
 }
 
-// kafkaEvent decodes r with the CloudEvents SDK's Kafka binding.
-func kafkaEvent(t *testing.T, r *kgo.Record) cloudevents.Event {
-	t.Helper()
-	cm := &sarama.ConsumerMessage{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}
-	for _, h := range r.Headers {
-		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
-	}
-	ev, err := binding.ToEvent(context.Background(), kafka_sarama.NewMessageFromConsumerMessage(cm))
-	if err != nil {
-		t.Fatalf("%s: not a CloudEvent: %v\n%s", r.Topic, err, r.Value)
-	}
-	if err := ev.Validate(); err != nil {
-		t.Errorf("%s: invalid CloudEvent: %v", r.Topic, err)
-	}
-	return *ev
-}
-
 // subjectKey is the default key template's rendering of a subject: the subject itself.
 func subjectKey(s string) string {
 	return s // the subject as it is: a key is bytes, and an empty one is no key
@@ -134,7 +114,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 			byID := map[string]cloudevents.Event{}
 			perProvider := map[string]int{}
 			for _, r := range records {
-				ev := kafkaEvent(t, r)
+				ev := testenv.KafkaEvent(t, r)
 				provider, _ := ev.Extensions()["provider"].(string)
 				perProvider[provider]++
 				wantTopic := "callbacks." + provider + "." + strings.TrimPrefix(ev.Type(), typePrefix(ev.Type()))
@@ -220,7 +200,7 @@ func TestKafkaBrokerDown(t *testing.T) {
 	}
 	// Two records of one event: before the outage and the provider's retry after it.
 	records := kafkaRecords(t, c, 2)
-	if len(records) != 2 || kafkaEvent(t, records[0]).ID() != kafkaEvent(t, records[1]).ID() {
+	if len(records) != 2 || testenv.KafkaEvent(t, records[0]).ID() != testenv.KafkaEvent(t, records[1]).ID() {
 		t.Errorf("%d records, want the event twice", len(records))
 	}
 }

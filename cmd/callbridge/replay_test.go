@@ -78,7 +78,7 @@ func TestReplayKafka(t *testing.T) {
 	for _, r := range records {
 		if r.Topic == "callbacks.anyrtc.rtc.broadcaster.joined" {
 			events++
-			if ev := kafkaEvent(t, r); ev.ID() != "2000001428:4331:103" {
+			if ev := testenv.KafkaEvent(t, r); ev.ID() != "2000001428:4331:103" {
 				t.Errorf("replayed event id %s", ev.ID())
 			}
 		}
