@@ -16,9 +16,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/callbridge/callbridge/publish"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/publish"
 )
 
 // serveTCP runs f's server on a loopback TCP listener and returns its address.

@@ -26,10 +26,9 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-
-	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 const (

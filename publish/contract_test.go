@@ -14,9 +14,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // The sink contract (SPEC §7): one table of sinks, each fed an event made from every registry

@@ -29,9 +29,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // writePEM writes a self-signed CA certificate and its key; it returns the two paths.

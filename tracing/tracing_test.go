@@ -23,10 +23,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callbridge/callbridge/ingest"
+	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-
-	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 const (

@@ -16,10 +16,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-
-	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // SIGTERM while the broker is still being reached is a clean stop: exit 0 (SPEC §7).

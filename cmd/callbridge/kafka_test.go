@@ -15,9 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 func kafkaEnv(c *kfake.Cluster, mode string) map[string]string {

@@ -23,10 +23,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-
-	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // tencentToken is the URL token signedEnv gives tencent-css, whose relay callbacks carry no

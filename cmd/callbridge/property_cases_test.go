@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/callbridge/callbridge/config"
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // policy is how a run's bridge treats one entry's signatures.

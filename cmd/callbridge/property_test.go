@@ -21,9 +21,8 @@ import (
 	"time"
 
 	"github.com/callbridge/callbridge/bridge"
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 var propertySeed = flag.Int64("property.seed", 0, "seed of TestProperty's random sequences (0: from the clock)")

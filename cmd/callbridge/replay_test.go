@@ -9,10 +9,9 @@ import (
 
 	"github.com/callbridge/callbridge/bridge"
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
-
-	"github.com/callbridge/callbridge/internal/testenv"
 )
 
 // A dead letter that normalises now is published and removed; one that still fails stays, with

@@ -10,9 +10,8 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/callbridge/callbridge/config"
-	"github.com/callbridge/callbridge/normalize"
-
 	"github.com/callbridge/callbridge/internal/testenv"
+	"github.com/callbridge/callbridge/normalize"
 )
 
 // tailUntilEvent runs tailEvents against cfg and posts distinct signed callbacks to b until the
