@@ -272,20 +272,6 @@ func agoraNormalize(c *Callback, ev *Event) error {
 	return nil
 }
 
-// nestedMember returns the value of member key of the object obj, or nil.
-func nestedMember(obj []byte, key string) []byte {
-	if len(obj) == 0 || obj[0] != '{' {
-		return nil
-	}
-	var val []byte
-	eachMember(obj, func(m member) {
-		if val == nil && string(m.key) == key {
-			val = m.val
-		}
-	})
-	return val
-}
-
 // signAgora sets notifyMs to now, as a resend does, and signs the body with both headers, as
 // Agora does, with the key Verify will choose for its product.
 func signAgora(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
@@ -303,11 +289,4 @@ func signAgora(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	v1 := hex.EncodeToString(sum[:hmacSum(&sum, key, false, body)])
 	v2 := hex.EncodeToString(sum[:hmacSum(&sum, key, true, body)])
 	return body, append(headers, Header{"Agora-Signature", v1}, Header{"Agora-Signature-V2", v2}), nil
-}
-
-// topMembers returns the top-level members of the object b (none when it is not one).
-func topMembers(b []byte) []member {
-	var ms []member
-	eachMember(b, func(m member) { ms = append(ms, m) })
-	return ms
 }

@@ -276,3 +276,13 @@ func appendDigits(dst []byte, v, width int) []byte {
 	}
 	return append(dst, b[:width]...)
 }
+
+// findEvent returns the table row for a native code.
+func findEvent(defs []EventDef, code []byte) *EventDef {
+	for i := range defs {
+		if defs[i].Code == string(code) {
+			return &defs[i]
+		}
+	}
+	return nil
+}

@@ -168,16 +168,6 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	return nil
 }
 
-// findEvent returns the table row for a native code.
-func findEvent(defs []EventDef, code []byte) *EventDef {
-	for i := range defs {
-		if defs[i].Code == string(code) {
-			return &defs[i]
-		}
-	}
-	return nil
-}
-
 func signNetEase(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	headers := []Header{{"Content-Type", "application/json"}}
 	if len(a.Secret) == 0 {

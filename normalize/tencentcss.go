@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -253,30 +252,6 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.setSource(app)
 	ev.hashID(ev.Data)
 	return nil
-}
-
-// appendEmbeddedJSON appends the JSON held inside the string value raw, decoded, when it is
-// valid JSON; one extra level of escaping (as in some doc examples) is tolerated. Anything else
-// is appended unchanged, so nothing is lost.
-func appendEmbeddedJSON(dst, raw, scratch []byte) ([]byte, []byte) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return appendCompact(dst, raw), scratch
-	}
-	inner := bytes.TrimSpace(appendUnquoted(scratch[:0], raw))
-	if len(inner) > 0 && validValue(inner) {
-		return appendCompact(dst, inner), inner[:0]
-	}
-	// {\"a\":1} once more: quote it and unescape again.
-	n := len(inner)
-	twice := append(append(append(inner, '"'), inner...), '"')
-	quoted := twice[n:]
-	if end, err := scanString(quoted, 0); err == nil && end == len(quoted) {
-		again := appendUnquoted(twice[len(twice):], quoted)
-		if len(again) > 0 && validValue(again) {
-			return appendCompact(dst, again), twice[:0]
-		}
-	}
-	return appendCompact(dst, raw), twice[:0]
 }
 
 // signTencentCSS sets t to now plus Tencent's default 10 minutes and sign to md5(key + t); without
