@@ -252,15 +252,7 @@ func agoraNormalize(c *Callback, ev *Event) error {
 
 	// data is the notification without notifyMs, which changes on every resend: noticeId,
 	// productId, eventType, sid and payload as sent.
-	d := append(ev.data[:0], '{')
-	for _, m := range top {
-		if string(m.key) == "notifyMs" {
-			continue
-		}
-		d = appendMember(d, m)
-	}
-	ev.data = append(d, '}')
-	ev.Data = ev.data
+	ev.setDataWithout(top, "notifyMs")
 
 	ev.setSource(nil)
 	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {

@@ -235,54 +235,11 @@ func plainInteger(s []byte) bool {
 }
 
 func alibabaNormalize(c *Callback, ev *Event) error {
-	var action, event, uri, stream, id, domain, app, stamp, stop []byte
-	collect := func(m member) {
-		switch string(m.key) {
-		case "action":
-			action = m.val
-		case "event":
-			event = m.val
-		case "uri":
-			uri = m.val
-		case "stream":
-			stream = m.val
-		case "id":
-			id = m.val
-		case "domain":
-			domain = m.val
-		case "app":
-			app = m.val
-		case "time":
-			stamp = m.val
-		case "stop_time":
-			stop = m.val
-		}
+	var f alibabaFields
+	if err := alibabaData(c, ev, &f); err != nil {
+		return err
 	}
-	if isQuery(c.Body) {
-		if len(bytes.TrimSpace(c.Body)) == 0 {
-			return payloadErr("", "empty callback: no query parameters and no body")
-		}
-		d, perr := appendQueryJSON(ev.data[:0], c.Body)
-		if perr != nil {
-			return perr
-		}
-		ev.data = d
-		eachMember(ev.data, collect) // valid: built above
-		if action == nil {
-			// Only publish callbacks come as a query; anything else is neither shape.
-			return payloadErr("", "neither a JSON object nor a query string with an action parameter")
-		}
-	} else {
-		top, err := c.members()
-		if err != nil {
-			return err
-		}
-		for _, m := range top {
-			collect(m)
-		}
-		ev.data = appendCompact(ev.data[:0], c.Body)
-	}
-	ev.Data = ev.data
+	action, event, uri, stream, id, domain, app, stamp, stop := f.action, f.event, f.uri, f.stream, f.id, f.domain, f.app, f.stamp, f.stop
 
 	var code, subject, sourceDomain []byte
 	ok := true
@@ -307,11 +264,7 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 		return payloadErr("action", "not a string naming the event")
 	}
 	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(alibabaEvents, ev.ProviderEventType); def != nil {
-		ev.setType(alibabaPrefix, def.Name)
-	} else {
-		ev.setUnknownType(alibabaPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(alibabaEvents, alibabaPrefix)
 
 	s, scratch, _ := stringValue(subject, ev.scratch[:0])
 	ev.scratch = scratch
@@ -331,6 +284,65 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 	ev.scratch = scratch
 	ev.setSource(src)
 	ev.hashID(ev.Data)
+	return nil
+}
+
+// alibabaFields are the members alibabaNormalize reads, from a query string or a JSON object.
+type alibabaFields struct {
+	action, event, uri, stream, id, domain, app, stamp, stop []byte
+}
+
+func (f *alibabaFields) collect(m member) {
+	switch string(m.key) {
+	case "action":
+		f.action = m.val
+	case "event":
+		f.event = m.val
+	case "uri":
+		f.uri = m.val
+	case "stream":
+		f.stream = m.val
+	case "id":
+		f.id = m.val
+	case "domain":
+		f.domain = m.val
+	case "app":
+		f.app = m.val
+	case "time":
+		f.stamp = m.val
+	case "stop_time":
+		f.stop = m.val
+	}
+}
+
+// alibabaData reads the callback, a publish callback's query string or a JSON object, into the
+// event's data and f.
+func alibabaData(c *Callback, ev *Event, f *alibabaFields) error {
+	if isQuery(c.Body) {
+		if len(bytes.TrimSpace(c.Body)) == 0 {
+			return payloadErr("", "empty callback: no query parameters and no body")
+		}
+		d, perr := appendQueryJSON(ev.data[:0], c.Body)
+		if perr != nil {
+			return perr
+		}
+		ev.data = d
+		eachMember(ev.data, f.collect) // valid: built above
+		if f.action == nil {
+			// Only publish callbacks come as a query; anything else is neither shape.
+			return payloadErr("", "neither a JSON object nor a query string with an action parameter")
+		}
+	} else {
+		top, err := c.members()
+		if err != nil {
+			return err
+		}
+		for _, m := range top {
+			f.collect(m)
+		}
+		ev.data = appendCompact(ev.data[:0], c.Body)
+	}
+	ev.Data = ev.data
 	return nil
 }
 

@@ -246,11 +246,7 @@ func livekitNormalize(c *Callback, ev *Event) error {
 	}
 	ev.scratch = scratch
 	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(livekitEvents, ev.ProviderEventType); def != nil {
-		ev.setType(livekitPrefix, def.Name)
-	} else {
-		ev.setUnknownType(livekitPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(livekitEvents, livekitPrefix)
 
 	var subjectRaw []byte
 	switch {

@@ -142,11 +142,7 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	})
 
 	ev.ProviderEventType = ev.keepInt(code)
-	if def := findEvent(neteaseEvents, ev.ProviderEventType); def != nil {
-		ev.setType(neteasePrefix, def.Name)
-	} else {
-		ev.setUnknownType(neteasePrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(neteaseEvents, neteasePrefix)
 
 	var subject []byte
 	if code >= 500 && code <= 507 {

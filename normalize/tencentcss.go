@@ -201,6 +201,23 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.data = append(d, '}')
 	ev.Data = ev.data
 
+	tencentSetType(ev, code, &subEvent)
+
+	subject, ev.scratch, _ = stringValue(subject, ev.scratch[:0])
+	ev.Subject = ev.keep(subject)
+
+	tencentSetTime(c, ev, eventTime, createTime, dataTime, screenshotTime, msg)
+
+	app, scratch, _ := stringValue(appID, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.setSource(app)
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// tencentSetType sets the type from event_type and, for the events that carry one, the name in
+// their sub-event member (subEvent, by tencentSubEvents).
+func tencentSetType(ev *Event, code int64, subEvent *[len(tencentSubEvents)][]byte) {
 	ev.ProviderEventType = ev.keepInt(code)
 	var def *EventDef
 	sub := -1
@@ -227,10 +244,11 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	if def != nil {
 		ev.setType(tencentPrefix, def.Name)
 	}
+}
 
-	subject, ev.scratch, _ = stringValue(subject, ev.scratch[:0])
-	ev.Subject = ev.keep(subject)
-
+// tencentSetTime sets the time from the first of the time members the callback has, else from
+// the task's exit or start time in msg, else the time it was received.
+func tencentSetTime(c *Callback, ev *Event, eventTime, createTime, dataTime, screenshotTime, msg []byte) {
 	ev.Time = c.Received.UTC()
 	if !ev.setTime(intValue(eventTime)) && !ev.setTime(intValue(createTime)) && !ev.setTime(intValue(dataTime)) &&
 		!ev.setTime(intValue(screenshotTime)) && len(msg) > 0 {
@@ -246,12 +264,6 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		// TaskStart reports task_start_time 0 in the docs: no time, not 1970.
 		_ = ev.setTime(intValue(exit)) || ev.setTime(intValue(start))
 	}
-
-	app, scratch, _ := stringValue(appID, ev.scratch[:0])
-	ev.scratch = scratch
-	ev.setSource(app)
-	ev.hashID(ev.Data)
-	return nil
 }
 
 // signTencentCSS sets t to now plus Tencent's default 10 minutes and sign to md5(key + t); without

@@ -146,11 +146,7 @@ func trtcNormalize(c *Callback, ev *Event) error {
 	})
 
 	ev.ProviderEventType = ev.keepInt(code)
-	if def := findEvent(trtcEvents, ev.ProviderEventType); def != nil {
-		ev.setType(trtcPrefix, def.Name)
-	} else {
-		ev.setUnknownType(trtcPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(trtcEvents, trtcPrefix)
 
 	// A task's events (recording, CDN relay, stream ingest, ...) follow the task; room and
 	// media events, which name none, the room.
@@ -170,15 +166,7 @@ func trtcNormalize(c *Callback, ev *Event) error {
 	_ = ev.setTime(intValue(eventMs)) || ev.setTime(intValue(eventS)) || ev.setTime(intValue(sent))
 
 	// data is the callback without its send time: EventGroupId, EventType and EventInfo.
-	d := append(ev.data[:0], '{')
-	for _, m := range top {
-		if string(m.key) == "CallbackTs" || string(m.key) == "CallbackMsTs" {
-			continue
-		}
-		d = appendMember(d, m)
-	}
-	ev.data = append(d, '}')
-	ev.Data = ev.data
+	ev.setDataWithout(top, "CallbackTs", "CallbackMsTs")
 
 	ev.setSource(c.Header.Peek("SdkAppId"))
 	// Identity: RoomId raw, so that room "8489" (a string room) and room 8489 stay apart; the

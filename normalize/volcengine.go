@@ -175,11 +175,7 @@ func volcNormalize(c *Callback, ev *Event) error {
 	}
 	ev.scratch = scratch
 	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(volcEvents, ev.ProviderEventType); def != nil {
-		ev.setType(volcPrefix, def.Name)
-	} else {
-		ev.setUnknownType(volcPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(volcEvents, volcPrefix)
 
 	// data: every member but the signature material and EventTime (the event's time), EventData
 	// decoded from its string.
