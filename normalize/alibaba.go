@@ -239,25 +239,24 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 	if err := alibabaData(c, ev, &f); err != nil {
 		return err
 	}
-	action, event, uri, stream, id, domain, app, stamp, stop := f.action, f.event, f.uri, f.stream, f.id, f.domain, f.app, f.stamp, f.stop
 
 	var code, subject, sourceDomain []byte
 	ok := true
 	switch {
-	case action != nil:
-		code, ev.scratch, ok = stringValue(action, ev.scratch[:0])
-		subject, sourceDomain = id, app
-	case event != nil:
-		code, ev.scratch, ok = stringValue(event, ev.scratch[:0])
-		subject, sourceDomain = stream, domain
-	case uri != nil:
+	case f.action != nil:
+		code, ev.scratch, ok = stringValue(f.action, ev.scratch[:0])
+		subject, sourceDomain = f.id, f.app
+	case f.event != nil:
+		code, ev.scratch, ok = stringValue(f.event, ev.scratch[:0])
+		subject, sourceDomain = f.stream, f.domain
+	case f.uri != nil:
 		code = []byte("record_file")
-		subject, sourceDomain = stream, domain
+		subject, sourceDomain = f.stream, f.domain
 	default:
 		code = []byte("callback")
-		subject, sourceDomain = stream, domain
+		subject, sourceDomain = f.stream, f.domain
 		if subject == nil {
-			subject, sourceDomain = id, app
+			subject, sourceDomain = f.id, f.app
 		}
 	}
 	if !ok || len(code) == 0 {
@@ -272,10 +271,10 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 
 	ev.Time = c.Received.UTC()
 	switch {
-	case action != nil:
-		ev.setTime(intValue(stamp))
-	case uri != nil:
-		ev.setTime(intValue(stop))
+	case f.action != nil:
+		ev.setTime(intValue(f.stamp))
+	case f.uri != nil:
+		ev.setTime(intValue(f.stop))
 	default:
 		ev.setTime(intValue(c.Header.Peek("ALI-LIVE-TIMESTAMP")))
 	}
