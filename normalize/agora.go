@@ -213,16 +213,7 @@ func agoraNormalize(c *Callback, ev *Event) error {
 		}
 	})
 
-	ev.ProviderEventType = ev.keepInt(code)
-	key := ev.keep(ev.keepInt(product), []byte{'/'}, ev.ProviderEventType)
-	if def := findEvent(agoraEvents, key); def != nil {
-		ev.setType(agoraPrefix, def.Name)
-	} else {
-		// unknown.<productId>.<eventType>: both are digits, safe as subject tokens.
-		ev.Type = ev.keep([]byte(agoraPrefix), []byte("unknown."), key)
-		ev.Type[len(ev.Type)-len(ev.ProviderEventType)-1] = '.'
-		ev.EventType = ev.Type[len(agoraPrefix):]
-	}
+	key := ncsSetType(ev, agoraEvents, agoraPrefix, product, code)
 
 	var subjectRaw []byte
 	switch product {
@@ -255,23 +246,17 @@ func agoraNormalize(c *Callback, ev *Event) error {
 	ev.setDataWithout(top, "notifyMs")
 
 	ev.setSource(nil)
-	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
-		ev.scratch = scratch
-		ev.setProviderID(notice)
-	} else {
-		ev.hashID(key, ev.Data)
-	}
+	ncsSetID(ev, top, key)
 	return nil
 }
 
 // signAgora sets notifyMs to now, as a resend does, and signs the body with both headers, as
 // Agora does, with the key Verify will choose for its product.
 func signAgora(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
-	body, err := replaceMember(body, "notifyMs", strconv.AppendInt(nil, now.UnixMilli(), 10))
+	body, headers, err := stampJSON(body, "notifyMs", strconv.AppendInt(nil, now.UnixMilli(), 10))
 	if err != nil {
 		return nil, nil, err
 	}
-	headers := []Header{{"Content-Type", "application/json"}}
 	product, _ := intValue(lookup(topMembers(body), "productId"))
 	key := agoraKey(a, product)
 	if len(key) == 0 {

@@ -185,3 +185,13 @@ func appendEmbeddedJSON(dst, raw, scratch []byte) ([]byte, []byte) {
 	}
 	return appendCompact(dst, raw), twice[:0]
 }
+
+// stampJSON sets the member key of the JSON object body to val, as a sender does on every send
+// (a send time), and returns it with its Content-Type header: the start of a JSON provider's Sign.
+func stampJSON(body []byte, key string, val []byte) ([]byte, []Header, error) {
+	body, err := replaceMember(body, key, val)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, []Header{{"Content-Type", "application/json"}}, nil
+}

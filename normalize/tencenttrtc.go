@@ -188,13 +188,9 @@ func signTencentTRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, err
 	if lookup(topMembers(body), "CallbackTs") == nil && lookup(topMembers(body), "CallbackMsTs") != nil {
 		field = "CallbackMsTs"
 	}
-	body, err := replaceMember(body, field, strconv.AppendInt(nil, now.UnixMilli(), 10))
-	if err != nil {
-		return nil, nil, err
-	}
-	headers := []Header{{"Content-Type", "application/json"}}
-	if len(a.Secret) == 0 {
-		return body, headers, nil
+	body, headers, err := stampJSON(body, field, strconv.AppendInt(nil, now.UnixMilli(), 10))
+	if err != nil || len(a.Secret) == 0 {
+		return body, headers, err
 	}
 	var sum [sha256.Size]byte
 	hmacSum(&sum, a.Secret, true, body)
