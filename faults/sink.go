@@ -2,6 +2,8 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -175,4 +177,20 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		})
 	}
 	return out, nil
+}
+
+// jsonKey reads a structured-mode CloudEvent's identity: provider/id, from its "provider"
+// extension and its "id".
+func jsonKey(b []byte) (string, error) {
+	var v struct {
+		ID       *string `json:"id"`
+		Provider *string `json:"provider"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", err
+	}
+	if v.ID == nil || v.Provider == nil {
+		return "", errors.New("no id or provider member")
+	}
+	return *v.Provider + "/" + *v.ID, nil
 }
