@@ -209,19 +209,13 @@ func scanNumber(b []byte, i int) (int, error) {
 	if b[i] == '0' {
 		i++
 	} else if b[i] >= '1' && b[i] <= '9' {
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = skipDigits(b, i)
 	} else {
 		return 0, errSyntax
 	}
+	var ok bool
 	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i, ok = skipDigits(b, i+1); !ok {
 			return 0, errSyntax
 		}
 	}
@@ -230,11 +224,7 @@ func scanNumber(b []byte, i int) (int, error) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i, ok = skipDigits(b, i); !ok {
 			return 0, errSyntax
 		}
 	}
@@ -242,6 +232,15 @@ func scanNumber(b []byte, i int) (int, error) {
 		return 0, errSyntax
 	}
 	return i, nil
+}
+
+// skipDigits returns the index past the digits at b[i:], and whether there was one at least.
+func skipDigits(b []byte, i int) (int, bool) {
+	d := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i, i > d
 }
 
 // scanString returns the index just past the closing quote of the string starting at b[i].
