@@ -122,9 +122,8 @@ func (r *Report) countAttempts(n int, atts []Attempt, tl Timeline) *tally {
 // the old process's connections and those of them it closed without announcing it.
 func (r *Report) countConns(atts []Attempt, tl Timeline) {
 	type connUse struct {
-		first    time.Time
-		last     Attempt
-		answered bool
+		first time.Time
+		last  Attempt
 	}
 	conns := map[string]*connUse{}
 	for _, a := range atts {
