@@ -68,13 +68,30 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		AckedBy: map[string]int{}, LostBy: map[string]int{},
 		Abandoned: abandoned, Attempts: len(atts), Recovery: -1, ReadyDown: -1, ReadyUp: -1,
 		FaultAt: tl.Start, End: tl.End}
-	acked := make([]bool, len(cbs))
-	ackAt := make([]time.Duration, len(cbs))
-	tried := make([]bool, len(cbs))
-	var oks []time.Time
-	var lat []time.Duration
+	t := r.countAttempts(len(cbs), atts, tl)
+	r.countConns(atts, tl)
+	r.setLatencies(t)
+	r.countDelivery(cbs, st, t)
+	if readyz != nil {
+		r.readReadyz(readyz, tl)
+	}
+	return r
+}
+
+// tally is what Analyse learns of each callback from its attempts, by callback index, and the
+// times of the 200 answers.
+type tally struct {
+	acked, tried []bool
+	ackAt        []time.Duration // from the callback's scheduled time to its first 200
+	oks          []time.Time     // when each 200 came
+	lat          []time.Duration // of each 200, from sending to the answer
+}
+
+// countAttempts counts the answers by status and error, and the time to recover after the fault.
+func (r *Report) countAttempts(n int, atts []Attempt, tl Timeline) *tally {
+	t := &tally{acked: make([]bool, n), ackAt: make([]time.Duration, n), tried: make([]bool, n)}
 	for _, a := range atts {
-		tried[a.Callback] = true
+		t.tried[a.Callback] = true
 		if a.Status != 0 {
 			r.Statuses[a.Status]++
 		} else {
@@ -84,12 +101,12 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 			r.No503RA++
 		}
 		if a.Status == http.StatusOK {
-			if !acked[a.Callback] || a.Done.Sub(a.Due) < ackAt[a.Callback] {
-				ackAt[a.Callback] = a.Done.Sub(a.Due)
+			if !t.acked[a.Callback] || a.Done.Sub(a.Due) < t.ackAt[a.Callback] {
+				t.ackAt[a.Callback] = a.Done.Sub(a.Due)
 			}
-			acked[a.Callback] = true
-			oks = append(oks, a.Done)
-			lat = append(lat, a.Done.Sub(a.Sent))
+			t.acked[a.Callback] = true
+			t.oks = append(t.oks, a.Done)
+			t.lat = append(t.lat, a.Done.Sub(a.Sent))
 			if !tl.End.IsZero() && !a.Sent.Before(tl.End) {
 				if rec := a.Done.Sub(tl.End); r.Recovery < 0 || rec < r.Recovery {
 					r.Recovery = rec
@@ -98,10 +115,15 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		}
 	}
 	r.Resets = r.Errors[ErrReset] + r.Errors[ErrClosed]
+	return t
+}
+
+// countConns counts the answers carrying Connection: close and, when the bridge was replaced,
+// the old process's connections and those of them it closed without announcing it.
+func (r *Report) countConns(atts []Attempt, tl Timeline) {
 	type connUse struct {
-		first    time.Time
-		last     Attempt
-		answered bool
+		first time.Time
+		last  Attempt
 	}
 	conns := map[string]*connUse{}
 	for _, a := range atts {
@@ -133,6 +155,12 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 			}
 		}
 	}
+}
+
+// setLatencies sets the longest gap between 200s and the 99th percentiles of the latency and of
+// the delay to a callback's first 200.
+func (r *Report) setLatencies(t *tally) {
+	oks, lat := t.oks, t.lat
 	sort.Slice(oks, func(i, j int) bool { return oks[i].Before(oks[j]) })
 	for i := 1; i < len(oks); i++ {
 		r.MaxGap = max(r.MaxGap, oks[i].Sub(oks[i-1]))
@@ -142,18 +170,24 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 		r.LatencyP99 = lat[len(lat)*99/100]
 	}
 	var acks []time.Duration
-	for i := range cbs {
-		if acked[i] {
-			acks = append(acks, ackAt[i])
+	for i := range t.acked {
+		if t.acked[i] {
+			acks = append(acks, t.ackAt[i])
 		}
 	}
 	if len(acks) > 0 {
 		slices.Sort(acks)
 		r.AckP99, r.AckMax = acks[len(acks)*99/100], acks[len(acks)-1]
 	}
+}
+
+// countDelivery joins the callbacks tried with the sink's keys: sent, acknowledged, delivered,
+// duplicated, lost and foreign.
+func (r *Report) countDelivery(cbs []Callback, st *Stored, t *tally) {
+	acked := t.acked
 	ours := map[string]int{}
 	for i, c := range cbs {
-		if !tried[i] {
+		if !t.tried[i] {
 			continue
 		}
 		r.Sent++
@@ -192,29 +226,31 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 			}
 		}
 	}
-	if readyz != nil {
-		samples := readyz.Samples()
-		if !tl.Start.IsZero() {
-			r.ReadyDown = readyz.FirstAfter(tl.Start, func(s int) bool { return s != http.StatusOK })
-			for _, s := range samples {
-				if !s.At.Before(tl.Start) && (tl.End.IsZero() || s.At.Before(tl.End)) {
-					r.ReadyFaultSamples++
-					if s.Status != http.StatusOK {
-						r.ReadyFaultDown++
-					}
+}
+
+// readReadyz reads the /readyz probes: when it first failed after the fault's start, how many
+// probes during the fault failed, and when it was ready again for good after the fault's end.
+func (r *Report) readReadyz(readyz *Prober, tl Timeline) {
+	samples := readyz.Samples()
+	if !tl.Start.IsZero() {
+		r.ReadyDown = readyz.FirstAfter(tl.Start, func(s int) bool { return s != http.StatusOK })
+		for _, s := range samples {
+			if !s.At.Before(tl.Start) && (tl.End.IsZero() || s.At.Before(tl.End)) {
+				r.ReadyFaultSamples++
+				if s.Status != http.StatusOK {
+					r.ReadyFaultDown++
 				}
 			}
 		}
-		// Ready again: the first sample of the final run of 200s, if it began after End.
-		if !tl.End.IsZero() && len(samples) > 0 && samples[len(samples)-1].Status == http.StatusOK {
-			i := len(samples) - 1
-			for i > 0 && samples[i-1].Status == http.StatusOK {
-				i--
-			}
-			r.ReadyUp = max(0, samples[i].At.Sub(tl.End))
-		}
 	}
-	return r
+	// Ready again: the first sample of the final run of 200s, if it began after End.
+	if !tl.End.IsZero() && len(samples) > 0 && samples[len(samples)-1].Status == http.StatusOK {
+		i := len(samples) - 1
+		for i > 0 && samples[i-1].Status == http.StatusOK {
+			i--
+		}
+		r.ReadyUp = max(0, samples[i].At.Sub(tl.End))
+	}
 }
 
 // byProvider writes counts by provider, in the order of the names: "anyrtc 10, faults-hooks 3".

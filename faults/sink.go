@@ -2,6 +2,8 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -97,10 +99,29 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		return nil, err
 	}
 	defer cl.Close()
+	end, want, left, err := kafkaEnds(ctx, cl, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := &Stored{}
+	if left == 0 {
+		return out, nil
+	}
+	cl.AddConsumePartitions(want)
+	if err := consumeToEnd(ctx, cl, end, left, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// kafkaEnds lists the end offsets of the partitions of the topics that start with prefix: end,
+// by topic and partition, for the left partitions that hold anything, and want, the same
+// partitions read from their start.
+func kafkaEnds(ctx context.Context, cl *kgo.Client, prefix string) (end map[string]map[int32]int64, want map[string]map[int32]kgo.Offset, left int, err error) {
 	meta := kmsg.NewPtrMetadataRequest()
 	mres, err := meta.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, nil, 0, fmt.Errorf("metadata: %w", err)
 	}
 	lo := kmsg.NewPtrListOffsetsRequest()
 	lo.ReplicaID = -1
@@ -118,21 +139,19 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 		}
 		lo.Topics = append(lo.Topics, lt)
 	}
-	out := &Stored{}
 	if len(lo.Topics) == 0 {
-		return out, nil
+		return nil, nil, 0, nil
 	}
 	lres, err := lo.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("list offsets: %w", err)
+		return nil, nil, 0, fmt.Errorf("list offsets: %w", err)
 	}
-	end := map[string]map[int32]int64{}
-	want := map[string]map[int32]kgo.Offset{}
-	left := 0
+	end = map[string]map[int32]int64{}
+	want = map[string]map[int32]kgo.Offset{}
 	for _, t := range lres.Topics {
 		for _, p := range t.Partitions {
 			if p.ErrorCode != 0 {
-				return nil, fmt.Errorf("list offsets %s/%d: error code %d", t.Topic, p.Partition, p.ErrorCode)
+				return nil, nil, 0, fmt.Errorf("list offsets %s/%d: error code %d", t.Topic, p.Partition, p.ErrorCode)
 			}
 			if p.Offset <= 0 {
 				continue
@@ -146,14 +165,15 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 			left++
 		}
 	}
-	if left == 0 {
-		return out, nil
-	}
-	cl.AddConsumePartitions(want)
+	return end, want, left, nil
+}
+
+// consumeToEnd reads the left partitions the client consumes up to their end offsets, into out.
+func consumeToEnd(ctx context.Context, cl *kgo.Client, end map[string]map[int32]int64, left int, out *Stored) error {
 	for left > 0 {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("read kafka: %d partitions not read to their end: %w", left, ctx.Err())
+			return fmt.Errorf("read kafka: %d partitions not read to their end: %w", left, ctx.Err())
 		}
 		fs.EachError(func(t string, p int32, err error) {
 			if err != nil && ctx.Err() == nil {
@@ -174,5 +194,21 @@ func ReadKafka(ctx context.Context, broker, prefix string) (*Stored, error) {
 			}
 		})
 	}
-	return out, nil
+	return nil
+}
+
+// jsonKey reads a structured-mode CloudEvent's identity: provider/id, from its "provider"
+// extension and its "id".
+func jsonKey(b []byte) (string, error) {
+	var v struct {
+		ID       *string `json:"id"`
+		Provider *string `json:"provider"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", err
+	}
+	if v.ID == nil || v.Provider == nil {
+		return "", errors.New("no id or provider member")
+	}
+	return *v.Provider + "/" + *v.ID, nil
 }

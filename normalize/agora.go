@@ -213,16 +213,7 @@ func agoraNormalize(c *Callback, ev *Event) error {
 		}
 	})
 
-	ev.ProviderEventType = ev.keepInt(code)
-	key := ev.keep(ev.keepInt(product), []byte{'/'}, ev.ProviderEventType)
-	if def := findEvent(agoraEvents, key); def != nil {
-		ev.setType(agoraPrefix, def.Name)
-	} else {
-		// unknown.<productId>.<eventType>: both are digits, safe as subject tokens.
-		ev.Type = ev.keep([]byte(agoraPrefix), []byte("unknown."), key)
-		ev.Type[len(ev.Type)-len(ev.ProviderEventType)-1] = '.'
-		ev.EventType = ev.Type[len(agoraPrefix):]
-	}
+	key := ncsSetType(ev, agoraEvents, agoraPrefix, product, code)
 
 	var subjectRaw []byte
 	switch product {
@@ -252,48 +243,20 @@ func agoraNormalize(c *Callback, ev *Event) error {
 
 	// data is the notification without notifyMs, which changes on every resend: noticeId,
 	// productId, eventType, sid and payload as sent.
-	d := append(ev.data[:0], '{')
-	for _, m := range top {
-		if string(m.key) == "notifyMs" {
-			continue
-		}
-		d = appendMember(d, m)
-	}
-	ev.data = append(d, '}')
-	ev.Data = ev.data
+	ev.setDataWithout(top, "notifyMs")
 
 	ev.setSource(nil)
-	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
-		ev.scratch = scratch
-		ev.setProviderID(notice)
-	} else {
-		ev.hashID(key, ev.Data)
-	}
+	ncsSetID(ev, top, key)
 	return nil
-}
-
-// nestedMember returns the value of member key of the object obj, or nil.
-func nestedMember(obj []byte, key string) []byte {
-	if len(obj) == 0 || obj[0] != '{' {
-		return nil
-	}
-	var val []byte
-	eachMember(obj, func(m member) {
-		if val == nil && string(m.key) == key {
-			val = m.val
-		}
-	})
-	return val
 }
 
 // signAgora sets notifyMs to now, as a resend does, and signs the body with both headers, as
 // Agora does, with the key Verify will choose for its product.
 func signAgora(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
-	body, err := replaceMember(body, "notifyMs", strconv.AppendInt(nil, now.UnixMilli(), 10))
+	body, headers, err := stampJSON(body, "notifyMs", strconv.AppendInt(nil, now.UnixMilli(), 10))
 	if err != nil {
 		return nil, nil, err
 	}
-	headers := []Header{{"Content-Type", "application/json"}}
 	product, _ := intValue(lookup(topMembers(body), "productId"))
 	key := agoraKey(a, product)
 	if len(key) == 0 {
@@ -303,11 +266,4 @@ func signAgora(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	v1 := hex.EncodeToString(sum[:hmacSum(&sum, key, false, body)])
 	v2 := hex.EncodeToString(sum[:hmacSum(&sum, key, true, body)])
 	return body, append(headers, Header{"Agora-Signature", v1}, Header{"Agora-Signature-V2", v2}), nil
-}
-
-// topMembers returns the top-level members of the object b (none when it is not one).
-func topMembers(b []byte) []member {
-	var ms []member
-	eachMember(b, func(m member) { ms = append(ms, m) })
-	return ms
 }

@@ -235,29 +235,88 @@ func plainInteger(s []byte) bool {
 }
 
 func alibabaNormalize(c *Callback, ev *Event) error {
-	var action, event, uri, stream, id, domain, app, stamp, stop []byte
-	collect := func(m member) {
-		switch string(m.key) {
-		case "action":
-			action = m.val
-		case "event":
-			event = m.val
-		case "uri":
-			uri = m.val
-		case "stream":
-			stream = m.val
-		case "id":
-			id = m.val
-		case "domain":
-			domain = m.val
-		case "app":
-			app = m.val
-		case "time":
-			stamp = m.val
-		case "stop_time":
-			stop = m.val
+	var f alibabaFields
+	if err := alibabaData(c, ev, &f); err != nil {
+		return err
+	}
+
+	var code, subject, sourceDomain []byte
+	ok := true
+	switch {
+	case f.action != nil:
+		code, ev.scratch, ok = stringValue(f.action, ev.scratch[:0])
+		subject, sourceDomain = f.id, f.app
+	case f.event != nil:
+		code, ev.scratch, ok = stringValue(f.event, ev.scratch[:0])
+		subject, sourceDomain = f.stream, f.domain
+	case f.uri != nil:
+		code = []byte("record_file")
+		subject, sourceDomain = f.stream, f.domain
+	default:
+		code = []byte("callback")
+		subject, sourceDomain = f.stream, f.domain
+		if subject == nil {
+			subject, sourceDomain = f.id, f.app
 		}
 	}
+	if !ok || len(code) == 0 {
+		return payloadErr("action", "not a string naming the event")
+	}
+	ev.ProviderEventType = ev.keep(code)
+	ev.setTypeFrom(alibabaEvents, alibabaPrefix)
+
+	s, scratch, _ := stringValue(subject, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.Subject = ev.keep(s)
+
+	ev.Time = c.Received.UTC()
+	switch {
+	case f.action != nil:
+		ev.setTime(intValue(f.stamp))
+	case f.uri != nil:
+		ev.setTime(intValue(f.stop))
+	default:
+		ev.setTime(intValue(c.Header.Peek("ALI-LIVE-TIMESTAMP")))
+	}
+
+	src, scratch, _ := stringValue(sourceDomain, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.setSource(src)
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// alibabaFields are the members alibabaNormalize reads, from a query string or a JSON object.
+type alibabaFields struct {
+	action, event, uri, stream, id, domain, app, stamp, stop []byte
+}
+
+func (f *alibabaFields) collect(m member) {
+	switch string(m.key) {
+	case "action":
+		f.action = m.val
+	case "event":
+		f.event = m.val
+	case "uri":
+		f.uri = m.val
+	case "stream":
+		f.stream = m.val
+	case "id":
+		f.id = m.val
+	case "domain":
+		f.domain = m.val
+	case "app":
+		f.app = m.val
+	case "time":
+		f.stamp = m.val
+	case "stop_time":
+		f.stop = m.val
+	}
+}
+
+// alibabaData reads the callback, a publish callback's query string or a JSON object, into the
+// event's data and f.
+func alibabaData(c *Callback, ev *Event, f *alibabaFields) error {
 	if isQuery(c.Body) {
 		if len(bytes.TrimSpace(c.Body)) == 0 {
 			return payloadErr("", "empty callback: no query parameters and no body")
@@ -267,8 +326,8 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 			return perr
 		}
 		ev.data = d
-		eachMember(ev.data, collect) // valid: built above
-		if action == nil {
+		eachMember(ev.data, f.collect) // valid: built above
+		if f.action == nil {
 			// Only publish callbacks come as a query; anything else is neither shape.
 			return payloadErr("", "neither a JSON object nor a query string with an action parameter")
 		}
@@ -278,59 +337,11 @@ func alibabaNormalize(c *Callback, ev *Event) error {
 			return err
 		}
 		for _, m := range top {
-			collect(m)
+			f.collect(m)
 		}
 		ev.data = appendCompact(ev.data[:0], c.Body)
 	}
 	ev.Data = ev.data
-
-	var code, subject, sourceDomain []byte
-	ok := true
-	switch {
-	case action != nil:
-		code, ev.scratch, ok = stringValue(action, ev.scratch[:0])
-		subject, sourceDomain = id, app
-	case event != nil:
-		code, ev.scratch, ok = stringValue(event, ev.scratch[:0])
-		subject, sourceDomain = stream, domain
-	case uri != nil:
-		code = []byte("record_file")
-		subject, sourceDomain = stream, domain
-	default:
-		code = []byte("callback")
-		subject, sourceDomain = stream, domain
-		if subject == nil {
-			subject, sourceDomain = id, app
-		}
-	}
-	if !ok || len(code) == 0 {
-		return payloadErr("action", "not a string naming the event")
-	}
-	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(alibabaEvents, ev.ProviderEventType); def != nil {
-		ev.setType(alibabaPrefix, def.Name)
-	} else {
-		ev.setUnknownType(alibabaPrefix, ev.ProviderEventType)
-	}
-
-	s, scratch, _ := stringValue(subject, ev.scratch[:0])
-	ev.scratch = scratch
-	ev.Subject = ev.keep(s)
-
-	ev.Time = c.Received.UTC()
-	switch {
-	case action != nil:
-		ev.setTime(intValue(stamp))
-	case uri != nil:
-		ev.setTime(intValue(stop))
-	default:
-		ev.setTime(intValue(c.Header.Peek("ALI-LIVE-TIMESTAMP")))
-	}
-
-	src, scratch, _ := stringValue(sourceDomain, ev.scratch[:0])
-	ev.scratch = scratch
-	ev.setSource(src)
-	ev.hashID(ev.Data)
 	return nil
 }
 

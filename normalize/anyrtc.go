@@ -119,16 +119,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 		}
 	})
 
-	ev.ProviderEventType = ev.keepInt(code)
-	key := ev.keep(ev.keepInt(product), []byte{'/'}, ev.ProviderEventType)
-	if def := findEvent(anyrtcEvents, key); def != nil {
-		ev.setType(anyrtcPrefix, def.Name)
-	} else {
-		// unknown.<productId>.<eventType>: both are digits, safe as subject tokens.
-		ev.Type = ev.keep([]byte(anyrtcPrefix), []byte("unknown."), key)
-		ev.Type[len(ev.Type)-len(ev.ProviderEventType)-1] = '.'
-		ev.EventType = ev.Type[len(anyrtcPrefix):]
-	}
+	key := ncsSetType(ev, anyrtcEvents, anyrtcPrefix, product, code)
 
 	var subject []byte
 	var ok bool
@@ -145,12 +136,7 @@ func anyrtcNormalize(c *Callback, ev *Event) error {
 	ev.setSource(nil)
 	ev.data = appendCompact(ev.data[:0], payload)
 	ev.Data = ev.data
-	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
-		ev.scratch = scratch
-		ev.setProviderID(notice)
-	} else {
-		ev.hashID(key, ev.Data)
-	}
+	ncsSetID(ev, top, key)
 	return nil
 }
 

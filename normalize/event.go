@@ -276,3 +276,40 @@ func appendDigits(dst []byte, v, width int) []byte {
 	}
 	return append(dst, b[:width]...)
 }
+
+// setTypeFrom sets the type for the native code ev.ProviderEventType from the provider's table
+// defs, or the unknown type when defs has no row for it.
+func (ev *Event) setTypeFrom(defs []EventDef, prefix string) {
+	if def := findEvent(defs, ev.ProviderEventType); def != nil {
+		ev.setType(prefix, def.Name)
+	} else {
+		ev.setUnknownType(prefix, ev.ProviderEventType)
+	}
+}
+
+// findEvent returns the table row for a native code.
+func findEvent(defs []EventDef, code []byte) *EventDef {
+	for i := range defs {
+		if defs[i].Code == string(code) {
+			return &defs[i]
+		}
+	}
+	return nil
+}
+
+// setDataWithout sets the event's data to the object of the members ms without those named drop:
+// a send time, which changes on every resend, so that the data of a resend is the same.
+func (ev *Event) setDataWithout(ms []member, drop ...string) {
+	d := append(ev.data[:0], '{')
+members:
+	for _, m := range ms {
+		for _, k := range drop {
+			if string(m.key) == k {
+				continue members
+			}
+		}
+		d = appendMember(d, m)
+	}
+	ev.data = append(d, '}')
+	ev.Data = ev.data
+}

@@ -124,17 +124,9 @@ func scanObject(b []byte, i, depth int, fn func(member)) (int, error) {
 		if fn != nil {
 			fn(member{key: key, val: b[i:vEnd], escaped: escaped})
 		}
-		i = skipSpace(b, vEnd)
-		if i >= len(b) {
-			return 0, errSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, errSyntax
+		var done bool
+		if i, done, err = nextElement(b, vEnd, '}'); err != nil || done {
+			return i, err
 		}
 	}
 }
@@ -152,19 +144,27 @@ func scanArray(b []byte, i, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(b, end)
-		if i >= len(b) {
-			return 0, errSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, errSyntax
+		var done bool
+		if i, done, err = nextElement(b, end, ']'); err != nil || done {
+			return i, err
 		}
 	}
+}
+
+// nextElement reads what follows a member or an element ending at end: a comma, and i is where
+// the next one starts, or closer (done), and i is just past it.
+func nextElement(b []byte, end int, closer byte) (i int, done bool, err error) {
+	i = skipSpace(b, end)
+	if i >= len(b) {
+		return 0, false, errSyntax
+	}
+	switch b[i] {
+	case ',':
+		return skipSpace(b, i+1), false, nil
+	case closer:
+		return i + 1, true, nil
+	}
+	return 0, false, errSyntax
 }
 
 // scanValue returns the end of the value starting at b[i].
@@ -209,19 +209,13 @@ func scanNumber(b []byte, i int) (int, error) {
 	if b[i] == '0' {
 		i++
 	} else if b[i] >= '1' && b[i] <= '9' {
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = skipDigits(b, i)
 	} else {
 		return 0, errSyntax
 	}
+	var ok bool
 	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i, ok = skipDigits(b, i+1); !ok {
 			return 0, errSyntax
 		}
 	}
@@ -230,11 +224,7 @@ func scanNumber(b []byte, i int) (int, error) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i, ok = skipDigits(b, i); !ok {
 			return 0, errSyntax
 		}
 	}
@@ -242,6 +232,15 @@ func scanNumber(b []byte, i int) (int, error) {
 		return 0, errSyntax
 	}
 	return i, nil
+}
+
+// skipDigits returns the index past the digits at b[i:], and whether there was one at least.
+func skipDigits(b []byte, i int) (int, bool) {
+	d := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i, i > d
 }
 
 // scanString returns the index just past the closing quote of the string starting at b[i].
@@ -412,138 +411,6 @@ func intValue(raw []byte) (int64, bool) {
 	return n, true
 }
 
-// appendCompact appends the validated JSON value v without insignificant white space, copying
-// runs rather than bytes.
-func appendCompact(dst, v []byte) []byte {
-	start := 0
-	for i := 0; i < len(v); {
-		switch c := v[i]; {
-		case c == '"':
-			i++
-			for {
-				i = skipPlain(v, i)
-				if i >= len(v) {
-					break
-				}
-				if v[i] == '\\' {
-					i += 2
-					continue
-				}
-				i++
-				if v[i-1] == '"' {
-					break
-				}
-			}
-		case isSpace(c):
-			dst = append(dst, v[start:i]...)
-			for i < len(v) && isSpace(v[i]) {
-				i++
-			}
-			start = i
-		default:
-			i++
-		}
-	}
-	return append(dst, v[start:]...)
-}
-
-// appendString appends s as a JSON string literal.
-func appendString(dst []byte, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i = skipPlain(s, i); i == len(s) {
-			break
-		}
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\ufffd`...)
-				i += n
-				start = i
-				continue
-			}
-			if r == '\u2028' || r == '\u2029' {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\u202`...)
-				dst = append(dst, hex[r&0xF])
-				i += n
-				start = i
-				continue
-			}
-			i += n
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// setMembers returns the object obj with the given members set: replaced where obj has them, or
-// added at its end. Other members are kept, compacted. obj must be a JSON object.
-func setMembers(obj []byte, set ...member) ([]byte, error) {
-	out := []byte{'{'}
-	done := make([]bool, len(set))
-	err := eachMember(obj, func(m member) {
-		for i, s := range set {
-			if string(m.key) == string(s.key) {
-				m.val, done[i] = s.val, true
-			}
-		}
-		out = appendMember(out, m)
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i, s := range set {
-		if !done[i] {
-			out = appendMember(out, s)
-		}
-	}
-	return append(out, '}'), nil
-}
-
-func appendMember(dst []byte, m member) []byte {
-	if len(dst) > 1 {
-		dst = append(dst, ',')
-	}
-	dst = appendKey(dst, m)
-	return appendCompact(dst, m.val)
-}
-
-// appendKey appends m's name and the colon: as received when it had no escapes, else encoded
-// again from its decoded form.
-func appendKey(dst []byte, m member) []byte {
-	if m.escaped {
-		dst = appendString(dst, m.key)
-	} else {
-		dst = append(append(append(dst, '"'), m.key...), '"')
-	}
-	return append(dst, ':')
-}
-
 // duplicateKey returns a name that two of ms share, or nil. JSON readers disagree on which of
 // two equal names counts (ours would read the first, most others the last), so a body that has
 // one cannot be read the same way by us and by the consumers of its event.
@@ -568,24 +435,23 @@ func duplicateKey(ms []member) []byte {
 	return nil
 }
 
-// replaceMember returns a copy of the object obj with the value of its first top-level member
-// named key replaced by val, every other byte as it was: a provider that signs its pretty-printed
-// body must still find its formatting after `callbridge send` changed one value. A member obj
-// lacks is added by setMembers, which compacts the rest.
-func replaceMember(obj []byte, key string, val []byte) ([]byte, error) {
-	at, end := -1, 0
-	err := eachMember(obj, func(m member) {
-		if at < 0 && string(m.key) == key {
-			at = cap(obj) - cap(m.val) // m.val is a slice of obj
-			end = at + len(m.val)
+// nestedMember returns the value of member key of the object obj, or nil.
+func nestedMember(obj []byte, key string) []byte {
+	if len(obj) == 0 || obj[0] != '{' {
+		return nil
+	}
+	var val []byte
+	eachMember(obj, func(m member) {
+		if val == nil && string(m.key) == key {
+			val = m.val
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	if at < 0 {
-		return setMembers(obj, member{key: []byte(key), val: val})
-	}
-	out := make([]byte, 0, len(obj)-(end-at)+len(val))
-	return append(append(append(out, obj[:at]...), val...), obj[end:]...), nil
+	return val
+}
+
+// topMembers returns the top-level members of the object b (none when it is not one).
+func topMembers(b []byte) []member {
+	var ms []member
+	eachMember(b, func(m member) { ms = append(ms, m) })
+	return ms
 }

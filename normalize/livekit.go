@@ -103,29 +103,9 @@ func livekitVerify(c *Callback, a *Auth) (Verified, error) {
 		return Signed, err
 	}
 
-	var iss, sha, exp, nbf []byte
-	dup := false
-	if err := eachMember(claims, func(m member) {
-		var p *[]byte
-		switch string(m.key) {
-		case "iss":
-			p = &iss
-		case "sha256":
-			p = &sha
-		case "exp":
-			p = &exp
-		case "nbf":
-			p = &nbf
-		default:
-			return
-		}
-		dup = dup || *p != nil
-		*p = m.val
-	}); err != nil {
-		return Signed, &AuthError{Reason: "JWT claims are not a JSON object"}
-	}
-	if dup {
-		return Signed, &AuthError{Reason: "a JWT claim appears twice"}
+	iss, sha, exp, nbf, err := livekitClaims(claims)
+	if err != nil {
+		return Signed, err
 	}
 
 	var scratch [128]byte
@@ -150,23 +130,58 @@ func livekitVerify(c *Callback, a *Auth) (Verified, error) {
 		return Signed, &AuthError{Reason: "JWT sha256 does not match the body"}
 	}
 
+	return Signed, livekitWindow(c, a, exp, nbf)
+}
+
+// livekitClaims reads the claims the token's signature covers: iss, sha256, exp and nbf, each
+// at most once.
+func livekitClaims(claims []byte) (iss, sha, exp, nbf []byte, err error) {
+	dup := false
+	if err := eachMember(claims, func(m member) {
+		var p *[]byte
+		switch string(m.key) {
+		case "iss":
+			p = &iss
+		case "sha256":
+			p = &sha
+		case "exp":
+			p = &exp
+		case "nbf":
+			p = &nbf
+		default:
+			return
+		}
+		dup = dup || *p != nil
+		*p = m.val
+	}); err != nil {
+		return nil, nil, nil, nil, &AuthError{Reason: "JWT claims are not a JSON object"}
+	}
+	if dup {
+		return nil, nil, nil, nil, &AuthError{Reason: "a JWT claim appears twice"}
+	}
+	return iss, sha, exp, nbf, nil
+}
+
+// livekitWindow checks the token's exp and nbf against the time the callback was received,
+// within the allowed clock skew.
+func livekitWindow(c *Callback, a *Auth, exp, nbf []byte) error {
 	expAt, ok := jwtTime(exp)
 	if !ok {
-		return Signed, &AuthError{Reason: "JWT exp missing or not a number of seconds, so the replay window cannot be checked"}
+		return &AuthError{Reason: "JWT exp missing or not a number of seconds, so the replay window cannot be checked"}
 	}
 	if d := c.Received.Sub(expAt); d > a.MaxSkew {
-		return Signed, &AuthError{Reason: "JWT expired " + d.Round(time.Second).String() + " ago, more than the allowed clock skew of " + a.MaxSkew.String() + " (replay window)"}
+		return &AuthError{Reason: "JWT expired " + d.Round(time.Second).String() + " ago, more than the allowed clock skew of " + a.MaxSkew.String() + " (replay window)"}
 	}
 	if nbf != nil {
 		nbfAt, ok := jwtTime(nbf)
 		if !ok {
-			return Signed, &AuthError{Reason: "JWT nbf is not a number of seconds"}
+			return &AuthError{Reason: "JWT nbf is not a number of seconds"}
 		}
 		if d := nbfAt.Sub(c.Received); d > a.MaxSkew {
-			return Signed, &AuthError{Reason: "JWT nbf is " + d.Round(time.Second).String() + " in the future, more than the allowed clock skew of " + a.MaxSkew.String()}
+			return &AuthError{Reason: "JWT nbf is " + d.Round(time.Second).String() + " in the future, more than the allowed clock skew of " + a.MaxSkew.String()}
 		}
 	}
-	return Signed, nil
+	return nil
 }
 
 // jwtTime reads a NumericDate claim written as an integer (as every LiveKit SDK writes it).
@@ -246,11 +261,7 @@ func livekitNormalize(c *Callback, ev *Event) error {
 	}
 	ev.scratch = scratch
 	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(livekitEvents, ev.ProviderEventType); def != nil {
-		ev.setType(livekitPrefix, def.Name)
-	} else {
-		ev.setUnknownType(livekitPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(livekitEvents, livekitPrefix)
 
 	var subjectRaw []byte
 	switch {

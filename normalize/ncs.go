@@ -36,3 +36,30 @@ func ncsEnvelope(c *Callback) (top []member, product, code int64, payload []byte
 	}
 	return top, product, code, payload, nil
 }
+
+// ncsSetType sets the type for the notification's (productId, eventType), from the provider's
+// table defs: event numbers repeat across products. It returns that key, productId/eventType.
+func ncsSetType(ev *Event, defs []EventDef, prefix string, product, code int64) (key []byte) {
+	ev.ProviderEventType = ev.keepInt(code)
+	key = ev.keep(ev.keepInt(product), []byte{'/'}, ev.ProviderEventType)
+	if def := findEvent(defs, key); def != nil {
+		ev.setType(prefix, def.Name)
+	} else {
+		// unknown.<productId>.<eventType>: both are digits, safe as subject tokens.
+		ev.Type = ev.keep([]byte(prefix), []byte("unknown."), key)
+		ev.Type[len(ev.Type)-len(ev.ProviderEventType)-1] = '.'
+		ev.EventType = ev.Type[len(prefix):]
+	}
+	return key
+}
+
+// ncsSetID sets the event id: noticeId, which names one notification across resends, else a
+// hash of key and the data.
+func ncsSetID(ev *Event, top []member, key []byte) {
+	if notice, scratch, ok := stringValue(lookup(top, "noticeId"), ev.scratch[:0]); ok && len(notice) > 0 {
+		ev.scratch = scratch
+		ev.setProviderID(notice)
+	} else {
+		ev.hashID(key, ev.Data)
+	}
+}

@@ -142,11 +142,7 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	})
 
 	ev.ProviderEventType = ev.keepInt(code)
-	if def := findEvent(neteaseEvents, ev.ProviderEventType); def != nil {
-		ev.setType(neteasePrefix, def.Name)
-	} else {
-		ev.setUnknownType(neteasePrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(neteaseEvents, neteasePrefix)
 
 	var subject []byte
 	if code >= 500 && code <= 507 {
@@ -165,16 +161,6 @@ func neteaseNormalize(c *Callback, ev *Event) error {
 	ev.data = appendCompact(ev.data[:0], data)
 	ev.Data = ev.data
 	ev.hashID(ev.Data)
-	return nil
-}
-
-// findEvent returns the table row for a native code.
-func findEvent(defs []EventDef, code []byte) *EventDef {
-	for i := range defs {
-		if defs[i].Code == string(code) {
-			return &defs[i]
-		}
-	}
 	return nil
 }
 

@@ -9,74 +9,33 @@ import (
 // the buffer stores events in the structured format and hands them to the sink again when it
 // forwards. The event's provider must be in reg (its type prefix gives EventType).
 func ParseStructured(b []byte, ev *Event, reg *Registry) error {
-	var id, source, typ, subject, tm, provider, code, parent, state, verified, data []byte
-	var dataSeen bool
-	err := eachMember(b, func(m member) {
-		switch string(m.key) {
-		case "id":
-			id = m.val
-		case "source":
-			source = m.val
-		case "type":
-			typ = m.val
-		case "subject":
-			subject = m.val
-		case "time":
-			tm = m.val
-		case "provider":
-			provider = m.val
-		case "providereventtype":
-			code = m.val
-		case "traceparent":
-			parent = m.val
-		case "tracestate":
-			state = m.val
-		case "verified":
-			verified = m.val
-		case "data":
-			data, dataSeen = m.val, true
-		}
-	})
-	if err != nil {
+	var f structuredFields
+	if err := eachMember(b, f.collect); err != nil {
 		return fmt.Errorf("stored event is not a JSON object: %w", err)
 	}
-	str := func(name string, raw []byte, required bool) ([]byte, error) {
-		if raw == nil {
-			if required {
-				return nil, fmt.Errorf("stored event has no %s", name)
-			}
-			return nil, nil
-		}
-		text, scratch, ok := stringValue(raw, ev.scratch[:0])
-		if !ok || raw[0] != '"' {
-			return nil, fmt.Errorf("stored event's %s is not a string", name)
-		}
-		kept := ev.keep(text)
-		ev.scratch = scratch
-		return kept, nil
-	}
-	if ev.ID, err = str("id", id, true); err != nil {
+	var err error
+	if ev.ID, err = ev.storedString("id", f.id, true); err != nil {
 		return err
 	}
-	if ev.Source, err = str("source", source, true); err != nil {
+	if ev.Source, err = ev.storedString("source", f.source, true); err != nil {
 		return err
 	}
-	if ev.Type, err = str("type", typ, true); err != nil {
+	if ev.Type, err = ev.storedString("type", f.typ, true); err != nil {
 		return err
 	}
-	if ev.Subject, err = str("subject", subject, false); err != nil {
+	if ev.Subject, err = ev.storedString("subject", f.subject, false); err != nil {
 		return err
 	}
-	if ev.ProviderEventType, err = str("providereventtype", code, true); err != nil {
+	if ev.ProviderEventType, err = ev.storedString("providereventtype", f.code, true); err != nil {
 		return err
 	}
-	if ev.TraceParent, err = str("traceparent", parent, false); err != nil {
+	if ev.TraceParent, err = ev.storedString("traceparent", f.parent, false); err != nil {
 		return err
 	}
-	if ev.TraceState, err = str("tracestate", state, false); err != nil {
+	if ev.TraceState, err = ev.storedString("tracestate", f.state, false); err != nil {
 		return err
 	}
-	name, err := str("provider", provider, true)
+	name, err := ev.storedString("provider", f.provider, true)
 	if err != nil {
 		return err
 	}
@@ -89,24 +48,75 @@ func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 		return fmt.Errorf("stored event's type %q lacks its provider's prefix %s", ev.Type, p.TypePrefix)
 	}
 	ev.EventType = ev.Type[len(p.TypePrefix):]
-	when, err := str("time", tm, true)
+	when, err := ev.storedString("time", f.tm, true)
 	if err != nil {
 		return err
 	}
 	if ev.Time, err = time.Parse(time.RFC3339Nano, string(when)); err != nil {
 		return fmt.Errorf("stored event's time: %w", err)
 	}
-	switch v, _ := str("verified", verified, false); {
+	switch v, _ := ev.storedString("verified", f.verified, false); {
 	case v == nil:
 	case string(v) == "false":
 		ev.Unverified = true
 	default:
 		return fmt.Errorf("stored event's verified is %q, not \"false\"", v)
 	}
-	if !dataSeen {
+	if !f.dataSeen {
 		return fmt.Errorf("stored event has no data")
 	}
-	ev.data = append(ev.data[:0], data...)
+	ev.data = append(ev.data[:0], f.data...)
 	ev.Data = ev.data
 	return nil
+}
+
+// structuredFields are the members of a stored event, as ParseStructured reads them.
+type structuredFields struct {
+	id, source, typ, subject, tm, provider, code, parent, state, verified, data []byte
+	dataSeen                                                                    bool
+}
+
+func (f *structuredFields) collect(m member) {
+	switch string(m.key) {
+	case "id":
+		f.id = m.val
+	case "source":
+		f.source = m.val
+	case "type":
+		f.typ = m.val
+	case "subject":
+		f.subject = m.val
+	case "time":
+		f.tm = m.val
+	case "provider":
+		f.provider = m.val
+	case "providereventtype":
+		f.code = m.val
+	case "traceparent":
+		f.parent = m.val
+	case "tracestate":
+		f.state = m.val
+	case "verified":
+		f.verified = m.val
+	case "data":
+		f.data, f.dataSeen = m.val, true
+	}
+}
+
+// storedString keeps the string member name of a stored event, raw, in ev; nil when raw is
+// absent and not required.
+func (ev *Event) storedString(name string, raw []byte, required bool) ([]byte, error) {
+	if raw == nil {
+		if required {
+			return nil, fmt.Errorf("stored event has no %s", name)
+		}
+		return nil, nil
+	}
+	text, scratch, ok := stringValue(raw, ev.scratch[:0])
+	if !ok || raw[0] != '"' {
+		return nil, fmt.Errorf("stored event's %s is not a string", name)
+	}
+	kept := ev.keep(text)
+	ev.scratch = scratch
+	return kept, nil
 }

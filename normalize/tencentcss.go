@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -202,6 +201,23 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	ev.data = append(d, '}')
 	ev.Data = ev.data
 
+	tencentSetType(ev, code, &subEvent)
+
+	subject, ev.scratch, _ = stringValue(subject, ev.scratch[:0])
+	ev.Subject = ev.keep(subject)
+
+	tencentSetTime(c, ev, eventTime, createTime, dataTime, screenshotTime, msg)
+
+	app, scratch, _ := stringValue(appID, ev.scratch[:0])
+	ev.scratch = scratch
+	ev.setSource(app)
+	ev.hashID(ev.Data)
+	return nil
+}
+
+// tencentSetType sets the type from event_type and, for the events that carry one, the name in
+// their sub-event member (subEvent, by tencentSubEvents).
+func tencentSetType(ev *Event, code int64, subEvent *[len(tencentSubEvents)][]byte) {
 	ev.ProviderEventType = ev.keepInt(code)
 	var def *EventDef
 	sub := -1
@@ -228,10 +244,11 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	if def != nil {
 		ev.setType(tencentPrefix, def.Name)
 	}
+}
 
-	subject, ev.scratch, _ = stringValue(subject, ev.scratch[:0])
-	ev.Subject = ev.keep(subject)
-
+// tencentSetTime sets the time from the first of the time members the callback has, else from
+// the task's exit or start time in msg, else the time it was received.
+func tencentSetTime(c *Callback, ev *Event, eventTime, createTime, dataTime, screenshotTime, msg []byte) {
 	ev.Time = c.Received.UTC()
 	if !ev.setTime(intValue(eventTime)) && !ev.setTime(intValue(createTime)) && !ev.setTime(intValue(dataTime)) &&
 		!ev.setTime(intValue(screenshotTime)) && len(msg) > 0 {
@@ -247,36 +264,6 @@ func tencentNormalize(c *Callback, ev *Event) error {
 		// TaskStart reports task_start_time 0 in the docs: no time, not 1970.
 		_ = ev.setTime(intValue(exit)) || ev.setTime(intValue(start))
 	}
-
-	app, scratch, _ := stringValue(appID, ev.scratch[:0])
-	ev.scratch = scratch
-	ev.setSource(app)
-	ev.hashID(ev.Data)
-	return nil
-}
-
-// appendEmbeddedJSON appends the JSON held inside the string value raw, decoded, when it is
-// valid JSON; one extra level of escaping (as in some doc examples) is tolerated. Anything else
-// is appended unchanged, so nothing is lost.
-func appendEmbeddedJSON(dst, raw, scratch []byte) ([]byte, []byte) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return appendCompact(dst, raw), scratch
-	}
-	inner := bytes.TrimSpace(appendUnquoted(scratch[:0], raw))
-	if len(inner) > 0 && validValue(inner) {
-		return appendCompact(dst, inner), inner[:0]
-	}
-	// {\"a\":1} once more: quote it and unescape again.
-	n := len(inner)
-	twice := append(append(append(inner, '"'), inner...), '"')
-	quoted := twice[n:]
-	if end, err := scanString(quoted, 0); err == nil && end == len(quoted) {
-		again := appendUnquoted(twice[len(twice):], quoted)
-		if len(again) > 0 && validValue(again) {
-			return appendCompact(dst, again), twice[:0]
-		}
-	}
-	return appendCompact(dst, raw), twice[:0]
 }
 
 // signTencentCSS sets t to now plus Tencent's default 10 minutes and sign to md5(key + t); without

@@ -146,11 +146,7 @@ func trtcNormalize(c *Callback, ev *Event) error {
 	})
 
 	ev.ProviderEventType = ev.keepInt(code)
-	if def := findEvent(trtcEvents, ev.ProviderEventType); def != nil {
-		ev.setType(trtcPrefix, def.Name)
-	} else {
-		ev.setUnknownType(trtcPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(trtcEvents, trtcPrefix)
 
 	// A task's events (recording, CDN relay, stream ingest, ...) follow the task; room and
 	// media events, which name none, the room.
@@ -170,15 +166,7 @@ func trtcNormalize(c *Callback, ev *Event) error {
 	_ = ev.setTime(intValue(eventMs)) || ev.setTime(intValue(eventS)) || ev.setTime(intValue(sent))
 
 	// data is the callback without its send time: EventGroupId, EventType and EventInfo.
-	d := append(ev.data[:0], '{')
-	for _, m := range top {
-		if string(m.key) == "CallbackTs" || string(m.key) == "CallbackMsTs" {
-			continue
-		}
-		d = appendMember(d, m)
-	}
-	ev.data = append(d, '}')
-	ev.Data = ev.data
+	ev.setDataWithout(top, "CallbackTs", "CallbackMsTs")
 
 	ev.setSource(c.Header.Peek("SdkAppId"))
 	// Identity: RoomId raw, so that room "8489" (a string room) and room 8489 stay apart; the
@@ -200,13 +188,9 @@ func signTencentTRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, err
 	if lookup(topMembers(body), "CallbackTs") == nil && lookup(topMembers(body), "CallbackMsTs") != nil {
 		field = "CallbackMsTs"
 	}
-	body, err := replaceMember(body, field, strconv.AppendInt(nil, now.UnixMilli(), 10))
-	if err != nil {
-		return nil, nil, err
-	}
-	headers := []Header{{"Content-Type", "application/json"}}
-	if len(a.Secret) == 0 {
-		return body, headers, nil
+	body, headers, err := stampJSON(body, field, strconv.AppendInt(nil, now.UnixMilli(), 10))
+	if err != nil || len(a.Secret) == 0 {
+		return body, headers, err
 	}
 	var sum [sha256.Size]byte
 	hmacSum(&sum, a.Secret, true, body)

@@ -175,11 +175,7 @@ func volcNormalize(c *Callback, ev *Event) error {
 	}
 	ev.scratch = scratch
 	ev.ProviderEventType = ev.keep(code)
-	if def := findEvent(volcEvents, ev.ProviderEventType); def != nil {
-		ev.setType(volcPrefix, def.Name)
-	} else {
-		ev.setUnknownType(volcPrefix, ev.ProviderEventType)
-	}
+	ev.setTypeFrom(volcEvents, volcPrefix)
 
 	// data: every member but the signature material and EventTime (the event's time), EventData
 	// decoded from its string.
@@ -328,13 +324,9 @@ func parseRFC3339(raw []byte) (time.Time, bool) {
 // signVolcengine sets EventTime to now, as a fresh event has it, and Signature to the signature
 // under a.Secret; without a secret Signature is left as it is.
 func signVolcengine(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
-	body, err := replaceMember(body, "EventTime", fmt.Appendf(nil, "%q", now.UTC().Format(time.RFC3339)))
-	if err != nil {
-		return nil, nil, err
-	}
-	headers := []Header{{"Content-Type", "application/json"}}
-	if len(a.Secret) == 0 {
-		return body, headers, nil
+	body, headers, err := stampJSON(body, "EventTime", fmt.Appendf(nil, "%q", now.UTC().Format(time.RFC3339)))
+	if err != nil || len(a.Secret) == 0 {
+		return body, headers, err
 	}
 	var sum [sha256.Size]byte
 	if err := volcSignature(&sum, topMembers(body), a.Secret); err != nil {
