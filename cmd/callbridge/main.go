@@ -89,16 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "env":
-		cfg, err := config.Load(specs)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		if err := config.WriteEnv(stdout, cfg, specs); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
+		return envCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "callbridge %s commit %s %s\n", version, commit(), runtime.Version())
 		return 0
