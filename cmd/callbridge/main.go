@@ -36,9 +36,9 @@ const usage = `usage: callbridge [command]
 
 commands:
   serve     run the bridge (default)
-  env       print every CALLBRIDGE_* variable with its type, default, description and current value
+  env       print every CALLBRIDGE_* variable: type, default, current value, meaning (env -h)
   send      sign a callback as a provider does and POST it to a running bridge (send -h)
-  tail      print every CloudEvent published from now on, one JSON per line
+  tail      print the CloudEvents published, one JSON per line; -all, -since, filters (tail -h)
   replay    normalise and publish the stored dead letters again, after a fix
   bench     load-test a running bridge with signed, distinct callbacks (bench -h)
   version   print version, commit and Go version
