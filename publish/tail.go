@@ -180,8 +180,9 @@ func (s *NATS) Tail(ctx context.Context, opts TailOptions, emit func(event []byt
 // Tail calls emit with every event written to the known topics but the dead letters, from
 // where opts says (from now on by default), that passes opts' filters, as CloudEvents JSON,
 // until ctx ends. It reads as a consumer group of its own, so it takes nothing from the
-// deployment's consumers. With opts.Since it reads from the earliest offset and skips what the
-// broker stored before it.
+// deployment's consumers. With opts.Since the group starts at the offsets the broker gives for
+// that time (committed before it joins); should that fail it starts at the earliest offset,
+// and what the broker stored before opts.Since is skipped either way.
 func (k *Kafka) Tail(ctx context.Context, opts TailOptions, emit func(event []byte) error) error {
 	topics := k.knownTopics(false)
 	if len(topics) == 0 {
@@ -193,7 +194,15 @@ func (k *Kafka) Tail(ctx context.Context, opts TailOptions, emit func(event []by
 	if opts.All || !opts.Since.IsZero() {
 		start = kafka.FirstOffset
 	}
-	r := k.reader("callbridge-tail-"+hex.EncodeToString(id[:]), topics, start)
+	group := "callbridge-tail-" + hex.EncodeToString(id[:])
+	if !opts.All && !opts.Since.IsZero() {
+		if err := k.commitOffsetsAt(ctx, group, topics, opts.Since); err != nil {
+			// Still right, only slower: the group starts at the earliest offset and the
+			// messages from before opts.Since are skipped as they are read.
+			k.cfg.Logger.Warn("tail: no offsets for the time; reading from the earliest", "error", err)
+		}
+	}
+	r := k.reader(group, topics, start)
 	defer r.Close()
 	for {
 		m, err := r.ReadMessage(ctx)
@@ -222,6 +231,76 @@ func (k *Kafka) Tail(ctx context.Context, opts TailOptions, emit func(event []by
 			return err
 		}
 	}
+}
+
+// commitOffsetsAt commits for group, before any member joins it, the offset of every partition
+// of topics that the broker gives for since (the end of the partition, where nothing is as
+// recent), so that the group starts there. A partition left out (a topic that does not exist
+// yet) starts at the reader's start offset.
+func (k *Kafka) commitOffsetsAt(ctx context.Context, group string, topics []string, since time.Time) error {
+	meta, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return err
+	}
+	at, last := map[string][]kafka.OffsetRequest{}, map[string][]kafka.OffsetRequest{}
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			continue
+		}
+		for _, p := range t.Partitions {
+			at[t.Name] = append(at[t.Name], kafka.TimeOffsetOf(p.ID, since))
+			last[t.Name] = append(last[t.Name], kafka.LastOffsetOf(p.ID))
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	found, err := k.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: at})
+	if err != nil {
+		return err
+	}
+	ends, err := k.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: last})
+	if err != nil {
+		return err
+	}
+	end := map[string]map[int]int64{}
+	for topic, ps := range ends.Topics {
+		end[topic] = map[int]int64{}
+		for _, p := range ps {
+			if p.Error == nil && p.LastOffset >= 0 {
+				end[topic][p.Partition] = p.LastOffset
+			}
+		}
+	}
+	commits := map[string][]kafka.OffsetCommit{}
+	for topic, ps := range found.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				continue
+			}
+			offset, ok := end[topic][p.Partition]
+			for o := range p.Offsets { // the first offset at or after since; -1 when there is none
+				if o >= 0 {
+					offset, ok = o, true
+				}
+			}
+			if ok {
+				commits[topic] = append(commits[topic], kafka.OffsetCommit{Partition: p.Partition, Offset: offset})
+			}
+		}
+	}
+	res, err := k.client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: commits})
+	if err != nil {
+		return err
+	}
+	for topic, ps := range res.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return fmt.Errorf("commit %s[%d]: %w", topic, p.Partition, p.Error)
+			}
+		}
+	}
+	return nil
 }
 
 // structured returns the CloudEvents JSON of one message: the value itself in structured mode,

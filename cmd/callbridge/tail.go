@@ -28,7 +28,7 @@ broker configured, the running bridge's embedded NATS server); dead letters are 
 
 Filters apply in both content modes (CALLBRIDGE_CE_MODE). On NATS a provider filter is a
 subject filter when CALLBRIDGE_TOPIC_TEMPLATE starts with literal tokens and {provider}; on
-Kafka -since reads from the earliest offset and skips what is older.
+Kafka -since starts each partition at the offset the broker gives for that time.
 `
 
 // listFlag is a flag that may be repeated and holds a comma-separated list.
