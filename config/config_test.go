@@ -371,7 +371,7 @@ func TestProviderSettings(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := WriteEnv(&out, c, specs); err != nil {
+	if err := WriteEnv(&out, c, specs, 100); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{neteaseSecret, anyrtcSecret, tencentKey, urlToken} {
@@ -398,20 +398,25 @@ func TestProviderSettings(t *testing.T) {
 	}
 }
 
-// currentColumn returns the CURRENT column of the row for name in WriteEnv's output.
+// currentColumn returns the current value WriteEnv shows for name: in the block that starts
+// with name, what follows "current: " up to the end of its line ("" for "(not set)").
 func currentColumn(t *testing.T, out, name string) string {
 	t.Helper()
 	lines := strings.Split(out, "\n")
-	at := strings.Index(lines[0], "CURRENT")
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, name+" ") {
-			if len(l) <= at {
-				return ""
+	for i, l := range lines {
+		if !strings.HasPrefix(l, name+" ") {
+			continue
+		}
+		for _, l := range lines[i:] {
+			if _, v, ok := strings.Cut(l, "current: "); ok {
+				if v == notSet {
+					return ""
+				}
+				return v
 			}
-			return strings.TrimSpace(l[at:])
 		}
 	}
-	t.Fatalf("WriteEnv has no row for %s", name)
+	t.Fatalf("WriteEnv has no block for %s", name)
 	return ""
 }
 
@@ -526,7 +531,7 @@ func TestWriteEnv(t *testing.T) {
 		"ALLOW_UNSIGNED":        "auto",
 	})
 	var out bytes.Buffer
-	if err := WriteEnv(&out, c, specs); err != nil {
+	if err := WriteEnv(&out, c, specs, 100); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()

@@ -1,23 +1,52 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Var describes one variable, as `callbridge env` and the README list it.
 type Var struct {
-	Name        string // full name, CALLBRIDGE_...
-	Type        string // string, integer, duration, auto|true|false or path
-	Default     string
-	Description string
-	Secret      bool
+	Name        string `json:"name"` // full name, CALLBRIDGE_...
+	Type        string `json:"type"` // string, integer, duration, auto|true|false or path
+	Default     string `json:"default"`
+	Description string `json:"description"`
+	Secret      bool   `json:"secret"`
+}
+
+// Setting is a variable with its current value, as `callbridge env -o json` prints it. Current
+// is what WriteEnv shows: for a secret only whether it is set ("", "(set)" or "(set from
+// file)"), for a URL no credentials.
+type Setting struct {
+	Var
+	Current string `json:"current"`
+}
+
+// Settings lists every variable with its current value in c, in the order of Vars.
+func Settings(c *Config, providers []ProviderSpec) []Setting {
+	rs := rows(c, providers)
+	ss := make([]Setting, len(rs))
+	for i, r := range rs {
+		ss[i] = Setting{Var: r.Var, Current: r.current}
+	}
+	return ss
+}
+
+// WriteEnvJSON prints Settings as one JSON array, for tools.
+func WriteEnvJSON(w io.Writer, c *Config, providers []ProviderSpec) error {
+	b, err := json.MarshalIndent(Settings(c, providers), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // Vars lists every variable Load reads, the per-provider ones after the others.
@@ -29,15 +58,113 @@ func Vars(providers []ProviderSpec) []Var {
 	return vs
 }
 
-// WriteEnv prints every variable with its current value in c. Secrets show only whether they are
-// set; a NATS URL shows no credentials.
-func WriteEnv(w io.Writer, c *Config, providers []ProviderSpec) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tDEFAULT\tDESCRIPTION\tCURRENT")
-	for _, r := range rows(c, providers) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, cell(r.Default), r.Description, cell(r.current))
+// EnvWidth is the width WriteEnv fits for a terminal of columns columns ($COLUMNS; 0 or less
+// when unknown): 100 by default, at least 80 and at most 120.
+func EnvWidth(columns int) int {
+	if columns <= 0 {
+		return 100
 	}
-	return tw.Flush()
+	return min(max(columns, 80), 120)
+}
+
+// notSet is what WriteEnv shows for an empty current value.
+const notSet = "(not set)"
+
+// WriteEnv prints every variable with its current value in c, a block each, no line wider than
+// width: the name, type, default and current value on the first line (continued on indented
+// lines when they do not fit), then the description, indented and wrapped. Secrets show only
+// whether they are set; a NATS URL shows no credentials.
+func WriteEnv(w io.Writer, c *Config, providers []ProviderSpec, width int) error {
+	width = max(width, 40)
+	var b strings.Builder
+	b.WriteString("NAME  TYPE  default: DEFAULT  current: CURRENT\n" + envIndent + "DESCRIPTION\n\n")
+	for _, r := range rows(c, providers) {
+		typ := r.Type
+		if r.Secret {
+			typ += " (secret)"
+		}
+		parts := []string{r.Name, typ}
+		if r.Default != "" {
+			parts = append(parts, "default: "+cell(r.Default))
+		}
+		current := cell(r.current)
+		if current == "" {
+			current = notSet
+		}
+		parts = append(parts, "current: "+current)
+		writeParts(&b, parts, width)
+		for _, l := range wrap(r.Description, width-len(envIndent)) {
+			b.WriteString(envIndent + l + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+const envIndent = "    "
+
+// writeParts writes parts on one line two spaces apart; a part that does not fit starts an
+// indented line, and one wider than a line is cut into pieces that fit.
+func writeParts(b *strings.Builder, parts []string, width int) {
+	line := ""
+	for i, p := range parts {
+		switch {
+		case i == 0:
+			line = p
+		case utf8.RuneCountInString(line)+2+utf8.RuneCountInString(p) <= width:
+			line += "  " + p
+		default:
+			b.WriteString(line + "\n")
+			line = envIndent + p
+		}
+		for utf8.RuneCountInString(line) > width {
+			head, tail := splitRunes(line, width)
+			b.WriteString(head + "\n")
+			line = envIndent + tail
+		}
+	}
+	b.WriteString(line + "\n")
+}
+
+// wrap breaks text into lines of at most width characters at spaces; a word wider than a line
+// is cut.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		for utf8.RuneCountInString(word) > width {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			var head string
+			head, word = splitRunes(word, width)
+			lines = append(lines, head)
+		}
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// splitRunes cuts s after n characters.
+func splitRunes(s string, n int) (string, string) {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j], s[j:]
+		}
+		i++
+	}
+	return s, ""
 }
 
 type row struct {

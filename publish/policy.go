@@ -58,9 +58,10 @@ type DeadLetterReader interface {
 	ReadDeadLetters(ctx context.Context, take func(StoredDeadLetter) error) (taken int, err error)
 }
 
-// Tailer is a sink that can also read back what is published from now on: NATS and Kafka.
+// Tailer is a sink that can also read back what is published (from now on, or from what
+// opts says, filtered as it says): NATS and Kafka.
 type Tailer interface {
-	Tail(ctx context.Context, emit func(event []byte) error) error
+	Tail(ctx context.Context, opts TailOptions, emit func(event []byte) error) error
 }
 
 var (

@@ -27,9 +27,9 @@ const usage = `usage: callbridge [command]
 
 commands:
   serve     run the bridge (default)
-  env       print every CALLBRIDGE_* variable with its type, default, description and current value
+  env       print every CALLBRIDGE_* variable: type, default, current value, meaning (env -h)
   send      sign a callback as a provider does and POST it to a running bridge (send -h)
-  tail      print every CloudEvent published from now on, one JSON per line
+  tail      print the CloudEvents published, one JSON per line; -all, -since, filters (tail -h)
   replay    normalise and publish the stored dead letters again, after a fix
   bench     load-test a running bridge with signed, distinct callbacks (bench -h)
   version   print version, commit and Go version
@@ -79,16 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "env":
-		cfg, err := config.Load(specs)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		if err := config.WriteEnv(stdout, cfg, specs); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
+		return envCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "callbridge %s commit %s %s\n", version, commit(), runtime.Version())
 		return 0

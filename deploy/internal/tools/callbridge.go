@@ -1,8 +1,7 @@
 package tools
 
 import (
-	"bufio"
-	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,32 +35,35 @@ func Callbridge(t testing.TB) string {
 	return p
 }
 
-// Variable is one line of `callbridge env`.
+// Variable is one variable of `callbridge env -o json`.
 type Variable struct {
 	Name, Type string
 	Secret     bool // read from <Name>_FILE as well: the ones values must never hold
 }
 
-// Env runs `callbridge env` in an environment without CALLBRIDGE_* variables and returns what
-// it lists, by name. A secret is a variable that has a <NAME>_FILE companion.
+// Env runs `callbridge env -o json` in an environment without CALLBRIDGE_* variables and
+// returns what it lists, by name. A secret is a variable that has a <NAME>_FILE companion.
 func Env(t testing.TB) map[string]Variable {
 	t.Helper()
-	cmd := exec.Command(Callbridge(t), "env")
+	cmd := exec.Command(Callbridge(t), "env", "-o", "json")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("callbridge env: %v", err)
+		t.Fatalf("callbridge env -o json: %v", err)
+	}
+	var listed []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(out, &listed); err != nil {
+		t.Fatalf("callbridge env -o json: %v\n%s", err, out)
 	}
 	vars := map[string]Variable{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Scan() // the header
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 2 || !strings.HasPrefix(f[0], "CALLBRIDGE_") {
-			t.Fatalf("callbridge env: unexpected line %q", sc.Text())
+	for _, l := range listed {
+		if !strings.HasPrefix(l.Name, "CALLBRIDGE_") || l.Type == "" {
+			t.Fatalf("callbridge env -o json: unexpected entry %+v", l)
 		}
-		v := Variable{Name: f[0], Type: f[1]}
-		vars[v.Name] = v
+		vars[l.Name] = Variable{Name: l.Name, Type: l.Type}
 	}
 	for name := range vars {
 		if base, ok := strings.CutSuffix(name, "_FILE"); ok && vars[name].Type == "path" {
