@@ -45,20 +45,13 @@ const agoraPrefix = "io.agora."
 // agoraSettings: secrets of the products whose console page shows a secret of its own. Unset,
 // the product's callbacks are checked with CALLBRIDGE_AGORA_SECRET.
 var agoraSettings = []Setting{
-	agoraRecordingSecret: {Name: "RECORDING_SECRET", Kind: Text, Secret: true,
+	{Name: "RECORDING_SECRET", Kind: Text, Secret: true,
 		Description: "secret of Cloud Recording notifications (productId 3), when it is not CALLBRIDGE_AGORA_SECRET"},
-	agoraMediaPullSecret: {Name: "MEDIA_PULL_SECRET", Kind: Text, Secret: true,
+	{Name: "MEDIA_PULL_SECRET", Kind: Text, Secret: true,
 		Description: "secret of Media Pull notifications (productId 4), when it is not CALLBRIDGE_AGORA_SECRET"},
-	agoraMediaPushSecret: {Name: "MEDIA_PUSH_SECRET", Kind: Text, Secret: true,
+	{Name: "MEDIA_PUSH_SECRET", Kind: Text, Secret: true,
 		Description: "secret of Media Push notifications (productId 5), when it is not CALLBRIDGE_AGORA_SECRET"},
 }
-
-// Indexes into agoraSettings and Auth.Options.
-const (
-	agoraRecordingSecret = iota
-	agoraMediaPullSecret
-	agoraMediaPushSecret
-)
 
 // Products as productId numbers them.
 const (
@@ -140,19 +133,17 @@ func agoraIsProbe(c *Callback) bool {
 // agoraKey returns the secret that signs a callback of product: the product's own when one is
 // configured, else CALLBRIDGE_AGORA_SECRET.
 func agoraKey(a *Auth, product int64) []byte {
-	setting := -1
+	var own []byte
 	switch product {
 	case agoraRecording:
-		setting = agoraRecordingSecret
+		own = a.setting(agoraSettings, "RECORDING_SECRET").Bytes
 	case agoraMediaPull:
-		setting = agoraMediaPullSecret
+		own = a.setting(agoraSettings, "MEDIA_PULL_SECRET").Bytes
 	case agoraMediaPush:
-		setting = agoraMediaPushSecret
+		own = a.setting(agoraSettings, "MEDIA_PUSH_SECRET").Bytes
 	}
-	if setting >= 0 {
-		if own := a.option(agoraSettings, setting).Bytes; len(own) > 0 {
-			return own
-		}
+	if len(own) > 0 {
+		return own
 	}
 	return a.Secret
 }

@@ -51,17 +51,11 @@ var AlibabaLive = Provider{
 const alibabaPrefix = "com.aliyun.live."
 
 var alibabaSettings = []Setting{
-	alibabaCallbackDomain: {Name: "CALLBACK_DOMAIN", Kind: Text,
+	{Name: "CALLBACK_DOMAIN", Kind: Text,
 		Description: "host of the callback URL set in the console for recording callbacks, which are signed with it; empty: the request's Host header"},
-	alibabaPreviousKey: {Name: "PREVIOUS_AUTH_KEY", Kind: Text, Secret: true,
+	{Name: "PREVIOUS_AUTH_KEY", Kind: Text, Secret: true,
 		Description: "the key before a rotation: streams pushed before it keep signing with it"},
 }
-
-// Indexes into alibabaSettings and Auth.Options.
-const (
-	alibabaCallbackDomain = iota
-	alibabaPreviousKey
-)
 
 // Codes are the action (publish callbacks), the event (recording status) or record_file.
 var alibabaEvents = []EventDef{
@@ -122,7 +116,7 @@ func alibabaDomain(buf []byte, c *Callback, a *Auth) ([]byte, bool) {
 	if isQuery(c.Body) {
 		return queryParam(buf, c.Body, "app")
 	}
-	if d := a.option(alibabaSettings, alibabaCallbackDomain).Bytes; len(d) > 0 {
+	if d := a.setting(alibabaSettings, "CALLBACK_DOMAIN").Bytes; len(d) > 0 {
 		return append(buf, d...), true
 	}
 	host := c.Header.Peek("Host")
@@ -151,7 +145,7 @@ func alibabaVerify(c *Callback, a *Auth) (Verified, error) {
 	in = append(append(append(in, '|'), ts...), '|')
 	n := len(in)
 	ok = alibabaSignatureMatches(sig, append(in, a.Secret...))
-	if previous := a.option(alibabaSettings, alibabaPreviousKey).Bytes; !ok && len(previous) > 0 {
+	if previous := a.setting(alibabaSettings, "PREVIOUS_AUTH_KEY").Bytes; !ok && len(previous) > 0 {
 		ok = alibabaSignatureMatches(sig, append(in[:n], previous...))
 	}
 	if !ok {
@@ -378,7 +372,7 @@ func signAlibabaLive(body []byte, a *Auth, now time.Time) ([]byte, []Header, err
 			return nil, nil, err
 		}
 		headers = append(headers, Header{"Content-Type", "application/json"})
-		domain = a.option(alibabaSettings, alibabaCallbackDomain).Bytes
+		domain = a.setting(alibabaSettings, "CALLBACK_DOMAIN").Bytes
 		if len(domain) == 0 {
 			domain = []byte(alibabaSignHost)
 			headers = append(headers, Header{"Host", alibabaSignHost})

@@ -41,14 +41,11 @@ const anyrtcPrefix = "io.anyrtc."
 
 // anyrtcSettings: anyRTC does not publish which HMAC it uses, so the operator chooses.
 var anyrtcSettings = []Setting{
-	anyrtcSignature: {Name: "SIGNATURE", Kind: Choice, Choices: []string{"hmac-sha1", "hmac-sha256"}, Default: "hmac-sha1",
+	{Name: "SIGNATURE", Kind: Choice, Choices: []string{"hmac-sha1", "hmac-sha256"}, Default: "hmac-sha1",
 		Description: "Ar-Signature scheme: hmac-sha1 or hmac-sha256"},
 }
 
-// Indexes into anyrtcSettings and Auth.Options, and the choices of anyrtcSignature.
-const (
-	anyrtcSignature = iota
-)
+// The choices of the SIGNATURE setting.
 const (
 	anyrtcHMACSHA1 = iota
 	anyrtcHMACSHA256
@@ -56,7 +53,7 @@ const (
 
 // anyrtcUsesSHA256 reports whether a selects HMAC-SHA256.
 func anyrtcUsesSHA256(a *Auth) bool {
-	return a.option(anyrtcSettings, anyrtcSignature).Choice == anyrtcHMACSHA256
+	return a.setting(anyrtcSettings, "SIGNATURE").Choice == anyrtcHMACSHA256
 }
 
 // Codes are "<productId>/<eventType>".

@@ -7,7 +7,7 @@
 // everything that provider knows: its URL check, signature scheme and replay window, the body it
 // expects as an answer, its event table and its mapping to the envelope, and the settings of its
 // own (Provider.Settings: declared there, read and listed by config, parsed once at start-up into
-// Auth.Options). Adding a provider means one file, one testdata folder and one line in Builtins;
+// Auth.Options, and read by the provider by name). Adding a provider means one file, one testdata folder and one line in Builtins;
 // the generic tests (golden, signing round trip, fuzz, benchmark, and the command's end to end,
 // status, contract and property tests) iterate the registry and drive each entry through its own
 // Sign and Sample.

@@ -48,12 +48,9 @@ const livekitPrefix = "io.livekit."
 
 // livekitSettings: the API key whose secret signs the webhooks, the JWT's iss.
 var livekitSettings = []Setting{
-	livekitAPIKey: {Name: "API_KEY", Kind: Text, Secret: true, WithSecret: true,
+	{Name: "API_KEY", Kind: Text, Secret: true, WithSecret: true,
 		Description: "API key of the key pair that signs the webhooks (the JWT's iss); it must match, with CALLBRIDGE_LIVEKIT_API_SECRET as its secret"},
 }
-
-// Indexes into livekitSettings and Auth.Options.
-const livekitAPIKey = 0
 
 // The event codes as webhook/consts.go in github.com/livekit/protocol spells them.
 var livekitEvents = []EventDef{
@@ -113,7 +110,7 @@ func livekitVerify(c *Callback, a *Auth) (Verified, error) {
 	if !ok || iss[0] != '"' {
 		return Signed, &AuthError{Reason: "JWT has no iss (the API key)"}
 	}
-	if key := a.option(livekitSettings, livekitAPIKey).Bytes; subtle.ConstantTimeCompare(issText, key) != 1 {
+	if key := a.setting(livekitSettings, "API_KEY").Bytes; subtle.ConstantTimeCompare(issText, key) != 1 {
 		return Signed, &AuthError{Reason: "JWT iss " + excerpt(issText) + " is not CALLBRIDGE_LIVEKIT_API_KEY"}
 	}
 
@@ -303,7 +300,7 @@ func signLiveKit(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) 
 	}
 	sum := sha256.Sum256(body)
 	claims := []byte(`{"iss":`)
-	claims = appendString(claims, a.option(livekitSettings, livekitAPIKey).Bytes)
+	claims = appendString(claims, a.setting(livekitSettings, "API_KEY").Bytes)
 	claims = append(claims, `,"exp":`...)
 	claims = strconv.AppendInt(claims, now.Add(5*time.Minute).Unix(), 10)
 	claims = append(claims, `,"nbf":`...)

@@ -86,25 +86,36 @@ type Auth struct {
 	Secret        []byte
 	AllowUnsigned bool
 	MaxSkew       time.Duration // replay window of a signed send time (NetEase CurTime, anyRTC notifyMs, ...)
-	// Options holds the provider's own settings, parsed once at start-up by Provider.Options, in
-	// the order of Provider.Settings. An Auth built without them reads each setting's default.
-	Options []Option
+	// Options holds the provider's own settings, parsed once at start-up by Provider.Options,
+	// each under its Setting.Name. An Auth built without them reads each setting's default.
+	Options []NamedOption
 }
 
-// option returns setting i of settings (the provider's Settings) as configured in a, or its
-// default when a carries no options.
-func (a *Auth) option(settings []Setting, i int) Option {
-	if i < len(a.Options) {
-		return a.Options[i]
+// setting returns the provider's own setting name (settings are the provider's Settings) as
+// configured in a, or its default when a does not carry it. A name not in settings is a
+// programming error and panics with the name. Two scans over a handful of settings: no map,
+// no allocation (except to parse a Text default, for an Auth built without options).
+func (a *Auth) setting(settings []Setting, name string) Option {
+	for i := range settings {
+		if settings[i].Name != name {
+			continue
+		}
+		for j := range a.Options {
+			if a.Options[j].Name == name {
+				return a.Options[j].Option
+			}
+		}
+		o, _, _ := settings[i].Parse(settings[i].Default)
+		return o
 	}
-	o, _, _ := settings[i].Parse(settings[i].Default)
-	return o
+	panic("normalize: no provider setting named " + name)
 }
 
 // Setting declares a variable of one provider's own, CALLBRIDGE_<ID>_<Name> (the id upper-cased,
 // '-' as '_'), such as CALLBRIDGE_ANYRTC_SIGNATURE. The command hands these to config, which
 // reads and checks them and lists them in `callbridge env` and the README; their parsed values
-// reach Verify and Sign in Auth.Options, at the Setting's index in Provider.Settings.
+// reach Verify and Sign in Auth.Options, under the Setting's Name, which the provider reads
+// them by.
 type Setting struct {
 	Name        string // after CALLBRIDGE_<ID>_, e.g. "SIGNATURE"
 	Kind        SettingKind
@@ -133,6 +144,23 @@ type Option struct {
 	Duration time.Duration
 	Text     string
 	Bytes    []byte // Text as bytes, converted once: a key handed to a hash costs nothing per request
+}
+
+// NamedOption is an Option under its Setting's Name, as Auth.Options holds it.
+type NamedOption struct {
+	Name string
+	Option
+}
+
+// option returns the option named name in opts; a name not there is a programming error and
+// panics with the name.
+func option(opts []NamedOption, name string) Option {
+	for i := range opts {
+		if opts[i].Name == name {
+			return opts[i].Option
+		}
+	}
+	panic("normalize: no provider setting named " + name)
 }
 
 // Parse reads value as s's kind. When ok is false, want says what is allowed, for the one-line
@@ -169,8 +197,8 @@ func (s *Setting) TypeName() string {
 
 // Options parses p's settings from values (by Setting.Name; a setting missing there takes its
 // default), for Auth.Options. The error names the setting and what it allows.
-func (p *Provider) Options(values map[string]string) ([]Option, error) {
-	opts := make([]Option, len(p.Settings))
+func (p *Provider) Options(values map[string]string) ([]NamedOption, error) {
+	opts := make([]NamedOption, len(p.Settings))
 	for i := range p.Settings {
 		s := &p.Settings[i]
 		v, set := values[s.Name]
@@ -181,7 +209,7 @@ func (p *Provider) Options(values map[string]string) ([]Option, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: setting %s: %s", p.ID, s.Name, want)
 		}
-		opts[i] = o
+		opts[i] = NamedOption{Name: s.Name, Option: o}
 	}
 	return opts, nil
 }

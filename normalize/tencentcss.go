@@ -42,14 +42,9 @@ const tencentPrefix = "com.tencent.css."
 // tencentSettings: t is an expiry Tencent sets (send time + 10 min by default), not a send time,
 // so its window is a grace past t rather than the shared clock skew.
 var tencentSettings = []Setting{
-	tencentExpiryGrace: {Name: "EXPIRY_GRACE", Kind: Duration, Default: "5m",
+	{Name: "EXPIRY_GRACE", Kind: Duration, Default: "5m",
 		Description: "how long past its expiry t a Tencent CSS callback is still accepted"},
 }
-
-// Indexes into tencentSettings and Auth.Options.
-const (
-	tencentExpiryGrace = iota
-)
 
 // Relay events share event_type 314 and differ by callback_event: codes are "314/<callback_event>";
 // recording status events share 332 and differ by record_event: "332/<record_event>".
@@ -133,7 +128,7 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(sig, want[:]) {
 		return Signed, &AuthError{Reason: "sign does not match md5(key + t)"}
 	}
-	grace := a.option(tencentSettings, tencentExpiryGrace).Duration
+	grace := a.setting(tencentSettings, "EXPIRY_GRACE").Duration
 	if late := c.Received.Sub(time.Unix(expiry, 0)); late > grace {
 		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), grace)}
 	}

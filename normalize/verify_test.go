@@ -45,7 +45,7 @@ func fixture(t testing.TB, provider, name string) []byte {
 }
 
 // withOptions returns p's options with the given settings set: pairs of Setting.Name and value.
-func withOptions(t testing.TB, p *Provider, nameValues ...string) []Option {
+func withOptions(t testing.TB, p *Provider, nameValues ...string) []NamedOption {
 	t.Helper()
 	values := map[string]string{}
 	for i := 0; i+1 < len(nameValues); i += 2 {
@@ -230,7 +230,7 @@ func TestVerifyAnyRTC(t *testing.T) {
 }
 
 // anyrtcOptions selects HMAC-SHA256 or HMAC-SHA1.
-func anyrtcOptions(t testing.TB, sha256Hash bool) []Option {
+func anyrtcOptions(t testing.TB, sha256Hash bool) []NamedOption {
 	if sha256Hash {
 		return withOptions(t, &AnyRTC, "SIGNATURE", "hmac-sha256")
 	}

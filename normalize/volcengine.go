@@ -46,14 +46,9 @@ var VolcengineRTC = Provider{
 const volcPrefix = "com.volcengine.rtc."
 
 var volcSettings = []Setting{
-	volcMaxEventAge: {Name: "MAX_EVENT_AGE", Kind: Duration, Default: "10m",
+	{Name: "MAX_EVENT_AGE", Kind: Duration, Default: "10m",
 		Description: "how long after its EventTime a Volcengine RTC callback is still accepted (retries keep the event time)"},
 }
-
-// Indexes into volcSettings and Auth.Options.
-const (
-	volcMaxEventAge = iota
-)
 
 // Codes are EventType, as BytePlus lists them.
 var volcEvents = []EventDef{
@@ -155,7 +150,7 @@ func volcVerify(c *Callback, a *Auth) (Verified, error) {
 	if !ok {
 		return Signed, &AuthError{Reason: "EventTime is not an RFC 3339 time, so the replay window cannot be checked"}
 	}
-	if age, max := c.Received.Sub(at), a.option(volcSettings, volcMaxEventAge).Duration; age > max {
+	if age, max := c.Received.Sub(at), a.setting(volcSettings, "MAX_EVENT_AGE").Duration; age > max {
 		return Signed, &AuthError{Reason: fmt.Sprintf("EventTime is %s old, more than CALLBRIDGE_VOLCENGINE_RTC_MAX_EVENT_AGE (%s) (replay window)", age.Round(time.Second), max)}
 	}
 	if ahead := at.Sub(c.Received); ahead > a.MaxSkew {

@@ -24,37 +24,28 @@ const (
 	SchemeHMACSHA1         = "hmac-sha1"
 )
 
+// webhookSchemes are the choices of SCHEME, in the order Option.Choice counts them.
+var webhookSchemes = []string{SchemeStandardWebhooks, SchemeHMACSHA256, SchemeHMACSHA1}
+
 // webhookSettings are a generic source's own variables, CALLBRIDGE_WEBHOOK_<NAME>_<Name>.
 var webhookSettings = []Setting{
-	whScheme: {Name: "SCHEME", Kind: Choice, Choices: []string{SchemeStandardWebhooks, SchemeHMACSHA256, SchemeHMACSHA1}, Default: SchemeStandardWebhooks,
+	{Name: "SCHEME", Kind: Choice, Choices: webhookSchemes, Default: SchemeStandardWebhooks,
 		Description: "signature scheme: standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; secret whsec_<base64>), or hmac-sha256 / hmac-sha1 of the raw body in SIGNATURE_HEADER"},
-	whSigHeader: {Name: "SIGNATURE_HEADER", Kind: Text,
+	{Name: "SIGNATURE_HEADER", Kind: Text,
 		Description: "hmac schemes: the header holding the signature, such as X-Hub-Signature-256 (required)"},
-	whSigEncoding: {Name: "SIGNATURE_ENCODING", Kind: Choice, Choices: []string{"hex", "base64"}, Default: "hex",
+	{Name: "SIGNATURE_ENCODING", Kind: Choice, Choices: []string{"hex", "base64"}, Default: "hex",
 		Description: "hmac schemes: how the signature is written"},
-	whSigPrefix: {Name: "SIGNATURE_PREFIX", Kind: Text,
+	{Name: "SIGNATURE_PREFIX", Kind: Text,
 		Description: "hmac schemes: text before the signature in its header, such as sha256="},
-	whID: {Name: "ID", Kind: Text,
+	{Name: "ID", Kind: Text,
 		Description: "where the event id comes from: header:<Name> or json:<dotted.path>, alternatives comma-separated; standard-webhooks default header:webhook-id; hmac default: a hash of the body"},
-	whType: {Name: "TYPE", Kind: Text,
+	{Name: "TYPE", Kind: Text,
 		Description: "where the event type comes from (header:<Name> or json:<dotted.path>); standard-webhooks default json:type; required for hmac schemes"},
-	whSubject: {Name: "SUBJECT", Kind: Text,
+	{Name: "SUBJECT", Kind: Text,
 		Description: "where the subject comes from (header:<Name> or json:<dotted.path>); default: none"},
-	whTime: {Name: "TIME", Kind: Text,
+	{Name: "TIME", Kind: Text,
 		Description: "where the time comes from (header:<Name> or json:<dotted.path>; RFC 3339, or Unix s or ms); standard-webhooks default json:timestamp,header:webhook-timestamp; else the receipt time"},
 }
-
-// Indexes into webhookSettings.
-const (
-	whScheme = iota
-	whSigHeader
-	whSigEncoding
-	whSigPrefix
-	whID
-	whType
-	whSubject
-	whTime
-)
 
 // SettingError is a generic source's setting that cannot work; the command turns it into the
 // one-line configuration error naming CALLBRIDGE_WEBHOOK_<NAME>_<Setting>.
@@ -163,20 +154,20 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 	}
 	w := &webhook{
 		name:     name,
-		scheme:   webhookSettings[whScheme].Choices[opts[whScheme].Choice],
-		sigHdr:   opts[whSigHeader].Text,
-		base64:   opts[whSigEncoding].Choice == 1,
-		prefix:   opts[whSigPrefix].Bytes,
+		scheme:   webhookSchemes[option(opts, "SCHEME").Choice],
+		sigHdr:   option(opts, "SIGNATURE_HEADER").Text,
+		base64:   option(opts, "SIGNATURE_ENCODING").Choice == 1,
+		prefix:   option(opts, "SIGNATURE_PREFIX").Bytes,
 		typePref: WebhookPrefix + name + ".",
 	}
 	for _, a := range []struct {
-		setting int
+		setting string
 		dst     *[]attrSource
-	}{{whID, &w.id}, {whType, &w.typ}, {whSubject, &w.subject}, {whTime, &w.time}} {
-		v := opts[a.setting].Text
+	}{{"ID", &w.id}, {"TYPE", &w.typ}, {"SUBJECT", &w.subject}, {"TIME", &w.time}} {
+		v := option(opts, a.setting).Text
 		srcs, want, ok := parseAttrSources(v)
 		if !ok {
-			return nil, &SettingError{Setting: webhookSettings[a.setting].Name, Value: v, Want: want}
+			return nil, &SettingError{Setting: a.setting, Value: v, Want: want}
 		}
 		*a.dst = srcs
 	}
@@ -197,13 +188,13 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		}
 	} else {
 		if w.sigHdr == "" {
-			return nil, &SettingError{Setting: webhookSettings[whSigHeader].Name, Want: "required with SCHEME=" + w.scheme + ": the header that carries the signature"}
+			return nil, &SettingError{Setting: "SIGNATURE_HEADER", Want: "required with SCHEME=" + w.scheme + ": the header that carries the signature"}
 		}
 		if srcs, _, _ := parseAttrSources("header:" + w.sigHdr); srcs == nil {
-			return nil, &SettingError{Setting: webhookSettings[whSigHeader].Name, Value: w.sigHdr, Want: "want a header name: letters, digits, - and _"}
+			return nil, &SettingError{Setting: "SIGNATURE_HEADER", Value: w.sigHdr, Want: "want a header name: letters, digits, - and _"}
 		}
 		if w.typ == nil {
-			return nil, &SettingError{Setting: webhookSettings[whType].Name, Want: "required with SCHEME=" + w.scheme + ": where the event type comes from, such as header:X-GitHub-Event or json:event"}
+			return nil, &SettingError{Setting: "TYPE", Want: "required with SCHEME=" + w.scheme + ": where the event type comes from, such as header:X-GitHub-Event or json:event"}
 		}
 	}
 

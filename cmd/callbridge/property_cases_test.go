@@ -47,7 +47,7 @@ type propEntry struct {
 	secret   string              // what it signs with: the bridge's secret unless unsignedOK
 	wrong    string              // another secret of the same form
 	policy   policy
-	opts     []normalize.Option // settings parsed, for Sign
+	opts     []normalize.NamedOption // settings parsed, for Sign
 	sample   *jnode
 	distinct []string // paths that make the event id; none: a nonce member makes bodies distinct
 	subjects []string // paths holding the sample's subject
