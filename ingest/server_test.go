@@ -390,7 +390,7 @@ func statusRows(t *testing.T) []row {
 			status: 401, errHas: []string{"MD5"},
 		},
 		{name: "netease unsigned", path: neteasePath, body: play, status: 401, errHas: []string{"CheckSum header missing"}},
-		{name: "netease stale CurTime", path: neteasePath, body: play, header: staleSig, status: 401, errHas: []string{"CurTime", "replay window"}},
+		{name: "netease stale CurTime", path: neteasePath, body: play, header: staleSig, status: 401, errHas: []string{"CurTime", "signature window"}},
 		{
 			name: "netease CurTime in the future", path: neteasePath, body: play,
 			header: neteaseHeaders(neteaseSecret, play, time.Now().Add(10*time.Minute)),

@@ -13,7 +13,7 @@ import (
 // V2 is checked when present, else V1, as Agora recommends. Each product has its own secret in
 // the console, so Cloud Recording, Media Pull and Media Push may have one of their own (the
 // product is read from the body to pick the key; the signature then proves it). notifyMs is the
-// send time, refreshed on every resend: it bounds the replay window and stays out of the event,
+// send time, refreshed on every resend: it bounds the signature window and stays out of the event,
 // whose id is noticeId. Event numbers repeat across products, so the key is (productId,
 // eventType). The console's health check sends test events with channelName "test_webhook": they
 // are answered and not published.
@@ -26,7 +26,7 @@ var Agora = Provider{
 	SecretVar:  "SECRET",
 	Settings:   agoraSettings,
 	Scheme:     "header `Agora-Signature-V2 = hex(HMAC-SHA256(secret, body))` when present, else `Agora-Signature = hex(HMAC-SHA1(secret, body))`; Cloud Recording, Media Pull and Media Push may have secrets of their own (`CALLBRIDGE_AGORA_RECORDING_SECRET`, `_MEDIA_PULL_SECRET`, `_MEDIA_PUSH_SECRET`)",
-	Replay:     "`notifyMs` (ms, in the signed body, refreshed on resend) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:     "`notifyMs` (ms, in the signed body, refreshed on resend) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:    "RTC: `payload.channelName`; recording: `payload.cname`; Media Push: `payload.converter.id`; Media Pull: `payload.player.id`",
 	TimeSource: "RTC: `payload.ts` (s); recording: `payload.sendts` (ms); Media Push/Pull: `payload.lts` (ms, or s as the examples write it); else `notifyMs` (ms)",
 	Events:     agoraEvents,
@@ -176,7 +176,7 @@ func agoraVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: header + " does not match the body"}
 	}
-	return ncsReplayWindow(c, a)
+	return ncsWindow(c, a)
 }
 
 func agoraNormalize(c *Callback, ev *Event) error {

@@ -58,7 +58,7 @@ func TestVerifyAgora(t *testing.T) {
 		{name: "no headers", body: agoraPublishedBody, received: sent, auth: auth, wantErr: "Agora-Signature-V2 and Agora-Signature headers missing"},
 		{name: "body with a trailing newline", body: agoraPublishedBody + "\n", header: both(agoraPublishedSHA1, agoraPublishedSHA256), received: sent, auth: auth, wantErr: "does not match the body"},
 		{name: "wrong secret", body: agoraPublishedBody, header: both(agoraPublishedSHA1, agoraPublishedSHA256), received: sent, auth: own, wantErr: "does not match the body"},
-		{name: "notifyMs too old (replay)", body: agoraPublishedBody, header: v2(agoraPublishedSHA256), received: sent.Add(5*time.Minute + time.Millisecond), auth: auth, wantErr: "replay window"},
+		{name: "notifyMs too old (replay)", body: agoraPublishedBody, header: v2(agoraPublishedSHA256), received: sent.Add(5*time.Minute + time.Millisecond), auth: auth, wantErr: "signature window"},
 		{name: "notifyMs too far ahead", body: agoraPublishedBody, header: v2(agoraPublishedSHA256), received: sent.Add(-5*time.Minute - time.Millisecond), auth: auth, wantErr: "in the future"},
 		{name: "notifyMs missing", body: noNotify, header: v2(hmacHex(t, "secret", noNotify, true)), received: sent, auth: auth, wantErr: "notifyMs missing"},
 		{name: "no secret", body: agoraPublishedBody, header: v2(agoraPublishedSHA256), received: sent, auth: Auth{MaxSkew: time.Minute}, wantErr: "no secret is configured"},

@@ -21,7 +21,7 @@ import (
 // md5hex(domain|timestamp|key), where domain is the ingest domain for publish callbacks (their
 // app parameter) and the callback URL's host for the others (CALLBRIDGE_ALIBABA_LIVE_CALLBACK_DOMAIN,
 // else the Host header). The signature covers neither the query nor the body: a captured
-// request's headers could be replayed with other fields within the replay window, as with
+// request's headers could be replayed with other fields within the signature window, as with
 // Tencent CSS. A new key applies only to streams pushed after the change, so a previous key may
 // be configured during the rotation. There is no event id: the id hashes data, the callback's
 // fields, which its retries repeat.
@@ -34,7 +34,7 @@ var AlibabaLive = Provider{
 	AcceptsGET: true,
 	Settings:   alibabaSettings,
 	Scheme:     "headers `ALI-LIVE-SIGNATURE = md5hex(domain + \"|\" + ALI-LIVE-TIMESTAMP + \"|\" + key)`, domain the ingest domain (`app`) for publish callbacks, else the callback URL's host; covers neither query nor body",
-	Replay:     "`ALI-LIVE-TIMESTAMP` (s) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:     "`ALI-LIVE-TIMESTAMP` (s) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:    "publish: `id` (the stream); recording: `stream`",
 	TimeSource: "publish: `time` (s); recording file: `stop_time` (s); recording status: `ALI-LIVE-TIMESTAMP` (s); else receipt",
 	Events:     alibabaEvents,

@@ -71,7 +71,7 @@ func TestVerifyAlibabaLive(t *testing.T) {
 		{name: "signature missing", body: alibabaPublishQ, header: HeaderMap{"ALI-LIVE-TIMESTAMP": alibabaPublishTS}, received: published, auth: auth, wantErr: "ALI-LIVE-SIGNATURE header missing"},
 		{name: "timestamp missing", body: alibabaPublishQ, header: HeaderMap{"ALI-LIVE-SIGNATURE": alibabaPublishSig}, received: published, auth: auth, wantErr: "ALI-LIVE-TIMESTAMP header missing"},
 		{name: "timestamp not a number", body: alibabaPublishQ, header: h("soon", md5Hex("push.example.com|soon|"+alibabaKey)), received: published, auth: auth, wantErr: "not a unix timestamp"},
-		{name: "too old (replay)", body: alibabaPublishQ, header: h(alibabaPublishTS, alibabaPublishSig), received: published.Add(5*time.Minute + time.Second), auth: auth, wantErr: "replay window"},
+		{name: "too old (replay)", body: alibabaPublishQ, header: h(alibabaPublishTS, alibabaPublishSig), received: published.Add(5*time.Minute + time.Second), auth: auth, wantErr: "signature window"},
 		{name: "too far ahead", body: alibabaPublishQ, header: h(alibabaPublishTS, alibabaPublishSig), received: published.Add(-5*time.Minute - time.Second), auth: auth, wantErr: "in the future"},
 		{name: "no key", body: alibabaPublishQ, header: h(alibabaPublishTS, alibabaPublishSig), received: published, auth: Auth{MaxSkew: time.Minute}, wantErr: "no secret is configured"},
 	}

@@ -14,7 +14,7 @@ import (
 // as Agora's, hex HMAC-SHA1 (or HMAC-SHA256) of the raw body, so run it in report mode until a
 // captured request confirms it. Event numbers repeat across products, so the key is
 // (productId, eventType). noticeId identifies one notification and is the event id; notifyMs
-// changes between retries and is used only for the replay window.
+// changes between retries and is used only for the signature window.
 var AnyRTC = Provider{
 	ID:         "anyrtc",
 	TypePrefix: anyrtcPrefix,
@@ -23,7 +23,7 @@ var AnyRTC = Provider{
 	SecretVar:  "SECRET",
 	Settings:   anyrtcSettings,
 	Scheme:     "header `Ar-Signature = hex(HMAC-SHA1(secret, body))`, or HMAC-SHA256 with `CALLBRIDGE_ANYRTC_SIGNATURE=hmac-sha256`",
-	Replay:     "`notifyMs` (ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:     "`notifyMs` (ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:    "RTC: `payload.channelName`; CDN push: `payload.stream` (else `payload.channel`)",
 	TimeSource: "RTC: `payload.ts` (s); CDN push: `payload.time` (ms); recording: `payload.sendts` (ms); else `notifyMs` (ms)",
 	Events:     anyrtcEvents,
@@ -90,7 +90,7 @@ func anyrtcVerify(c *Callback, a *Auth) (Verified, error) {
 	if !equalHex(got, want[:n]) {
 		return Signed, &AuthError{Reason: "Ar-Signature does not match the body"}
 	}
-	return ncsReplayWindow(c, a)
+	return ncsWindow(c, a)
 }
 
 func anyrtcNormalize(c *Callback, ev *Event) error {

@@ -4,7 +4,7 @@
 // It does no I/O and imports no other callbridge stage.
 //
 // Each built-in provider is one Provider value, listed in Builtins and defined in one file that holds
-// everything that provider knows: its URL check, signature scheme and replay window, the body it
+// everything that provider knows: its URL check, signature scheme and signature window, the body it
 // expects as an answer, its event table and its mapping to the envelope, and the settings of its
 // own (Provider.Settings: declared there, read and listed by config, parsed once at start-up into
 // Auth.Options, and read by the provider by name). Adding a provider means one file, one testdata folder and one line in Builtins;

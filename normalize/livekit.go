@@ -20,7 +20,7 @@ import (
 // receiver (webhook/verifier.go) takes the header as it is, without "Bearer ". We check the JWT
 // here with crypto/hmac (alg HS256 only), iss against CALLBRIDGE_LIVEKIT_API_KEY, the sha256
 // claim against the raw body in constant time, and nbf/exp, with CALLBRIDGE_MAX_CLOCK_SKEW as
-// leeway, as the replay window. The event id is the body's id (a uuid, "EV_..."), the same on
+// leeway, as the signature window. The event id is the body's id (a uuid, "EV_..."), the same on
 // every retry of one send.
 var LiveKit = Provider{
 	ID:         "livekit",
@@ -30,7 +30,7 @@ var LiveKit = Provider{
 	SecretVar:  "API_SECRET",
 	Settings:   livekitSettings,
 	Scheme:     "header `Authorization: <JWT>` (a `Bearer ` prefix is accepted too): HS256 with the API secret, `iss` = `CALLBRIDGE_LIVEKIT_API_KEY`, claim `sha256` = base64(SHA-256(body))",
-	Replay:     "the JWT's `nbf` and `exp` (LiveKit signs for 5 minutes; `exp` required) with `CALLBRIDGE_MAX_CLOCK_SKEW` leeway",
+	Window:     "the JWT's `nbf` and `exp` (LiveKit signs for 5 minutes; `exp` required) with `CALLBRIDGE_MAX_CLOCK_SKEW` leeway",
 	Subject:    "`room.name`; egress events: `egressInfo.egressId`; ingress events: `ingressInfo.ingressId` (else `room.name`)",
 	TimeSource: "`createdAt` (s, a string as protojson writes int64)",
 	Events:     livekitEvents,
@@ -164,10 +164,10 @@ func livekitClaims(claims []byte) (iss, sha, exp, nbf []byte, err error) {
 func livekitWindow(c *Callback, a *Auth, exp, nbf []byte) error {
 	expAt, ok := jwtTime(exp)
 	if !ok {
-		return &AuthError{Reason: "JWT exp missing or not a number of seconds, so the replay window cannot be checked"}
+		return &AuthError{Reason: "JWT exp missing or not a number of seconds, so the signature window cannot be checked"}
 	}
 	if d := c.Received.Sub(expAt); d > a.MaxSkew {
-		return &AuthError{Reason: "JWT expired " + d.Round(time.Second).String() + " ago, more than the allowed clock skew of " + a.MaxSkew.String() + " (replay window)"}
+		return &AuthError{Reason: "JWT expired " + d.Round(time.Second).String() + " ago, more than the allowed clock skew of " + a.MaxSkew.String() + " (signature window)"}
 	}
 	if nbf != nil {
 		nbfAt, ok := jwtTime(nbf)

@@ -3,17 +3,17 @@ package normalize
 // Agora's notification envelope, which anyRTC copies: {"noticeId","productId","eventType",
 // "notifyMs","payload"}. What the two providers read of it the same way is here.
 
-// ncsReplayWindow checks notifyMs, the send time in the signed body, against the replay window.
+// ncsWindow checks notifyMs, the send time in the signed body, against the signature window.
 // It runs after the signature checked out: a body that is not a JSON object is authentic but
 // malformed, and Normalize names the problem.
-func ncsReplayWindow(c *Callback, a *Auth) (Verified, error) {
+func ncsWindow(c *Callback, a *Auth) (Verified, error) {
 	top, err := c.members()
 	if err != nil {
 		return Signed, nil
 	}
 	ms, ok := intValue(lookup(top, "notifyMs"))
 	if !ok {
-		return Signed, &AuthError{Reason: "notifyMs missing or not a millisecond timestamp, so the replay window cannot be checked"}
+		return Signed, &AuthError{Reason: "notifyMs missing or not a millisecond timestamp, so the signature window cannot be checked"}
 	}
 	return Signed, checkSkew("notifyMs", unixTime(ms), c.Received, a.MaxSkew)
 }

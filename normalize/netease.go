@@ -19,7 +19,7 @@ var NetEaseNERTC = Provider{
 	SecretName:    "AppSecret",
 	SecretVar:     "APP_SECRET",
 	Scheme:        "headers `MD5 = md5hex(body)`, `CheckSum = sha1hex(AppSecret + MD5 + CurTime)`",
-	Replay:        "`CurTime` (ms) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:        "`CurTime` (ms) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:       "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
 	TimeSource:    "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
 	Events:        neteaseEvents,

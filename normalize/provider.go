@@ -85,7 +85,7 @@ func lookup(ms []member, key string) []byte {
 type Auth struct {
 	Secret        []byte
 	AllowUnsigned bool
-	MaxSkew       time.Duration // replay window of a signed send time (NetEase CurTime, anyRTC notifyMs, ...)
+	MaxSkew       time.Duration // the signature window: how far a signed send time (NetEase CurTime, ...) may be from now
 	// Options holds the provider's own settings, parsed once at start-up by Provider.Options,
 	// each under its Setting.Name. An Auth built without them reads each setting's default.
 	Options []NamedOption
@@ -218,13 +218,13 @@ func (p *Provider) Options(values map[string]string) ([]NamedOption, error) {
 type Verified int
 
 const (
-	// Signed means the callback's signature and replay window checked out.
+	// Signed means the callback's signature and signature window checked out.
 	Signed Verified = iota
 	// Unsigned means the callback was accepted without a signature check, by policy.
 	Unsigned
 )
 
-// AuthError is a failed signature, replay or policy check; ingest answers 401.
+// AuthError is a failed signature, signature-window or policy check; ingest answers 401.
 type AuthError struct{ Reason string }
 
 func (e *AuthError) Error() string { return e.Reason }
@@ -286,14 +286,14 @@ type Provider struct {
 	Distinct   []string
 	Code       string // dotted JSON path of the event code in Sample, for tests that vary it; "": not in the body
 	Scheme     string // the signature scheme, for the provider's docs page (docs/providers)
-	Replay     string // the replay window, for the provider's docs page (docs/providers)
+	Window     string // the signature window, for the provider's docs page (docs/providers)
 	Subject    string // where subject comes from, for the README
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef
 	Unknown    string // the {eventtype} of a code Events lacks, for docs: "unknown.<code>"
 	// IsProbe reports a URL check that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
-	// Verify checks signature and replay window; it returns *AuthError.
+	// Verify checks signature and signature window; it returns *AuthError.
 	Verify func(c *Callback, a *Auth) (Verified, error)
 	// Normalize fills ev from the callback; it returns *PayloadError.
 	Normalize func(c *Callback, ev *Event) error
@@ -381,7 +381,7 @@ func equalHex(got []byte, want []byte) bool {
 func checkSkew(name string, sent, now time.Time, max time.Duration) error {
 	d := now.Sub(sent)
 	if d > max {
-		return &AuthError{Reason: fmt.Sprintf("%s is %s old, more than the allowed clock skew of %s (replay window)", name, d.Round(time.Second), max)}
+		return &AuthError{Reason: fmt.Sprintf("%s is %s old, more than the allowed clock skew of %s (signature window)", name, d.Round(time.Second), max)}
 	}
 	if -d > max {
 		return &AuthError{Reason: fmt.Sprintf("%s is %s in the future, more than the allowed clock skew of %s", name, (-d).Round(time.Second), max)}

@@ -23,7 +23,7 @@ var TencentCSS = Provider{
 	SecretVar:  "CALLBACK_KEY",
 	Settings:   tencentSettings,
 	Scheme:     "body fields `sign = md5hex(key + t)` (covers only key and `t`, not the body)",
-	Replay:     "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
+	Window:     "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
 	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
 	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else push exception `data_time` (ms), else moderation `screenshotTime` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
 	Events:     tencentEvents,
@@ -130,7 +130,7 @@ func tencentVerify(c *Callback, a *Auth) (Verified, error) {
 	}
 	grace := a.setting(tencentSettings, "EXPIRY_GRACE").Duration
 	if late := c.Received.Sub(time.Unix(expiry, 0)); late > grace {
-		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (replay window)", late.Round(time.Second), grace)}
+		return Signed, &AuthError{Reason: fmt.Sprintf("t expired %s ago, more than the grace of %s (signature window)", late.Round(time.Second), grace)}
 	}
 	return Signed, nil
 }

@@ -16,7 +16,7 @@ import (
 // (101-105 room, 201-206 media, 301-312 recording). There is no event id: the id hashes the
 // documented identity fields (SdkAppId, EventGroupId, EventType, RoomId, UserId, EventMsTs,
 // TaskId) and the recording Payload, which tells the several 310 events of one task apart.
-// CallbackTs (ms, signed) is the send time: it bounds the replay window (retries stop a minute
+// CallbackTs (ms, signed) is the send time: it bounds the signature window (retries stop a minute
 // after the first attempt) and stays out of the event, since whether retries refresh it is not
 // documented.
 //
@@ -33,7 +33,7 @@ var TencentTRTC = Provider{
 	SecretName: "回调密钥 callback key",
 	SecretVar:  "CALLBACK_KEY",
 	Scheme:     "header `Sign = base64(HMAC-SHA256(key, body))` over the body as sent (pretty-printed: never re-serialised)",
-	Replay:     "`CallbackTs` (or `CallbackMsTs`; ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:     "`CallbackTs` (or `CallbackMsTs`; ms, in the signed body) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:    "`EventInfo.TaskId` when there is one (recording and other task events), else `EventInfo.RoomId` (string or number)",
 	TimeSource: "`EventInfo.EventMsTs` (or `EventTsMs`; ms), else `EventInfo.EventTs` (s), else `CallbackTs`/`CallbackMsTs` (ms), else receipt",
 	Events:     trtcEvents,
@@ -103,7 +103,7 @@ func trtcVerify(c *Callback, a *Auth) (Verified, error) {
 	}
 	ms, ok := intValue(sent)
 	if !ok {
-		return Signed, &AuthError{Reason: "CallbackTs missing or not a millisecond timestamp, so the replay window cannot be checked"}
+		return Signed, &AuthError{Reason: "CallbackTs missing or not a millisecond timestamp, so the signature window cannot be checked"}
 	}
 	return Signed, checkSkew("CallbackTs", unixTime(ms), c.Received, a.MaxSkew)
 }

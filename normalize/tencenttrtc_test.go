@@ -55,7 +55,7 @@ func TestVerifyTencentTRTC(t *testing.T) {
 		{name: "URL-safe base64", body: published, header: sign(strings.NewReplacer("+", "-", "/", "_").Replace(trtcPublishedSign)), received: sent, auth: auth, wantErr: "Sign does not match"},
 		{name: "wrong key", body: published, header: sign(trtcPublishedSign), received: sent, auth: own, wantErr: "Sign does not match"},
 		{name: "header missing", body: published, header: HeaderMap{"SdkAppId": "1400188366"}, received: sent, auth: auth, wantErr: "Sign header missing"},
-		{name: "CallbackTs too old (replay)", body: published, header: sign(trtcPublishedSign), received: sent.Add(5*time.Minute + time.Millisecond), auth: auth, wantErr: "replay window"},
+		{name: "CallbackTs too old (replay)", body: published, header: sign(trtcPublishedSign), received: sent.Add(5*time.Minute + time.Millisecond), auth: auth, wantErr: "signature window"},
 		{name: "CallbackTs too far ahead", body: published, header: sign(trtcPublishedSign), received: sent.Add(-5*time.Minute - time.Millisecond), auth: auth, wantErr: "in the future"},
 		{name: "no send time", body: noSendTime, header: sign(base64HMAC(trtcOwnKey, noSendTime)), received: sent, auth: own, wantErr: "CallbackTs missing"},
 		{name: "no key", body: published, header: sign(trtcPublishedSign), received: sent, auth: Auth{MaxSkew: time.Minute}, wantErr: "no secret is configured"},

@@ -17,7 +17,7 @@ import (
 // and a callback with neither is checked with an empty nonce. EventId is documented as unique
 // and meant for deduplication: it is the id. EventTime (RFC 3339; BytePlus's example has spaces
 // and nanoseconds) is the only signed time and is the event's time, not the send time, so its
-// replay window is an age of its own (retries keep it, at an interval not documented) and it
+// signature window is an age of its own (retries keep it, at an interval not documented) and it
 // becomes the CloudEvent's time rather than part of data. The room and user events' EventData
 // fields are not documented (only RecordStarted's are): subject is TaskId, else RoomId, else
 // UserId, wherever EventData has them.
@@ -29,7 +29,7 @@ var VolcengineRTC = Provider{
 	SecretVar:  "SECRET_KEY",
 	Settings:   volcSettings,
 	Scheme:     "body field `Signature = hex(SHA-256(join(sort([EventType, EventData, EventTime, EventId, AppId, Version, Nonce, SecretKey]))))` (values decoded, sorted bytewise; not an HMAC)",
-	Replay:     "`EventTime` (the event's time, signed) at most `CALLBRIDGE_VOLCENGINE_RTC_MAX_EVENT_AGE` old and at most `CALLBRIDGE_MAX_CLOCK_SKEW` ahead",
+	Window:     "`EventTime` (the event's time, signed) at most `CALLBRIDGE_VOLCENGINE_RTC_MAX_EVENT_AGE` old and at most `CALLBRIDGE_MAX_CLOCK_SKEW` ahead",
 	Subject:    "`EventData.TaskId`, else `EventData.RoomId`, else `EventData.UserId`",
 	TimeSource: "`EventTime` (RFC 3339), else receipt",
 	Events:     volcEvents,
@@ -148,10 +148,10 @@ func volcVerify(c *Callback, a *Auth) (Verified, error) {
 	}
 	at, ok := parseRFC3339(lookup(top, "EventTime"))
 	if !ok {
-		return Signed, &AuthError{Reason: "EventTime is not an RFC 3339 time, so the replay window cannot be checked"}
+		return Signed, &AuthError{Reason: "EventTime is not an RFC 3339 time, so the signature window cannot be checked"}
 	}
 	if age, max := c.Received.Sub(at), a.setting(volcSettings, "MAX_EVENT_AGE").Duration; age > max {
-		return Signed, &AuthError{Reason: fmt.Sprintf("EventTime is %s old, more than CALLBRIDGE_VOLCENGINE_RTC_MAX_EVENT_AGE (%s) (replay window)", age.Round(time.Second), max)}
+		return Signed, &AuthError{Reason: fmt.Sprintf("EventTime is %s old, more than CALLBRIDGE_VOLCENGINE_RTC_MAX_EVENT_AGE (%s) (signature window)", age.Round(time.Second), max)}
 	}
 	if ahead := at.Sub(c.Received); ahead > a.MaxSkew {
 		return Signed, &AuthError{Reason: fmt.Sprintf("EventTime is %s in the future, more than the allowed clock skew of %s", ahead.Round(time.Second), a.MaxSkew)}

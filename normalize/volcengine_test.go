@@ -79,7 +79,7 @@ func TestVerifyVolcengineRTC(t *testing.T) {
 		{name: "EventId missing", body: resigned(strings.Replace(body, `"EventId":"ev-0001",`, ``, 1)), received: at, auth: auth, wantErr: "EventId missing"},
 		{name: "EventId a number", body: strings.Replace(body, `"ev-0001"`, `1`, 1), received: at, auth: auth, wantErr: "EventId is not a string"},
 		{name: "Nonce twice", body: strings.Replace(body, `"Version"`, `"Nonce":"1111","Version"`, 1), received: at, auth: auth, wantErr: "Nonce appears twice"},
-		{name: "11m after EventTime (replay)", body: body, received: at.Add(11 * time.Minute), auth: auth, wantErr: "replay window"},
+		{name: "11m after EventTime (replay)", body: body, received: at.Add(11 * time.Minute), auth: auth, wantErr: "signature window"},
 		{name: "EventTime ahead of the clock skew", body: body, received: at.Add(-6 * time.Minute), auth: auth, wantErr: "in the future"},
 		{name: "EventTime not a time", body: resigned(strings.Replace(body, `"2024-05-20T08:00:00Z"`, `"yesterday"`, 1)), received: at, auth: auth, wantErr: "not an RFC 3339 time"},
 		{name: "not JSON", body: `{"Signature":`, received: at, auth: auth, wantErr: "not a JSON object"},

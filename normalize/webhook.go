@@ -206,7 +206,7 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		SecretVar:  "SECRET",
 		Settings:   webhookSettings,
 		Scheme:     w.schemeDoc(),
-		Replay:     w.replayDoc(),
+		Window:     w.windowDoc(),
 		Subject:    docSources(w.subject, "none"),
 		TimeSource: docSources(w.time, "the receipt time"),
 		Unknown:    "<type>",
@@ -254,7 +254,7 @@ func (w *webhook) schemeDoc() string {
 	return fmt.Sprintf("header `%s` = `%s%s(%s(secret, body))`", w.sigHdr, w.prefix, enc, strings.ToUpper(w.scheme))
 }
 
-func (w *webhook) replayDoc() string {
+func (w *webhook) windowDoc() string {
 	if w.scheme == SchemeStandardWebhooks {
 		return "`webhook-timestamp` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way"
 	}

@@ -71,7 +71,7 @@ func (w *webhook) verify(c *Callback, a *Auth) (Verified, error) {
 
 // verifyStandard checks a Standard Webhooks signature: any v1 entry of webhook-signature (space
 // separated) that is base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>", and a
-// timestamp within the replay window.
+// timestamp within the signature window.
 func (w *webhook) verifyStandard(c *Callback, a *Auth) error {
 	id, ts, sigs := c.Header.Peek("webhook-id"), c.Header.Peek("webhook-timestamp"), c.Header.Peek("webhook-signature")
 	switch {

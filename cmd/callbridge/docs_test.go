@@ -135,7 +135,7 @@ func providerMarkdown(t *testing.T, p *normalize.Provider) string {
 
 	b.WriteString("### Verification\n\n| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| scheme (checked on the raw bytes, constant-time) | %s |\n", cell(p.Scheme))
-	fmt.Fprintf(&b, "| replay window | %s |\n", cell(p.Replay))
+	fmt.Fprintf(&b, "| signature window | %s |\n", cell(p.Window))
 	fmt.Fprintf(&b, "| secret | `%s` (or `%s_FILE`): the %s |\n", spec.VarName(p.SecretVar), spec.VarName(p.SecretVar), cell(p.SecretName))
 	fmt.Fprintf(&b, "| failed check | 401 with `%s=enforce`; logged, counted and published with `verified=\"false\"` with `report` |\n\n", spec.VarName("VERIFY"))
 

@@ -541,7 +541,7 @@ func TestStatusCodes(t *testing.T) {
 			statusRow{name: p.ID + ": retry of an acknowledged event", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
 			statusRow{name: p.ID + ": wrong signature", req: plain(signedWith(p.ID, p.Sample, now, "not-the-secret")), status: 401},
 			statusRow{name: p.ID + ": signature missing", req: plain(signedWith(p.ID, p.Sample, now, "")), status: 401},
-			statusRow{name: p.ID + ": replay window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
+			statusRow{name: p.ID + ": signature window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
 			statusRow{name: p.ID + ": neither POST nor GET", method: "PUT", req: plain(signed(p.ID, p.Sample, now)), status: 405, errSubstr: "method not allowed"},
 		)
 	}
@@ -563,7 +563,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "unknown provider", method: "POST", req: request{path: "/v1/callbacks/no-such-provider", body: play}, status: 404, errSubstr: "not found"},
 		{name: "wrong signature", method: "POST", req: wrongSig, status: 401, errSubstr: "CheckSum does not match"},
 		{name: "signature missing", method: "POST", req: noSig, status: 401, errSubstr: "CheckSum header missing"},
-		{name: "replay window exceeded", method: "POST", req: stale, status: 401, errSubstr: "replay window"},
+		{name: "signature window exceeded", method: "POST", req: stale, status: 401, errSubstr: "signature window"},
 		{name: "body over the limit", method: "POST", req: big, status: 413, errSubstr: "MAX_BODY_BYTES"},
 		{name: "authenticated, not JSON", method: "POST", req: notJSON, status: 400, errSubstr: "not a JSON object"},
 		{name: "authenticated, wrong shape", method: "POST", req: noTask, status: 400, errSubstr: "data.taskId"},
