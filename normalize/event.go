@@ -157,7 +157,7 @@ func appendIdentityPart(dst, p []byte) []byte {
 // setTime sets Time from a provider timestamp read by intValue, when there is one, it is after
 // 1970 (providers write 0 for "no time", which is not 1970-01-01) and it lies in the years
 // RFC 3339 can write; it reports whether it did, so callers can fall through their list of
-// sources to the receipt time.
+// time fields to the receipt time.
 func (e *Event) setTime(v int64, ok bool) bool {
 	if !ok || v <= 0 {
 		return false

@@ -293,13 +293,21 @@ type Provider struct {
 	Unknown    string // the {eventtype} of a code Events lacks, for docs: "unknown.<code>"
 	// IsProbe reports a URL check that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
-	// Verify checks signature and signature window; it returns *AuthError.
+	// Verify checks the signature and the signature window of c against a, on the raw bytes,
+	// and reports whether c was Signed or accepted Unsigned by policy. Its only error is an
+	// *AuthError, for which ingest answers 401 with the Reason and publishes nothing (in report
+	// mode the callback goes on, marked unverified).
 	Verify func(c *Callback, a *Auth) (Verified, error)
-	// Normalize fills ev from the callback; it returns *PayloadError.
+	// Normalize fills ev from the callback. Its only error is a *PayloadError naming the
+	// field, for which ingest answers 400 and dead-letters the body when the callback was
+	// authenticated (an unauthenticated body is refused, not kept).
 	Normalize func(c *Callback, ev *Event) error
 
 	// Sign makes body the callback the provider would send at now, signed with a.Secret (when
 	// set), and returns it with its headers: what `callbridge send` posts to test a deployment.
+	// It never runs on a request (callbridge send and bench, the fault driver, tests): its
+	// error (body not what the scheme signs, such as not a JSON object where the signature
+	// covers one) goes to that caller and has no HTTP status.
 	Sign func(body []byte, a *Auth, now time.Time) ([]byte, []Header, error)
 	// Sample is one documented callback, sent when `callbridge send` is given no file.
 	Sample []byte

@@ -28,12 +28,32 @@ import (
 	"github.com/callbridge/callbridge/normalize"
 )
 
-// Sink is a broker connection.
+// Sink is a broker connection. Its methods are safe for concurrent use.
+//
+// Ownership: Publish and DeadLetter encode what they are given before they return and keep no
+// reference to it: once they return, with or without an error, the caller owns ev (or body)
+// again and may reuse or overwrite it.
+//
+// Errors, and what ingest answers for each:
+//   - ErrTooLarge (permanent: the message is larger than the broker, or the buffer, accepts):
+//     413, not dead-lettered; no retry can succeed.
+//   - ErrNameTooLong (permanent: the subject or topic rendered for the event is longer than
+//     the broker takes; Publish only): 400, and the body is dead-lettered first when the
+//     callback was authenticated.
+//   - ErrNotReady (the broker does not answer, or acknowledgements time out), ErrClosed,
+//     ErrBufferFull (the buffer sink), ErrTopicLimit (Kafka), a timeout waiting for the
+//     acknowledgement, or any other error: transient, 503 with Retry-After; the provider
+//     retries and the event is not lost.
+//
+// Callers tell them apart with errors.Is: the sentinels may be wrapped with detail.
 type Sink interface {
-	// Publish sends ev and waits for the broker's acknowledgement.
+	// Publish sends ev and waits for the broker's acknowledgement. A nil error means the
+	// broker holds the event; it keeps no reference to ev. Errors: see Sink.
 	Publish(ev *normalize.Event) error
 	// DeadLetter sends a body that could not be normalised to DeadLetterSubject(provider),
-	// with the reason in a header, and waits for the acknowledgement.
+	// with the reason in a header, and waits for the acknowledgement. It keeps no reference to
+	// body. Errors as Publish's, except ErrNameTooLong (the dead-letter subject is built from
+	// the provider id and always fits).
 	DeadLetter(provider string, body []byte, reason string) error
 	// Ready returns nil while the sink can publish; it answers at once.
 	Ready() error
@@ -47,9 +67,12 @@ type Sink interface {
 }
 
 // Target is a Sink the buffer forwards to: besides publishing events, it sends Messages that
-// an Encoder of its own kind and templates rendered earlier (and the buffer stored), with
-// Publish's errors (ErrTooLarge, ErrNameTooLong permanent, anything else transient). Send does
-// not keep m: the caller may reuse it once Send returns.
+// an Encoder of its own kind and templates rendered earlier (and the buffer stored), and waits
+// for the acknowledgement. Send's errors are Publish's (see Sink): ErrTooLarge and
+// ErrNameTooLong are permanent (the buffer moves the entry to its dead stream rather than
+// retry it forever), anything else (ErrNotReady, ErrTopicLimit, a timeout) transient: the
+// buffer keeps the message and retries. Send keeps no reference to m: the caller may reuse it
+// once Send returns.
 type Target interface {
 	Sink
 	Send(m *Message) error
