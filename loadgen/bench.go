@@ -28,7 +28,7 @@ const benchUsage = `usage: callbridge bench [flags]
 Load-tests a running bridge with correctly signed, distinct callbacks (every request a new
 event id, so deduplication does not flatter the figure), signed with the secrets and URL tokens
 of this environment (CALLBRIDGE_*), the same as callbridge send. Requests are signed before
-they are due, on a goroutine of their own, and re-signed well inside the replay window
+they are due, on a goroutine of their own, and re-signed well inside the signature window
 (CALLBRIDGE_MAX_CLOCK_SKEW).
 
 Closed loop (default): -c connections, each sending the next request as soon as the previous
@@ -94,7 +94,7 @@ func Command(args []string, load Loader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge bench: %v\n", err)
 		return 2
 	}
-	// Sent within a fifth of the replay window of being signed: room for clock differences.
+	// Sent within a fifth of the signature window of being signed: room for clock differences.
 	maxAge := max(cfg.MaxClockSkew/5, time.Second)
 	if bc.write != "" {
 		return writeRequests(bc, mix, maxAge, stdout, stderr)

@@ -193,7 +193,7 @@ type reqChunk struct {
 
 // supply makes the distinct signed requests: ahead of the run, then on a goroutine of its own
 // while it runs (signing is never on a connection's path). Requests are used once: every one
-// is a new event. A chunk older than maxAge (well inside the bridge's replay window) is dropped
+// is a new event. A chunk older than maxAge (well inside the bridge's signature window) is dropped
 // rather than sent: its ids are never used, and fresh ones are signed instead.
 type supply struct {
 	mix    []*benchProvider

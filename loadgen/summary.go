@@ -122,6 +122,6 @@ func printSummary(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "WARNING: connections waited %d times for signed requests: the signer fell behind\n", r.Signer.Starved)
 	}
 	if r.Signer.DroppedChunks > 0 {
-		fmt.Fprintf(w, "note: %d chunks of requests went stale before use and were replaced (replay window)\n", r.Signer.DroppedChunks)
+		fmt.Fprintf(w, "note: %d chunks of requests went stale before use and were replaced (signature window)\n", r.Signer.DroppedChunks)
 	}
 }
