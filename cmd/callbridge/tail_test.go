@@ -65,17 +65,25 @@ func tailUntilEvent(t *testing.T, b *runningBridge, cfg *config.Config) cloudeve
 	}
 }
 
+// tailBridgeNATS starts a bridge publishing in content mode to its embedded JetStream, and the
+// configuration a tail of it reads.
+func tailBridgeNATS(t *testing.T, mode string) (*runningBridge, *config.Config) {
+	t.Helper()
+	env := signedEnv()
+	env["CALLBRIDGE_CE_MODE"] = mode
+	b := startBridge(t, env)
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NATSURL = b.natsURL(t)
+	return b, cfg
+}
+
 func TestTailNATS(t *testing.T) {
 	for _, mode := range []string{"structured", "binary"} {
 		t.Run(mode, func(t *testing.T) {
-			env := signedEnv()
-			env["CALLBRIDGE_CE_MODE"] = mode
-			b := startBridge(t, env)
-			cfg, err := config.Load(providerSpecs())
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.NATSURL = b.natsURL(t)
+			b, cfg := tailBridgeNATS(t, mode)
 			ev := tailUntilEvent(t, b, cfg)
 			if ev.Extensions()["provider"] != "anyrtc" || ev.DataContentType() != "application/json" || len(ev.Data()) == 0 {
 				t.Errorf("tailed event %s", ev)
@@ -223,14 +231,7 @@ func testTailHistory(t *testing.T, b *runningBridge, cfg *config.Config) {
 func TestTailHistoryNATS(t *testing.T) {
 	for _, mode := range []string{"structured", "binary"} {
 		t.Run(mode, func(t *testing.T) {
-			env := signedEnv()
-			env["CALLBRIDGE_CE_MODE"] = mode
-			b := startBridge(t, env)
-			cfg, err := config.Load(providerSpecs())
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.NATSURL = b.natsURL(t)
+			b, cfg := tailBridgeNATS(t, mode)
 			testTailHistory(t, b, cfg)
 		})
 	}
