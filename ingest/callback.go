@@ -127,15 +127,17 @@ func (s *Server) prepare(ctx *fasthttp.RequestCtx, w *work, get, hasToken bool) 
 	w.cb.Header = &ctx.Request.Header
 	w.cb.Received = time.Now()
 	w.cb.TokenRoute = hasToken
+	w.cb.Method = ctx.Method()
+	w.cb.URI = ctx.RequestURI()
 }
 
 // process answers a probe itself (answered), else verifies and normalises the callback into
 // w.ev and returns Run's error for answer.
 func (s *Server) process(ctx *fasthttp.RequestCtx, r *Route, w *work, m *providerMetrics, tr spans) (answered bool, err error) {
 	p := r.Provider
-	if p.IsProbe(&w.cb) {
-		m.probes.Inc()
-		s.reply(ctx, fasthttp.StatusOK, p.Reply)
+	reply, probe, err := p.Probe(&w.cb, &r.Auth, ctx.Response.Body()[:0])
+	if probe {
+		s.answerProbe(ctx, p, m, reply, err)
 		return true, nil
 	}
 	tr.startVerify()
@@ -146,6 +148,26 @@ func (s *Server) process(ctx *fasthttp.RequestCtx, r *Route, w *work, m *provide
 		s.cfg.Logger.Warn("verification failed, accepted in report mode", "provider", p.ID, "reason", reportErr.Error(), "remote", ctx.RemoteIP().String())
 	}
 	return false, err
+}
+
+// answerProbe answers a URL check or handshake: its reply, or the error that kept it from one
+// (401 unsigned or badly signed, 400 malformed). Nothing is published or dead-lettered.
+func (s *Server) answerProbe(ctx *fasthttp.RequestCtx, p *normalize.Provider, m *providerMetrics, reply []byte, err error) {
+	switch e := err.(type) {
+	case nil:
+		m.probes.Inc()
+		s.reply(ctx, fasthttp.StatusOK, reply)
+	case *normalize.AuthError:
+		m.verifyFailures.Inc()
+		m.unauthorized.Inc()
+		s.cfg.Logger.Warn("handshake rejected", "provider", p.ID, "reason", e.Reason, "remote", ctx.RemoteIP().String())
+		s.replyError(ctx, fasthttp.StatusUnauthorized, e.Reason, "")
+	case *normalize.PayloadError:
+		m.invalid.Inc()
+		s.replyError(ctx, fasthttp.StatusBadRequest, e.Error(), e.Field)
+	default:
+		panic(err) // Probe returns only the two error types above
+	}
 }
 
 // answer replies to a processed callback: 401 for a failed check, a dead letter and 400 for a

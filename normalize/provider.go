@@ -20,6 +20,9 @@ type Callback struct {
 	Received time.Time
 	// TokenRoute is true when the request arrived on the URL-token route with the right token.
 	TokenRoute bool
+	// Method and URI are the request line as received (URI: path and query, as the sender
+	// wrote them), for schemes that sign the request (Qiniu). Empty outside a server.
+	Method, URI []byte
 
 	top     []member // the body's top-level members, scanned once
 	topErr  *PayloadError
@@ -291,8 +294,13 @@ type Provider struct {
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef
 	Unknown    string // the {eventtype} of a code Events lacks, for docs: "unknown.<code>"
-	// IsProbe reports a URL check that is answered 200 and publishes nothing.
+	// IsProbe reports a URL check or handshake that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
+	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers
+	// an HMAC of a token the sender chose), appended to dst; nil answers Reply. Probe runs it
+	// only once the probe's signature verified. Its only error is a *PayloadError (400,
+	// nothing dead-lettered).
+	Answer func(c *Callback, a *Auth, dst []byte) ([]byte, error)
 	// Verify checks the signature and the signature window of c against a, on the raw bytes,
 	// and reports whether c was Signed or accepted Unsigned by policy. Its only error is an
 	// *AuthError, for which ingest answers 401 with the Reason and publishes nothing (in report
@@ -347,6 +355,30 @@ func (p *Provider) Run(c *Callback, a *Auth, enforce bool, ev *Event) (reportErr
 		ev.Unverified = true // for the caller: an unauthenticated body is not dead-lettered
 	}
 	return reportErr, err
+}
+
+// Probe reports whether c is a URL check or handshake (IsProbe) and, when it is, the reply:
+// Reply, or what Answer makes of c, appended to dst. A probe with an Answer is answered only
+// when its signature verifies, in report mode too: the answer is made with the secret, so
+// answering an unsigned one would sign a value of anyone's choosing. err is then the
+// *AuthError (ingest answers 401) or Answer's *PayloadError (400); a probe never publishes and
+// is never dead-lettered.
+func (p *Provider) Probe(c *Callback, a *Auth, dst []byte) (reply []byte, probe bool, err error) {
+	if !p.IsProbe(c) {
+		return nil, false, nil
+	}
+	if p.Answer == nil {
+		return p.Reply, true, nil
+	}
+	v, err := p.Verify(c, a)
+	if err == nil && v == Unsigned {
+		err = &AuthError{Reason: "a handshake is answered only when signed, and no secret is configured for this provider"}
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	reply, err = p.Answer(c, a, dst)
+	return reply, true, err
 }
 
 // Envelope fills ev from c without verifying it: for callbacks verified by Run, and for

@@ -37,9 +37,18 @@ func (r request) callbackBody() []byte {
 }
 
 func (e *propEntry) oracle(r request) verdict {
-	c := normalize.Callback{Body: r.callbackBody(), Header: peekHeader(r.header), Received: time.Now()}
-	if e.p.IsProbe(&c) {
-		return verdict{status: http.StatusOK, probe: true}
+	c := normalize.Callback{Body: r.callbackBody(), Header: peekHeader(r.header), Received: time.Now(),
+		Method: []byte(r.method), URI: []byte(r.path)}
+	if _, probe, err := e.p.Probe(&c, &e.auth, nil); probe {
+		switch err := err.(type) {
+		case nil:
+			return verdict{status: http.StatusOK, probe: true}
+		case *normalize.AuthError:
+			return verdict{status: http.StatusUnauthorized, probe: true, reason: err.Reason}
+		case *normalize.PayloadError:
+			return verdict{status: http.StatusBadRequest, probe: true, reason: err.Error()}
+		}
+		panic(err)
 	}
 	var ev normalize.Event
 	_, err := e.p.Run(&c, &e.auth, e.enforce, &ev)
