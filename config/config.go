@@ -97,7 +97,7 @@ type Config struct {
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
 	AllowUnsignedSetting AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
 	MaxClockSkew         time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"signature window: how far a signed send time (NetEase CurTime, anyRTC notifyMs, ...; see each provider's page in docs/providers) may be from now, either way"`
-	WebhookSources       string        `envconfig:"CALLBRIDGE_WEBHOOK_SOURCES" desc:"generic sources (SPEC §6a): comma-separated names ([a-z0-9-], not a built-in provider id), each served at /v1/callbacks/<name> and configured by CALLBRIDGE_WEBHOOK_<NAME>_* (SCHEME, SECRET, SIGNATURE_HEADER, SIGNATURE_ENCODING, SIGNATURE_PREFIX, ID, TYPE, SUBJECT, TIME, URL_TOKEN, VERIFY; see docs/generic-sources.md)"`
+	WebhookSources       string        `envconfig:"CALLBRIDGE_WEBHOOK_SOURCES" desc:"generic sources (SPEC §6a): comma-separated names ([a-z0-9-], not a built-in provider id), each served at /v1/callbacks/<name> and configured by CALLBRIDGE_WEBHOOK_<NAME>_* (SCHEME, SECRET, signature template, timestamp, token or challenge, ID, TYPE, SUBJECT, TIME, URL_TOKEN, VERIFY; callbridge env lists them; see docs/generic-sources.md)"`
 
 	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
 	Providers map[string]ProviderSettings `ignored:"true"`

@@ -19,9 +19,9 @@ type pooledMAC struct {
 
 var pooledMACs sync.Pool
 
-// hmacSum writes HMAC-SHA256 (or HMAC-SHA1) of msg under key into out and returns its length.
+// hmacSum writes HMAC-SHA256 (or HMAC-SHA1) of msg's parts, in order, under key into out and returns its length.
 // A pooled HMAC is reused only under the same key and hash.
-func hmacSum(out *[sha256.Size]byte, key []byte, useSHA256 bool, msg []byte) int {
+func hmacSum(out *[sha256.Size]byte, key []byte, useSHA256 bool, msg ...[]byte) int {
 	m, _ := pooledMACs.Get().(*pooledMAC)
 	if m == nil || m.key != string(key) || m.sha256 != useSHA256 {
 		newHash := sha1.New
@@ -31,7 +31,9 @@ func hmacSum(out *[sha256.Size]byte, key []byte, useSHA256 bool, msg []byte) int
 		m = &pooledMAC{key: string(key), sha256: useSHA256, h: hmac.New(newHash, key)}
 	}
 	m.h.Reset()
-	m.h.Write(msg)
+	for _, b := range msg {
+		m.h.Write(b)
+	}
 	n := copy(out[:], m.h.Sum(m.sum[:0]))
 	pooledMACs.Put(m)
 	return n

@@ -3,7 +3,7 @@ package normalize
 import (
 	"fmt"
 	"strings"
-	"time"
+	"sync"
 )
 
 // Generic sources (SPEC §6a): a sender callbridge does not know, configured by the operator
@@ -22,30 +22,51 @@ const (
 	SchemeStandardWebhooks = "standard-webhooks"
 	SchemeHMACSHA256       = "hmac-sha256"
 	SchemeHMACSHA1         = "hmac-sha1"
+	SchemeStaticToken      = "static-token"
 )
 
 // webhookSchemes are the choices of SCHEME, in the order Option.Choice counts them.
-var webhookSchemes = []string{SchemeStandardWebhooks, SchemeHMACSHA256, SchemeHMACSHA1}
+var webhookSchemes = []string{SchemeStandardWebhooks, SchemeHMACSHA256, SchemeHMACSHA1, SchemeStaticToken}
 
 // webhookSettings are a generic source's own variables, CALLBRIDGE_WEBHOOK_<NAME>_<Name>.
 var webhookSettings = []Setting{
 	{Name: "SCHEME", Kind: Choice, Choices: webhookSchemes, Default: SchemeStandardWebhooks,
-		Description: "signature scheme: standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; secret whsec_<base64>), or hmac-sha256 / hmac-sha1 of the raw body in SIGNATURE_HEADER"},
+		Description: "signature scheme: standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; secret whsec_<base64>); hmac-sha256 / hmac-sha1 of SIGNED_CONTENT in SIGNATURE_HEADER; static-token: TOKEN_HEADER equals the secret"},
 	{Name: "SIGNATURE_HEADER", Kind: Text,
 		Description: "hmac schemes: the header holding the signature, such as X-Hub-Signature-256 (required)"},
-	{Name: "SIGNATURE_ENCODING", Kind: Choice, Choices: []string{"hex", "base64"}, Default: "hex",
-		Description: "hmac schemes: how the signature is written"},
+	{Name: "SIGNED_CONTENT", Kind: Text, Default: "{body}",
+		Description: "hmac schemes: what is signed, literals and {body}, {header:<Name>}, {sig:<param>}, such as {sig:t}.{body} or v0:{header:x-zm-request-timestamp}:{body}; must hold {body}"},
+	{Name: "SIGNATURE_FORMAT", Kind: Choice, Choices: []string{"plain", "kv"}, Default: "plain",
+		Description: "hmac schemes: plain (the header is [SIGNATURE_PREFIX]<signature>) or kv (k=v pairs separated by ,: every SIGNATURE_PARAM value is a signature, any one matching passes)"},
+	{Name: "SIGNATURE_PARAM", Kind: Text,
+		Description: "hmac schemes, kv format: the key of the signature values, such as v1 or sig1 (required with kv)"},
+	{Name: "SIGNATURE_ENCODING", Kind: Choice, Choices: sigEncodings, Default: "hex",
+		Description: "hmac schemes: how the signature is written (base64 padding optional)"},
 	{Name: "SIGNATURE_PREFIX", Kind: Text,
-		Description: "hmac schemes: text before the signature in its header, such as sha256="},
+		Description: "hmac schemes, plain format: text before the signature in its header, such as sha256= or v0="},
+	{Name: "SECRET_ENCODING", Kind: Choice, Choices: []string{"utf8", "base64"}, Default: "utf8",
+		Description: "hmac schemes: the secret is the key as text (utf8) or the base64 of the key"},
+	{Name: "TIMESTAMP", Kind: Text,
+		Description: "hmac schemes: the signed send time, header:<Name> or sig:<param> (it must be in SIGNED_CONTENT), held to CALLBRIDGE_MAX_CLOCK_SKEW (outside it: 401); default: none"},
+	{Name: "TIMESTAMP_UNIT", Kind: Choice, Choices: []string{"s", "ms"}, Default: "s",
+		Description: "hmac schemes: the unit of TIMESTAMP"},
+	{Name: "TOKEN_HEADER", Kind: Text,
+		Description: "static-token: the header whose value must equal the secret (compared as digests; required)"},
+	{Name: "CHALLENGE", Kind: Choice, Choices: []string{"none", "zoom"}, Default: "none",
+		Description: "a handshake answered by the bridge and never published: zoom answers endpoint.url_validation, only when its own signature verifies"},
 	{Name: "ID", Kind: Text,
-		Description: "where the event id comes from: header:<Name> or json:<dotted.path>, alternatives comma-separated; standard-webhooks default header:webhook-id; hmac default: a hash of the body"},
+		Description: "where the event id comes from: header:<Name> or json:<dotted.path>, alternatives comma-separated; standard-webhooks default header:webhook-id; else default: a hash of the body"},
 	{Name: "TYPE", Kind: Text,
-		Description: "where the event type comes from (header:<Name> or json:<dotted.path>); standard-webhooks default json:type; required for hmac schemes"},
+		Description: "where the event type comes from (header:<Name> or json:<dotted.path>); standard-webhooks default json:type; required for the other schemes"},
 	{Name: "SUBJECT", Kind: Text,
 		Description: "where the subject comes from (header:<Name> or json:<dotted.path>); default: none"},
 	{Name: "TIME", Kind: Text,
 		Description: "where the time comes from (header:<Name> or json:<dotted.path>; RFC 3339, or Unix s or ms); standard-webhooks default json:timestamp,header:webhook-timestamp; else the receipt time"},
 }
+
+// hmacSettings apply only to the hmac schemes: set with another scheme they are a start-up error.
+var hmacSettings = []string{"SIGNATURE_HEADER", "SIGNED_CONTENT", "SIGNATURE_FORMAT", "SIGNATURE_PARAM",
+	"SIGNATURE_ENCODING", "SIGNATURE_PREFIX", "SECRET_ENCODING", "TIMESTAMP", "TIMESTAMP_UNIT"}
 
 // SettingError is a generic source's setting that cannot work; the command turns it into the
 // one-line configuration error naming CALLBRIDGE_WEBHOOK_<NAME>_<Setting>.
@@ -113,16 +134,16 @@ func headerNameByte(c byte) bool {
 
 // webhook is one generic source as configured.
 type webhook struct {
-	name     string
-	scheme   string
-	sigHdr   string
-	base64   bool
-	prefix   []byte
-	id       []attrSource // empty: a hash of the body
-	typ      []attrSource
-	subject  []attrSource
-	time     []attrSource // empty: the receipt time
-	typePref string       // io.callbridge.webhook.<name>.
+	name      string
+	scheme    string
+	sig       *HMACScheme  // hmac schemes
+	tokenHdr  string       // static-token
+	challenge bool         // CHALLENGE=zoom
+	id        []attrSource // empty: a hash of the body
+	typ       []attrSource
+	subject   []attrSource
+	time      []attrSource // empty: the receipt time
+	typePref  string       // io.callbridge.webhook.<name>.
 }
 
 // ValidSourceName reports whether name can name a generic source: lower-case [a-z0-9-], starting
@@ -153,12 +174,10 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		return nil, err
 	}
 	w := &webhook{
-		name:     name,
-		scheme:   webhookSchemes[option(opts, "SCHEME").Choice],
-		sigHdr:   option(opts, "SIGNATURE_HEADER").Text,
-		base64:   option(opts, "SIGNATURE_ENCODING").Choice == 1,
-		prefix:   option(opts, "SIGNATURE_PREFIX").Bytes,
-		typePref: WebhookPrefix + name + ".",
+		name:      name,
+		scheme:    webhookSchemes[option(opts, "SCHEME").Choice],
+		challenge: option(opts, "CHALLENGE").Choice == 1,
+		typePref:  WebhookPrefix + name + ".",
 	}
 	for _, a := range []struct {
 		setting string
@@ -171,35 +190,133 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		}
 		*a.dst = srcs
 	}
-	if w.scheme == SchemeStandardWebhooks {
-		if w.id == nil {
-			w.id = []attrSource{{header: "webhook-id"}}
-		}
-		if w.typ == nil {
-			w.typ = []attrSource{{path: []string{"type"}}}
-		}
-		if w.time == nil {
-			w.time = []attrSource{{path: []string{"timestamp"}}, {header: "webhook-timestamp"}}
-		}
-		if len(secret) > 0 {
-			if _, err := standardKey(secret); err != nil {
-				return nil, &SettingError{Setting: "SECRET", Want: err.Error()}
+	if err := w.configure(opts, secret); err != nil {
+		return nil, err
+	}
+	return w.provider(), nil
+}
+
+// configure reads the settings of w's scheme and refuses settings of another one.
+func (w *webhook) configure(opts []NamedOption, secret []byte) error {
+	if w.scheme != SchemeHMACSHA256 && w.scheme != SchemeHMACSHA1 {
+		for _, name := range hmacSettings {
+			if o := option(opts, name); !isDefault(name, o) {
+				return &SettingError{Setting: name, Value: o.Text + choiceText(name, o), Want: "applies only with SCHEME=hmac-sha256 or hmac-sha1, not " + w.scheme}
 			}
 		}
-	} else {
-		if w.sigHdr == "" {
-			return nil, &SettingError{Setting: "SIGNATURE_HEADER", Want: "required with SCHEME=" + w.scheme + ": the header that carries the signature"}
+	}
+	if tok := option(opts, "TOKEN_HEADER").Text; tok != "" && w.scheme != SchemeStaticToken {
+		return &SettingError{Setting: "TOKEN_HEADER", Value: tok, Want: "applies only with SCHEME=static-token, not " + w.scheme}
+	}
+	if w.scheme != SchemeStandardWebhooks && w.typ == nil {
+		return &SettingError{Setting: "TYPE", Want: "required with SCHEME=" + w.scheme + ": where the event type comes from, such as header:X-GitHub-Event or json:event"}
+	}
+	switch w.scheme {
+	case SchemeStandardWebhooks:
+		return w.configureStandard(secret)
+	case SchemeStaticToken:
+		w.tokenHdr = option(opts, "TOKEN_HEADER").Text
+		if !validHeaderName(w.tokenHdr) {
+			return &SettingError{Setting: "TOKEN_HEADER", Value: w.tokenHdr, Want: "required with SCHEME=static-token: a header name, letters, digits, - and _"}
 		}
-		if srcs, _, _ := parseAttrSources("header:" + w.sigHdr); srcs == nil {
-			return nil, &SettingError{Setting: "SIGNATURE_HEADER", Value: w.sigHdr, Want: "want a header name: letters, digits, - and _"}
-		}
-		if w.typ == nil {
-			return nil, &SettingError{Setting: "TYPE", Want: "required with SCHEME=" + w.scheme + ": where the event type comes from, such as header:X-GitHub-Event or json:event"}
+		return nil
+	}
+	return w.configureHMAC(opts, secret)
+}
+
+// isDefault reports whether o is the default of the generic-source setting name.
+func isDefault(name string, o Option) bool {
+	d := option(webhookDefaults(), name)
+	return o.Choice == d.Choice && o.Text == d.Text && o.Duration == d.Duration
+}
+
+// webhookDefaults are the generic-source settings' parsed defaults.
+var webhookDefaults = sync.OnceValue(func() []NamedOption {
+	opts, err := (&Provider{ID: "defaults", Settings: webhookSettings}).Options(nil)
+	if err != nil {
+		panic(err) // a default that does not parse: a bug in webhookSettings
+	}
+	return opts
+})
+
+// choiceText is how a Choice option was written, for the error quoting it.
+func choiceText(name string, o Option) string {
+	for _, s := range webhookSettings {
+		if s.Name == name && s.Kind == Choice {
+			return s.Choices[o.Choice]
 		}
 	}
+	return ""
+}
 
-	*p = Provider{
-		ID:         name,
+func (w *webhook) configureStandard(secret []byte) error {
+	if w.id == nil {
+		w.id = []attrSource{{header: "webhook-id"}}
+	}
+	if w.typ == nil {
+		w.typ = []attrSource{{path: []string{"type"}}}
+	}
+	if w.time == nil {
+		w.time = []attrSource{{path: []string{"timestamp"}}, {header: "webhook-timestamp"}}
+	}
+	if len(secret) > 0 {
+		if _, err := standardKey(secret); err != nil {
+			return &SettingError{Setting: "SECRET", Want: err.Error()}
+		}
+	}
+	return nil
+}
+
+// configureHMAC compiles the hmac schemes' settings into w.sig.
+func (w *webhook) configureHMAC(opts []NamedOption, secret []byte) error {
+	spec := HMACSpec{
+		SHA1:         w.scheme == SchemeHMACSHA1,
+		Content:      option(opts, "SIGNED_CONTENT").Text,
+		Header:       option(opts, "SIGNATURE_HEADER").Text,
+		Prefix:       option(opts, "SIGNATURE_PREFIX").Text,
+		SecretBase64: option(opts, "SECRET_ENCODING").Choice == 1,
+		Encoding:     SigEncoding(option(opts, "SIGNATURE_ENCODING").Choice),
+		Timestamp:    option(opts, "TIMESTAMP").Text,
+		Unit:         TimeUnit(option(opts, "TIMESTAMP_UNIT").Choice),
+	}
+	kv := option(opts, "SIGNATURE_FORMAT").Choice == 1
+	switch param := option(opts, "SIGNATURE_PARAM").Text; {
+	case spec.Header == "":
+		return &SettingError{Setting: "SIGNATURE_HEADER", Want: "required with SCHEME=" + w.scheme + ": the header that carries the signature"}
+	case kv && (param == "" || strings.ContainsAny(param, ",= ")):
+		return &SettingError{Setting: "SIGNATURE_PARAM", Value: param, Want: "required with SIGNATURE_FORMAT=kv: the key of the signature values, such as v1"}
+	case !kv && param != "":
+		return &SettingError{Setting: "SIGNATURE_PARAM", Value: param, Want: "applies only with SIGNATURE_FORMAT=kv"}
+	case kv && spec.Prefix != "":
+		return &SettingError{Setting: "SIGNATURE_PREFIX", Value: spec.Prefix, Want: "applies only with SIGNATURE_FORMAT=plain"}
+	case kv:
+		spec.Param = param
+	}
+	if ts := spec.Timestamp; ts != "" && !strings.HasPrefix(ts, "header:") && !strings.HasPrefix(ts, "sig:") {
+		return &SettingError{Setting: "TIMESTAMP", Value: ts, Want: "want header:<Name> or sig:<param>"}
+	}
+	sig, err := CompileHMAC(spec)
+	if err != nil {
+		setting, value := "SIGNED_CONTENT", spec.Content
+		switch {
+		case strings.HasPrefix(err.Error(), "signature header"):
+			setting, value = "SIGNATURE_HEADER", spec.Header
+		case strings.HasPrefix(err.Error(), "timestamp"):
+			setting, value = "TIMESTAMP", spec.Timestamp
+		}
+		return &SettingError{Setting: setting, Value: value, Want: err.Error()}
+	}
+	if _, ok := sig.key(secret); len(secret) > 0 && !ok {
+		return &SettingError{Setting: "SECRET", Want: "SECRET_ENCODING=base64: want the base64 of the key"}
+	}
+	w.sig = sig
+	return nil
+}
+
+// provider is w as a registry entry.
+func (w *webhook) provider() *Provider {
+	p := &Provider{
+		ID:         w.name,
 		TypePrefix: w.typePref,
 		Reply:      []byte(`{}`),
 		SecretName: "signing secret",
@@ -218,7 +335,11 @@ func NewWebhook(name string, values map[string]string, secret []byte) (*Provider
 		Sample:     []byte(`{"type":"example.created","timestamp":"2024-04-12T05:33:20.123Z","data":{"id":"ex_1","amount":12345678901234567890}}`),
 		Distinct:   w.distinct(),
 	}
-	return p, nil
+	if w.challenge {
+		p.IsProbe, p.Answer = zoomIsChallenge, zoomAnswer
+		p.Unknown += "; Zoom's `endpoint.url_validation`: answered when signed, not published"
+	}
+	return p
 }
 
 // distinct is the Sample field that makes the event id: the first json: source of the id, else
@@ -244,169 +365,21 @@ func docSources(s []attrSource, none string) string {
 }
 
 func (w *webhook) schemeDoc() string {
-	if w.scheme == SchemeStandardWebhooks {
+	switch w.scheme {
+	case SchemeStandardWebhooks:
 		return "Standard Webhooks: `webhook-signature` = `v1,base64(HMAC-SHA256(key, webhook-id.webhook-timestamp.body))`, secret `whsec_<base64 key>`"
+	case SchemeStaticToken:
+		return "header `" + w.tokenHdr + "` equals the secret (compared as SHA-256 digests, in constant time); the body is not signed"
 	}
-	enc := "hex"
-	if w.base64 {
-		enc = "base64"
-	}
-	return fmt.Sprintf("header `%s` = `%s%s(%s(secret, body))`", w.sigHdr, w.prefix, enc, strings.ToUpper(w.scheme))
+	return w.sig.Doc()
 }
 
 func (w *webhook) windowDoc() string {
-	if w.scheme == SchemeStandardWebhooks {
+	switch w.scheme {
+	case SchemeStandardWebhooks:
 		return "`webhook-timestamp` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way"
+	case SchemeStaticToken:
+		return "none: nothing is signed (retries are deduplicated by id)"
 	}
-	return "none: the signature covers the body only (retries are deduplicated by id)"
-}
-
-// maxWebhookType bounds the type value a sender chooses: it becomes part of a subject or topic.
-const maxWebhookType = 128
-
-func (w *webhook) normalize(c *Callback, ev *Event) error {
-	if !validValue(c.Body) {
-		return &PayloadError{Reason: "body is not one JSON value"}
-	}
-	typ, err := w.text(c, ev, w.typ)
-	if err != nil {
-		return err
-	}
-	if len(typ) == 0 {
-		return payloadErr(w.typ[0].String(), "event type missing or empty (from %s)", docSources(w.typ, ""))
-	}
-	if len(typ) > maxWebhookType {
-		return payloadErr(w.typ[0].String(), "event type longer than %d bytes", maxWebhookType)
-	}
-	ev.ProviderEventType = ev.keep(typ)
-	// One subject token: the sender cannot add levels to the subject or a wildcard.
-	ev.Type = ev.keep([]byte(w.typePref), typ)
-	for i := len(w.typePref); i < len(ev.Type); i++ {
-		if !tokenSafe(ev.Type[i]) {
-			ev.Type[i] = '_'
-		}
-	}
-	ev.EventType = ev.Type[len(w.typePref):]
-
-	subject, err := w.text(c, ev, w.subject)
-	if err != nil {
-		return err
-	}
-	ev.Subject = ev.keep(subject)
-
-	ev.Time = c.Received.UTC()
-	if err := w.setTime(c, ev); err != nil {
-		return err
-	}
-
-	ev.setSource(nil)
-	ev.data = appendCompact(ev.data[:0], c.Body[skipSpace(c.Body, 0):])
-	ev.Data = ev.data
-
-	id, err := w.text(c, ev, w.id)
-	if err != nil {
-		return err
-	}
-	if len(id) > 0 {
-		ev.setProviderID(id)
-	} else {
-		ev.hashID([]byte("body"), ev.Data)
-	}
-	return nil
-}
-
-// raw returns the first of srcs present in c: a header's value (isJSON false) or a raw JSON value.
-func (w *webhook) raw(c *Callback, srcs []attrSource) (v []byte, isJSON bool, err error) {
-	for _, s := range srcs {
-		if s.header != "" {
-			if v := c.Header.Peek(s.header); len(v) > 0 {
-				return v, false, nil
-			}
-			continue
-		}
-		v, err := jsonPath(c, s.path)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(v) > 0 && string(v) != "null" {
-			return v, true, nil
-		}
-	}
-	return nil, false, nil
-}
-
-// text returns the first of srcs present in c as text: a JSON string decoded, a number as
-// written. An object or array is a payload error.
-func (w *webhook) text(c *Callback, ev *Event, srcs []attrSource) ([]byte, error) {
-	v, isJSON, err := w.raw(c, srcs)
-	if err != nil || !isJSON {
-		return v, err
-	}
-	t, scratch, ok := stringValue(v, ev.scratch)
-	if !ok {
-		return nil, payloadErr(excerpt(v), "want a string or a number here")
-	}
-	ev.scratch = scratch
-	return t, nil
-}
-
-// setTime sets ev.Time from the first of w.time present: RFC 3339, or Unix seconds or
-// milliseconds. A value that is none of these is a payload error; none present keeps the receipt
-// time.
-func (w *webhook) setTime(c *Callback, ev *Event) error {
-	v, isJSON, err := w.raw(c, w.time)
-	if err != nil || v == nil {
-		return err
-	}
-	if isJSON && v[0] == '"' {
-		var ok bool
-		if v, ev.scratch, ok = stringValue(v, ev.scratch); !ok {
-			return payloadErr(excerpt(v), "want a time")
-		}
-	}
-	if ev.setTime(intValue(v)) {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(v))
-	if err != nil || t.Year() < 1 || t.Year() > 9999 {
-		return payloadErr(excerpt(v), "want a time: RFC 3339, or Unix seconds or milliseconds")
-	}
-	ev.Time = t.UTC()
-	return nil
-}
-
-// jsonPath returns the raw value at path in c's body, nil when a step is missing or not an
-// object. Two members of one name on the way are a payload error, as JSON readers disagree on
-// which counts.
-func jsonPath(c *Callback, path []string) ([]byte, error) {
-	top, err := c.members()
-	if err != nil {
-		if len(top) == 0 {
-			return nil, nil // not an object: no member to read
-		}
-		return nil, err
-	}
-	v, dup := lookupOnce(top, path[0])
-	for _, step := range path[1:] {
-		if dup {
-			break
-		}
-		if len(v) == 0 || v[0] != '{' {
-			return nil, nil
-		}
-		var found []byte
-		eachMember(v, func(m member) {
-			if string(m.key) == step {
-				if found != nil {
-					dup = true
-				}
-				found = m.val
-			}
-		})
-		v = found
-	}
-	if dup {
-		return nil, payloadErr(strings.Join(path, "."), "the member appears twice; JSON readers disagree on which one counts")
-	}
-	return v, nil
+	return w.sig.WindowDoc()
 }

@@ -115,7 +115,7 @@ func TestWebhookHMAC(t *testing.T) {
 	}{
 		{"github style", github, map[string]string{"X-Hub-Signature-256": "sha256=" + hex.EncodeToString(mac256)}, ""},
 		{"hex upper case", github, map[string]string{"X-Hub-Signature-256": "sha256=" + strings.ToUpper(hex.EncodeToString(mac256))}, ""},
-		{"prefix missing", github, map[string]string{"X-Hub-Signature-256": hex.EncodeToString(mac256)}, "does not start with"},
+		{"prefix missing", github, map[string]string{"X-Hub-Signature-256": hex.EncodeToString(mac256)}, "does not match"},
 		{"wrong signature", github, map[string]string{"X-Hub-Signature-256": "sha256=" + hex.EncodeToString(mac1)}, "does not match"},
 		{"header missing", github, map[string]string{"X-Hub-Signature": "sha1=" + hex.EncodeToString(mac1)}, "X-Hub-Signature-256 header missing"},
 		{"base64", b64, map[string]string{"X-Signature": base64.StdEncoding.EncodeToString(mac256)}, ""},
@@ -198,17 +198,17 @@ func TestWebhookAttributes(t *testing.T) {
 		{name: "headers", settings: map[string]string{"TYPE": "header:X-Event", "ID": "header:X-Delivery", "SUBJECT": "header:X-Subject", "TIME": "header:X-Time"},
 			id: "72d3162e-cc78-11e3-81ab-4c9367dc0958", typ: "push", subject: "repo/name", time: time.Unix(1712902003, 0)},
 		{name: "json paths", settings: map[string]string{"TYPE": "json:type", "ID": "json:data.object.id", "SUBJECT": "json:id", "TIME": "json:ts"},
-			id: "hash", typ: "order_paid", subject: "ord_1", time: time.UnixMilli(1712902003412)},
+			id: "hash", typ: "order.paid", subject: "ord_1", time: time.UnixMilli(1712902003412)},
 		{name: "RFC 3339 with offset", settings: map[string]string{"TYPE": "json:type", "TIME": "json:when"},
-			id: "hash", typ: "order_paid", time: time.Date(2024, 4, 12, 3, 33, 20, 0, time.UTC)},
+			id: "hash", typ: "order.paid", time: time.Date(2024, 4, 12, 3, 33, 20, 0, time.UTC)},
 		{name: "seconds in a string", settings: map[string]string{"TYPE": "json:type", "TIME": "json:secs"},
-			id: "hash", typ: "order_paid", time: time.Unix(1712902003, 0)},
+			id: "hash", typ: "order.paid", time: time.Unix(1712902003, 0)},
 		{name: "number as id", settings: map[string]string{"TYPE": "json:type", "ID": "json:data.big"},
-			id: "12345678901234567890", typ: "order_paid", time: received},
+			id: "12345678901234567890", typ: "order.paid", time: received},
 		{name: "alternatives: first present wins", settings: map[string]string{"TYPE": "json:kind,header:X-Event", "ID": "json:nothing,json:id", "TIME": "header:X-None,json:ts"},
 			id: "ord_1", typ: "push", time: time.UnixMilli(1712902003412)},
 		{name: "missing attributes", settings: map[string]string{"TYPE": "json:type", "SUBJECT": "json:data.nothing.here", "TIME": "header:X-None"},
-			id: "hash", typ: "order_paid", time: received},
+			id: "hash", typ: "order.paid", time: received},
 		{name: "type missing", settings: map[string]string{"TYPE": "json:kind"}, wantErr: "event type missing"},
 		{name: "type an object", settings: map[string]string{"TYPE": "json:obj"}, wantErr: "want a string or a number"},
 		{name: "duplicate member on the path", settings: map[string]string{"TYPE": "json:dup.a"}, wantErr: "appears twice"},
@@ -289,13 +289,34 @@ func TestWebhookUnsafeValues(t *testing.T) {
 	}
 }
 
+// settingCase is a generic source's configuration and the setting NewWebhook must refuse.
+type settingCase struct {
+	name     string
+	settings map[string]string
+	secret   string
+	setting  string // the setting refused (a SettingError's, or named by the error); "": no error
+}
+
+func checkSettingCases(t *testing.T, cases []settingCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewWebhook("src", tc.settings, []byte(tc.secret))
+			var se *SettingError
+			switch {
+			case tc.setting == "" && err != nil:
+				t.Fatal(err)
+			case tc.setting != "" && err == nil:
+				t.Fatalf("NewWebhook accepted it, want an error on %s", tc.setting)
+			case tc.setting != "" && (!errors.As(err, &se) || se.Setting != tc.setting) && !strings.Contains(err.Error(), "setting "+tc.setting+":"):
+				t.Fatalf("NewWebhook = %v, want an error on %s", err, tc.setting)
+			}
+		})
+	}
+}
+
 func TestNewWebhookSettings(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		settings map[string]string
-		secret   string
-		setting  string // the SettingError's; "" : no error
-	}{
+	checkSettingCases(t, []settingCase{
 		{"defaults", nil, "", ""},
 		{"standard with secret", nil, vectorSecret, ""},
 		{"standard secret without prefix", nil, strings.TrimPrefix(vectorSecret, "whsec_"), ""},
@@ -308,18 +329,7 @@ func TestNewWebhookSettings(t *testing.T) {
 		{"source of unknown kind", map[string]string{"SUBJECT": "query:x"}, "", "SUBJECT"},
 		{"empty path step", map[string]string{"TIME": "json:a..b"}, "", "TIME"},
 		{"empty alternative", map[string]string{"TYPE": "json:type,"}, "", "TYPE"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewWebhook("src", tc.settings, []byte(tc.secret))
-			var se *SettingError
-			switch {
-			case tc.setting == "" && err != nil:
-				t.Fatal(err)
-			case tc.setting != "" && (!errors.As(err, &se) || se.Setting != tc.setting):
-				t.Fatalf("NewWebhook = %v, want a SettingError on %s", err, tc.setting)
-			}
-		})
-	}
+	})
 	for _, bad := range []string{"", "Acme", "a_b", "-a", "a.b", strings.Repeat("a", 65)} {
 		if _, err := NewWebhook(bad, nil, nil); err == nil {
 			t.Errorf("NewWebhook(%q) accepted the name", bad)
@@ -340,20 +350,31 @@ func FuzzWebhook(f *testing.F) {
 	f.Add([]byte(`{"type":"a.b","timestamp":"2024-04-12T05:33:20Z","data":{"n":1e400}}`), "msg_1", "1614265330", "v1,x v1,", "")
 	f.Add([]byte(`[{"type":1}]`), "", "-1", "v1", "a.b*>")
 	f.Add([]byte(`{"type":{"x":1},"timestamp":99999999999999999999,"id":"\u0000"}`), "\x7f", "00001614265330", "", "\n")
+	f.Add([]byte(`{"event":"endpoint.url_validation","payload":{"plainToken":"x"}}`), "i", "1614265330", "t=1614265330,v1=AAAA, v1=", "a.b")
 	sw := mustWebhook(f, "fz", nil, "")
 	hm := mustWebhook(f, "fz-hmac", map[string]string{"SCHEME": "hmac-sha256", "SIGNATURE_HEADER": "X-Sig", "SIGNATURE_PREFIX": "sha256=",
 		"TYPE": "json:type,header:X-Event", "ID": "json:data.id,header:webhook-id", "SUBJECT": "json:data.subject", "TIME": "json:timestamp,header:webhook-timestamp"}, "")
 	hm64 := mustWebhook(f, "fz-b64", map[string]string{"SCHEME": "hmac-sha1", "SIGNATURE_HEADER": "X-Sig", "SIGNATURE_ENCODING": "base64", "TYPE": "header:X-Event"}, "")
+	kv := mustWebhook(f, "fz-kv", map[string]string{"SCHEME": "hmac-sha256", "SIGNATURE_HEADER": "X-Sig", "SIGNATURE_FORMAT": "kv", "SIGNATURE_PARAM": "v1",
+		"SIGNED_CONTENT": "{sig:t}.{header:webhook-id}:{body}", "TIMESTAMP": "sig:t", "SIGNATURE_ENCODING": "base64url", "CHALLENGE": "zoom", "TYPE": "json:type,header:X-Event"}, "")
 	auths := []*Auth{{Secret: []byte(vectorSecret), MaxSkew: time.Hour}, {AllowUnsigned: true}}
 	// Another secret, valid for every scheme (whsec_ and base64 for standard-webhooks).
 	other := &Auth{Secret: []byte("whsec_" + base64.StdEncoding.EncodeToString([]byte("not the vector's secret"))), MaxSkew: time.Hour}
 	f.Fuzz(func(t *testing.T, body []byte, id, ts, sig, event string) {
 		hdr := HeaderMap{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig, "X-Sig": sig, "X-Event": event}
-		for _, p := range []*Provider{sw, hm, hm64} {
+		for _, p := range []*Provider{sw, hm, hm64, kv} {
 			for _, a := range auths {
 				for _, enforce := range []bool{true, false} {
 					var ev Event
 					c := &Callback{Body: body, Header: hdr, Received: time.Unix(1614265330, 0)}
+					if reply, probe, err := p.Probe(c, a, nil); probe {
+						var ae *AuthError
+						var pe *PayloadError
+						if err == nil && (len(a.Secret) == 0 || !json.Valid(reply)) || err != nil && !errors.As(err, &ae) && !errors.As(err, &pe) {
+							t.Fatalf("%s: probe answered %q, %v (an answer needs a signature, and is JSON)", p.ID, reply, err)
+						}
+						continue
+					}
 					_, err := p.Run(c, a, enforce, &ev)
 					if err != nil {
 						var ae *AuthError
@@ -364,7 +385,9 @@ func FuzzWebhook(f *testing.F) {
 						continue
 					}
 					if !strings.HasPrefix(string(ev.Type), p.TypePrefix) || len(ev.EventType) == 0 ||
-						bytes.ContainsAny(ev.EventType, ".*> \t\r\n") {
+						bytes.ContainsAny(ev.EventType, "*> \t\r\n") || bytes.Contains(ev.EventType, []byte("..")) ||
+						ev.EventType[0] == '.' || ev.EventType[len(ev.EventType)-1] == '.' ||
+						bytes.IndexByte(ev.EventType, '.') >= 0 && bytes.ContainsFunc(ev.EventType, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
 						t.Fatalf("%s: unsafe type %q (eventtype %q)", p.ID, ev.Type, ev.EventType)
 					}
 					if !plainID(ev.ID) || !json.Valid(ev.Data) {

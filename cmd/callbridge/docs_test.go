@@ -384,9 +384,9 @@ var notVariables = map[string]string{
 
 // TestREADMEVariableNames: every CALLBRIDGE_* name README.md and docs/ mention is a variable the
 // bridge reads, so a renamed or removed variable cannot linger in the prose. The examples'
-// generic sources (billing, github) are configured for the check.
+// generic sources (billing, github and the recipes' sources) are configured for the check.
 func TestREADMEVariableNames(t *testing.T) {
-	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "billing,github")
+	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "billing,github,mux-hooks,whereby,cfstream,daily-hooks,millicast,zoom-hooks,hundredms")
 	known := map[string]bool{}
 	for _, v := range config.Vars(providerSpecs()) {
 		known[v.Name] = true

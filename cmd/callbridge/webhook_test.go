@@ -141,12 +141,12 @@ func TestGenericSources(t *testing.T) {
 		t.Fatalf("%d messages on the stream, want 2: %v", len(msgs), got)
 	}
 	want := map[string]ce{
-		"callbacks.billing.invoice_paid": {ID: "msg_2a1b", Source: "/callbridge/billing", Type: "io.callbridge.webhook.billing.invoice_paid",
+		"callbacks.billing.invoice.paid": {ID: "msg_2a1b", Source: "/callbridge/billing", Type: "io.callbridge.webhook.billing.invoice.paid",
 			Subject: "cus_42", Time: "2024-04-12T05:33:20.123Z", Provider: "billing", ProviderEventType: "invoice.paid"},
 		"callbacks.gh-hooks.push": {ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Source: "/callbridge/gh-hooks", Type: "io.callbridge.webhook.gh-hooks.push",
 			Subject: "octo/hello", Time: "2024-04-12T05:33:20.000Z", Provider: "gh-hooks", ProviderEventType: "push"},
 	}
-	bodies := map[string][]byte{"callbacks.billing.invoice_paid": billingBody, "callbacks.gh-hooks.push": ghBody}
+	bodies := map[string][]byte{"callbacks.billing.invoice.paid": billingBody, "callbacks.gh-hooks.push": ghBody}
 	for subject, w := range want {
 		e, ok := got[subject]
 		if !ok {
