@@ -13,9 +13,10 @@ import (
 // nonce, timestamp (ms) and signature = lower-hex SHA-1(AppSecret + nonce + timestamp), compared
 // case-insensitively. The signature covers neither the body nor the event: it authenticates the
 // sender, not the payload, and a captured header triple verifies any body until the window on the
-// timestamp header closes. The body's timestamp is the event's time (ms), not the send time, so
-// it stays in the event and makes its id with channelId, event, userId (and sessionId, should
-// version 1.1 send one): Rongcloud sends no event id. The periodic sync (event 1) is a snapshot
+// timestamp header closes. The body's timestamp is the event's time (ms, §6a), not the send
+// time, so it stays in the event and makes its id with channelId, event, userId (and sessionId,
+// should version 1.1 send one): Rongcloud sends no event id. Retries are not documented
+// (UNCONFIRMED): a retry that kept the body but not its timestamp would be a second event. The periodic sync (event 1) is a snapshot
 // sent every period with its own timestamp, so each period is an event of its own. token (the
 // media subscribe token) is a credential and is dropped; members[].data.uris is JSON inside a
 // string and is decoded. Rongcloud's other RTC callbacks (CDN, recording, snapshot, player,

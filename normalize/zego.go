@@ -34,7 +34,7 @@ var Zego = Provider{
 	SecretName: "CallbackSecret (项目配置 > 项目信息 > 配置信息)",
 	SecretVar:  "CALLBACK_SECRET",
 	Scheme:     "body `signature` (or `Signature`) = lower-hex SHA-1 of `callbacksecret`, `timestamp` and `nonce` (from the body; a number's literal text) sorted as strings and joined; the body is not covered: it authenticates the sender, not the payload",
-	Window:     "`timestamp` (or `Timestamp`; the send time, s, string or number) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
+	Window:     "`timestamp` (or `Timestamp`; the send time, s, string or number) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way (ZEGO documents no window)",
 	Subject:    "`stream_id`, else `task_id`/`TaskId`, else `PlayerId`/`UploadTaskId`, else `stream_alias`, else `room_id`/`RoomId`",
 	TimeSource: "stream_close `destroy_timemillis`, logout `logout_time`, `room_close_time`, `room_create_time`, `login_time`, `create_time_ms` (ms), `create_time` (s), record `end_time`, cloud player `EventTime` (ms), moderation `AuxInfo.ProcessFinishTime`/`ProcessBeginTime` (ms); else receipt",
 	Events:     zegoEvents,
