@@ -15,6 +15,8 @@ func Builtins() []*Provider {
 		&VolcengineRTC,
 		&AlibabaLive,
 		&LiveKit,
+		&Zego,
+		&RongcloudRTC,
 	}
 }
 
