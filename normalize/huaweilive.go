@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -78,11 +79,11 @@ var huaweiLiveEvents = []EventDef{
 	{"RECORD_FAILED", "recording.failed", "录制失败 recording failed"},
 }
 
-// huaweiPushSigned and huaweiRecordSigned are the fields the HMAC forms cover, in their order;
-// "" stands for auth_timestamp, which the push form puts last and the recording form first.
+// huaweiPushSigned and huaweiRecordSigned are the fields the HMAC forms cover, in their order:
+// the push form puts auth_timestamp last, the recording form first.
 var (
-	huaweiPushSigned   = [...]string{"event", "domain", "app", "stream", ""}
-	huaweiRecordSigned = [...]string{"", "event_type", "publish_domain", "app", "stream", "download_url", "play_url"}
+	huaweiPushSigned   = [...]string{"event", "domain", "app", "stream", "auth_timestamp"}
+	huaweiRecordSigned = [...]string{"auth_timestamp", "event_type", "publish_domain", "app", "stream", "download_url", "play_url"}
 )
 
 // huaweiBuffers hold the signed text between requests: HMAC takes it through an interface, so a
@@ -122,12 +123,9 @@ func huaweiExpected(want *[2 * sha256.Size]byte, top []member, key []byte, md5Fo
 	}
 	if md5Form {
 		b = append(b, key...)
-		fields = huaweiRecordSigned[:1]
+		fields = huaweiRecordSigned[:1] // auth_timestamp
 	}
 	for _, name := range fields {
-		if name == "" {
-			name = "auth_timestamp"
-		}
 		if b, err = appendSignedField(b, top, name); err != nil {
 			*bp = b
 			return nil, err
@@ -370,7 +368,7 @@ func appendMaskedQuery(dst, q []byte) []byte {
 		for eq < len(name) && name[eq] != '=' {
 			eq++
 		}
-		if eq < len(name) && (asciiEqualFold(name[:eq], "secret") || asciiEqualFold(name[:eq], "hwsecret")) {
+		if eq < len(name) && (bytes.EqualFold(name[:eq], []byte("secret")) || bytes.EqualFold(name[:eq], []byte("hwSecret"))) {
 			dst = append(append(dst, pair[:len(pair)-len(name)+eq+1]...), huaweiMask...)
 		} else {
 			dst = append(dst, pair...)
@@ -381,23 +379,6 @@ func appendMaskedQuery(dst, q []byte) []byte {
 		dst = append(dst, '&')
 		i = end
 	}
-}
-
-// asciiEqualFold reports whether b is s, ignoring ASCII case; s is lower case.
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // signHuaweiLive sets auth_timestamp to now and auth_sign to the signature Huawei would send
