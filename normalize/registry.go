@@ -17,6 +17,7 @@ func Builtins() []*Provider {
 		&LiveKit,
 		&Zego,
 		&RongcloudRTC,
+		&HuaweiLive,
 	}
 }
 
