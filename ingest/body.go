@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -55,6 +56,19 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, w *work, limit int) error {
 	}
 	w.body = w.body[:0]
 	r := ctx.RequestBodyStream()
+	if enc := ctx.Request.Header.ContentEncoding(); len(enc) > 0 {
+		if r == nil {
+			r = bytes.NewReader(ctx.Request.Body())
+		}
+		dec, f, err := decoding(enc, r)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			defer f.done()
+		}
+		r = dec
+	}
 	if r == nil { // a body fasthttp already holds: none at all, or a RequestCtx built by hand
 		body := ctx.Request.Body()
 		if len(body) > limit {

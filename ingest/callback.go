@@ -104,6 +104,12 @@ func (s *Server) read(ctx *fasthttp.RequestCtx, w *work, m *providerMetrics) boo
 	case errors.Is(err, errBodyTooLarge):
 		s.reject(ctx, rejectBodyTooLarge, fasthttp.StatusRequestEntityTooLarge, errTooLarge)
 		s.closeAfterReply(ctx)
+	case errors.Is(err, errEncoding):
+		s.reject(ctx, rejectMalformed, fasthttp.StatusUnsupportedMediaType, errEncodingReply)
+		s.closeAfterReply(ctx)
+	case errors.Is(err, errBadGzip):
+		s.reject(ctx, rejectMalformed, fasthttp.StatusBadRequest, errBadGzipReply)
+		s.closeAfterReply(ctx)
 	case errors.Is(err, errBodyMemory):
 		s.metrics.rejections.WithLabelValues(rejectBodyMemory).Inc()
 		m.overloaded.Inc()
