@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -132,6 +133,7 @@ type request struct {
 	body   []byte
 	header http.Header // a Host header sets the request's Host
 	method string      // "": POST
+	gzip   bool        // the body is sent gzipped, with Content-Encoding: gzip
 }
 
 // httpRequest makes r an *http.Request to the bridge at addr.
@@ -145,9 +147,19 @@ func (r request) httpRequest(t *testing.T, addr string) *http.Request {
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
+	if r.body != nil && r.gzip {
+		var zipped bytes.Buffer
+		zw := gzip.NewWriter(&zipped)
+		zw.Write(r.body)
+		zw.Close()
+		body = &zipped
+	}
 	req, err := http.NewRequest(method, "http://"+addr+r.path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.body != nil && r.gzip {
+		req.Header.Set("Content-Encoding", "gzip")
 	}
 	for k, v := range r.header {
 		req.Header[k] = v

@@ -37,6 +37,14 @@ var propSources = []struct {
 	{"prop-hmac", "property-hmac-secret", "property-hmac-wrong", map[string]string{
 		"SCHEME": "hmac-sha256", "SIGNATURE_HEADER": "X-Prop-Signature", "SIGNATURE_PREFIX": "sha256=",
 		"TYPE": "json:type", "SUBJECT": "json:data.id", "TIME": "json:timestamp"}},
+	{"prop-template", base64.StdEncoding.EncodeToString([]byte("property template key")),
+		base64.StdEncoding.EncodeToString([]byte("another template key")), map[string]string{
+			"SCHEME": "hmac-sha1", "SIGNATURE_HEADER": "X-Prop-Sig", "SIGNATURE_FORMAT": "kv", "SIGNATURE_PARAM": "v1",
+			"SIGNED_CONTENT": "{sig:t}:{header:X-Prop-Nonce}.{body}", "TIMESTAMP": "sig:t", "TIMESTAMP_UNIT": "ms",
+			"SECRET_ENCODING": "base64", "SIGNATURE_ENCODING": "base64url", "CHALLENGE": "zoom",
+			"ID": "json:data.id", "TYPE": "json:type", "SUBJECT": "json:data.id", "TIME": "json:timestamp"}},
+	{"prop-token", "property-token", "property-wrong-token", map[string]string{
+		"SCHEME": "static-token", "TOKEN_HEADER": "X-Prop-Token", "TYPE": "json:type", "SUBJECT": "json:data.id"}},
 }
 
 // propEntry is one registry entry (a built-in provider or a generic source) as a run drives it.
@@ -151,6 +159,7 @@ type propCase struct {
 	raw    []byte // sent as it is (not JSON), signed
 	sign   signMode
 	resign bool // a retry signed again a second later, rather than the same request again
+	gzip   bool // sent gzipped (Content-Encoding: gzip): the bridge inflates it before the provider sees it
 	// mayCut: a request line over the header limit, which the bridge may refuse before it has
 	// read it all; closing then resets the connection under the unread rest, and the client
 	// may see that rather than the 431.
@@ -200,6 +209,7 @@ func (e *propEntry) cases(g *ids, maxBody int) []*propCase {
 		{name: "valid", class: valid, want: []int{200}, body: fresh()},
 		{name: "valid", class: valid, want: []int{200}, body: fresh()},
 		{name: "id another provider uses too", class: valid, want: []int{200}, body: e.sharedBody(g)},
+		{name: "valid, gzipped", class: valid, want: []int{200}, body: fresh(), gzip: true},
 		{name: "retry, the same request", class: valid, want: []int{200}},
 		{name: "retry, signed again", class: valid, want: []int{200}, resign: true},
 		{name: "wrong signature", class: invalid, want: signedCheck, body: fresh(), sign: signWrong},
@@ -328,6 +338,7 @@ func (c *propCase) build(now time.Time) (r request, note string, err error) {
 		body = c.body.encode()
 	}
 	r, err = c.e.request(body, c.sign, now)
+	r.gzip = c.gzip
 	if err == nil && c.class == invalid && r.method == http.MethodGet && c.want[0] == http.StatusBadRequest {
 		// Sign sent what it could read of the body as a query string (Alibaba's publish
 		// callbacks): no longer a body of the wrong shape, so the provider's code decides.
