@@ -207,7 +207,7 @@ func (s *Server) deadLetter(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *
 		return
 	}
 	tr.startPublish(nil)
-	err := s.sink.DeadLetter(p.ID, w.cb.Body, e.Error())
+	err := s.storeDeadLetter(p, w.cb.Body, e.Error())
 	tr.endPublish(err)
 	if err != nil {
 		s.publishFailed(ctx, m, p.ID, "dead letter not published", err)
@@ -225,7 +225,7 @@ func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, p *normalize.Provider, w
 	err := s.sink.Publish(&w.ev)
 	tr.endPublish(err)
 	if errors.Is(err, publish.ErrNameTooLong) {
-		s.refuseName(ctx, m, tr, p.ID, &w.cb, w.ev.Unverified, err)
+		s.refuseName(ctx, m, tr, p, &w.cb, w.ev.Unverified, err)
 		return
 	}
 	if err != nil {
@@ -234,5 +234,5 @@ func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, p *normalize.Provider, w
 	}
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
 	m.published.Inc()
-	s.reply(ctx, fasthttp.StatusOK, p.Reply)
+	s.reply(ctx, fasthttp.StatusOK, p.ReplyFor(&w.cb))
 }

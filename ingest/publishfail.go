@@ -32,7 +32,8 @@ const errNameReason = "the event's subject or topic would be longer than the bro
 // (publish.ErrNameTooLong, SPEC §4): a permanent failure, so 400, never 503, and the body is
 // dead-lettered first when it was authenticated (the dead-letter subject is built from the
 // provider id only, so it always fits).
-func (s *Server) refuseName(ctx *fasthttp.RequestCtx, m *providerMetrics, tr spans, provider string, cb *normalize.Callback, unverified bool, err error) {
+func (s *Server) refuseName(ctx *fasthttp.RequestCtx, m *providerMetrics, tr spans, p *normalize.Provider, cb *normalize.Callback, unverified bool, err error) {
+	provider := p.ID
 	if unverified {
 		m.invalid.Inc()
 		s.cfg.Logger.Warn("unverified callback refused, not dead-lettered", "provider", provider, "reason", errNameReason, "error", err)
@@ -40,7 +41,7 @@ func (s *Server) refuseName(ctx *fasthttp.RequestCtx, m *providerMetrics, tr spa
 		return
 	}
 	tr.startPublish(nil)
-	derr := s.sink.DeadLetter(provider, cb.Body, errNameReason)
+	derr := s.storeDeadLetter(p, cb.Body, errNameReason)
 	tr.endPublish(derr)
 	if derr != nil {
 		s.publishFailed(ctx, m, provider, "dead letter not published", derr)
@@ -49,6 +50,12 @@ func (s *Server) refuseName(ctx *fasthttp.RequestCtx, m *providerMetrics, tr spa
 	m.deadLettered.Inc()
 	s.cfg.Logger.Warn("callback dead-lettered", "provider", provider, "reason", errNameReason, "error", err)
 	s.replyError(ctx, fasthttp.StatusBadRequest, errNameReason, "")
+}
+
+// storeDeadLetter sends an authenticated body that will not become an event to the dead
+// letters, its credentials replaced (Provider.Redact): the one way a body reaches the bus.
+func (s *Server) storeDeadLetter(p *normalize.Provider, body []byte, reason string) error {
+	return s.sink.DeadLetter(p.ID, p.Redact(body), reason)
 }
 
 // maxLogValue bounds what of a value from the payload (an event's type or id) a log line holds.

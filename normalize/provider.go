@@ -311,6 +311,16 @@ type Provider struct {
 	// authenticated (an unauthenticated body is refused, not kept).
 	Normalize func(c *Callback, ev *Event) error
 
+	// ReplyTo, when set, chooses the success body per callback (OvenMediaEngine answers
+	// {"allowed":true} to an opening and {} to a closing); nil: Reply. It runs on every request:
+	// it returns one of the provider's own static bodies and allocates nothing.
+	ReplyTo func(c *Callback) []byte
+	// Credentials are the dotted JSON paths (form keys, for a form or query body) of values
+	// that are credentials: a stream key, a token in a URL. Normalize keeps them out of the
+	// event; a dead letter carries the body with each replaced (Redact). The contract test puts
+	// a marker at each path of Sample and looks for it on the bus and in dead letters.
+	Credentials []string
+
 	// Sign makes body the callback the provider would send at now, signed with a.Secret (when
 	// set), and returns it with its headers: what `callbridge send` posts to test a deployment.
 	// It never runs on a request (callbridge send and bench, the fault driver, tests): its
@@ -379,6 +389,15 @@ func (p *Provider) Probe(c *Callback, a *Auth, dst []byte) (reply []byte, probe 
 	}
 	reply, err = p.Answer(c, a, dst)
 	return reply, true, err
+}
+
+// ReplyFor is the body of the 200 answering c once its event is stored: ReplyTo's choice, else
+// Reply.
+func (p *Provider) ReplyFor(c *Callback) []byte {
+	if p.ReplyTo != nil {
+		return p.ReplyTo(c)
+	}
+	return p.Reply
 }
 
 // Envelope fills ev from c without verifying it: for callbacks verified by Run, and for

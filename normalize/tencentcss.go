@@ -16,25 +16,26 @@ import (
 // accepted only on the URL-token route or with unsigned callbacks allowed. msg, source_urls and
 // callback_ext are JSON inside strings and are decoded into data.
 var TencentCSS = Provider{
-	ID:         "tencent-css",
-	TypePrefix: tencentPrefix,
-	Reply:      []byte(`{"code":0}`),
-	SecretName: "回调密钥 CallbackKey",
-	SecretVar:  "CALLBACK_KEY",
-	Settings:   tencentSettings,
-	Scheme:     "body fields `sign = md5hex(key + t)` (covers only key and `t`, not the body)",
-	Window:     "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
-	Subject:    "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
-	TimeSource: "`event_time` (s, number or string), else `create_time` (s), else push exception `data_time` (ms), else moderation `screenshotTime` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
-	Events:     tencentEvents,
-	Unknown:    "unknown.<event_type>; 314: relay.unknown; 332: recording.status.unknown",
-	IsProbe:    func(*Callback) bool { return false },
-	Verify:     tencentVerify,
-	Normalize:  tencentNormalize,
-	Sign:       signTencentCSS,
-	Distinct:   []string{"sequence", "stream_id"},
-	Code:       "event_type",
-	Sample:     []byte(`{"app":"livepush.example.com","appid":12345678,"appname":"live","channel_id":"test_stream","errcode":0,"errmsg":"ok","event_time":1703731478,"event_type":1,"height":480,"idc_id":34,"node":"42.81.194.37","sequence":"2210464508206756938","set_id":2,"stream_id":"test_stream","stream_param":"","user_ip":"203.0.113.25","width":640}`),
+	ID:          "tencent-css",
+	TypePrefix:  tencentPrefix,
+	Reply:       []byte(`{"code":0}`),
+	SecretName:  "回调密钥 CallbackKey",
+	SecretVar:   "CALLBACK_KEY",
+	Settings:    tencentSettings,
+	Scheme:      "body fields `sign = md5hex(key + t)` (covers only key and `t`, not the body)",
+	Window:      "`t` is an expiry: accepted until `t + CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE`",
+	Subject:     "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
+	TimeSource:  "`event_time` (s, number or string), else `create_time` (s), else push exception `data_time` (ms), else moderation `screenshotTime` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
+	Events:      tencentEvents,
+	Unknown:     "unknown.<event_type>; 314: relay.unknown; 332: recording.status.unknown",
+	IsProbe:     func(*Callback) bool { return false },
+	Verify:      tencentVerify,
+	Normalize:   tencentNormalize,
+	Sign:        signTencentCSS,
+	Distinct:    []string{"sequence", "stream_id"},
+	Code:        "event_type",
+	Credentials: []string{"stream_param"},
+	Sample:      []byte(`{"app":"livepush.example.com","appid":12345678,"appname":"live","channel_id":"test_stream","errcode":0,"errmsg":"ok","event_time":1703731478,"event_type":1,"height":480,"idc_id":34,"node":"42.81.194.37","sequence":"2210464508206756938","set_id":2,"stream_id":"test_stream","stream_param":"","user_ip":"203.0.113.25","width":640}`),
 }
 
 const tencentPrefix = "com.tencent.css."
@@ -149,8 +150,8 @@ func tencentNormalize(c *Callback, ev *Event) error {
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
 		switch string(m.key) {
-		case "t", "sign":
-			continue
+		case "t", "sign", "stream_param":
+			continue // signature material, and the push URL's parameters (txSecret, txTime): a credential
 		case "appid":
 			appID = m.val
 		case "stream_id", "streamId", "channel_id":

@@ -126,7 +126,14 @@ func providerMarkdown(t *testing.T, p *normalize.Provider) string {
 	}
 	b.WriteString("| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| route | %s `/v1/callbacks/%s`; with `%s` set, `/v1/callbacks/%s/<token>` only |\n", methods, p.ID, spec.VarName("URL_TOKEN"), p.ID)
-	fmt.Fprintf(&b, "| answer | 200 `%s` once the event is stored |\n", cell(string(p.Reply)))
+	if p.ReplyTo != nil {
+		fmt.Fprintf(&b, "| answer | 200 once the event is stored, the body chosen per callback (see the notes below); by default `%s` |\n", cell(string(p.Reply)))
+	} else {
+		fmt.Fprintf(&b, "| answer | 200 `%s` once the event is stored |\n", cell(string(p.Reply)))
+	}
+	if len(p.Credentials) > 0 {
+		fmt.Fprintf(&b, "| credentials kept off the bus | `%s`: never in the event; replaced by `%s` in a dead letter |\n", strings.Join(p.Credentials, "`, `"), normalize.Redacted)
+	}
 	fmt.Fprintf(&b, "| `type` | `%s<eventtype>` |\n", p.TypePrefix)
 	fmt.Fprintf(&b, "| `source` | `/callbridge/%s[/<app id>]` |\n", p.ID)
 	fmt.Fprintf(&b, "| `subject` | %s |\n", cell(p.Subject))

@@ -226,7 +226,8 @@ func (b *runningBridge) postFixture(t *testing.T, provider, name string, body []
 	if status != 200 {
 		t.Fatalf("%s/%s: %d %s", provider, name, status, reply)
 	}
-	if wantReply := string(normalize.BuiltinRegistry().Lookup([]byte(provider)).Reply); reply != wantReply {
+	p := normalize.BuiltinRegistry().Lookup([]byte(provider))
+	if wantReply := string(p.ReplyFor(&normalize.Callback{Body: r.body, Header: peekHeader(r.header)})); reply != wantReply {
 		t.Errorf("%s/%s: reply %s, want %s", provider, name, reply, wantReply)
 	}
 	return r

@@ -25,6 +25,7 @@ type verdict struct {
 	key      string // provider/id of the event, when status is 200 and it is not a probe
 	verified bool   // authenticated: a 400 dead-letters the body
 	reason   string
+	reply    string // the body of a 200: the provider's answer to this callback
 }
 
 // callbackBody is what the bridge hands the provider: the body, or a GET's query string.
@@ -39,10 +40,10 @@ func (r request) callbackBody() []byte {
 func (e *propEntry) oracle(r request) verdict {
 	c := normalize.Callback{Body: r.callbackBody(), Header: peekHeader(r.header), Received: time.Now(),
 		Method: []byte(r.method), URI: []byte(r.path)}
-	if _, probe, err := e.p.Probe(&c, &e.auth, nil); probe {
+	if reply, probe, err := e.p.Probe(&c, &e.auth, nil); probe {
 		switch err := err.(type) {
 		case nil:
-			return verdict{status: http.StatusOK, probe: true}
+			return verdict{status: http.StatusOK, probe: true, reply: string(reply)}
 		case *normalize.AuthError:
 			return verdict{status: http.StatusUnauthorized, probe: true, reason: err.Reason}
 		case *normalize.PayloadError:
@@ -54,7 +55,7 @@ func (e *propEntry) oracle(r request) verdict {
 	_, err := e.p.Run(&c, &e.auth, e.enforce, &ev)
 	switch err := err.(type) {
 	case nil:
-		return verdict{status: http.StatusOK, key: e.p.ID + "/" + string(ev.ID), verified: !ev.Unverified}
+		return verdict{status: http.StatusOK, key: e.p.ID + "/" + string(ev.ID), verified: !ev.Unverified, reply: string(e.p.ReplyFor(&c))}
 	case *normalize.AuthError:
 		return verdict{status: http.StatusUnauthorized, reason: err.Reason}
 	case *normalize.PayloadError:
@@ -96,6 +97,8 @@ func (s *sentCallback) answerProblem() string {
 		return fmt.Sprintf("answered %d %s: never 5xx here (the broker is up; a permanent failure must not be 503)", s.status, excerptOf(s.reply))
 	case s.c.want != nil && !contains(s.c.want, s.status):
 		return fmt.Sprintf("answered %d %s, want %v (the provider's own code says %d %s)", s.status, excerptOf(s.reply), s.c.want, s.v.status, s.v.reason)
+	case s.status == http.StatusOK && s.v.status == http.StatusOK && s.reply != s.v.reply:
+		return fmt.Sprintf("answered 200 %s, but the provider answers %s", excerptOf(s.reply), excerptOf(s.v.reply))
 	case s.v.status == 0 || s.status == s.v.status:
 		return ""
 	case s.c.class == hostile && s.v.status == http.StatusOK && (s.status == http.StatusBadRequest || s.status == http.StatusRequestEntityTooLarge):
@@ -275,7 +278,8 @@ func ackedEvents(sent []*sentCallback) (acked, predicted map[string][]*sentCallb
 	return acked, predicted
 }
 
-// checkLetters: SPEC §2 dead-letters an authenticated body answered 400, raw; §6 only those.
+// checkLetters: SPEC §2 dead-letters an authenticated body answered 400, raw but for its
+// credentials (Provider.Redact); §6 only those.
 func checkLetters(f *findings, sent []*sentCallback, letters map[string]map[string]bool) {
 	want := map[string]map[string]*sentCallback{}
 	for _, s := range sent {
@@ -284,8 +288,9 @@ func checkLetters(f *findings, sent []*sentCallback, letters map[string]map[stri
 			if want[id] == nil {
 				want[id] = map[string]*sentCallback{}
 			}
-			want[id][string(s.req.callbackBody())] = s
-			if !letters[id][string(s.req.callbackBody())] {
+			body := string(s.c.e.p.Redact(s.req.callbackBody()))
+			want[id][body] = s
+			if !letters[id][body] {
 				f.add("noletter", fmt.Sprintf("%s: authenticated and answered 400, but its body is not dead-lettered", s), fmt.Sprintf("%s %q #%d", id, s.c.name, s.seq))
 			}
 		}
