@@ -316,8 +316,9 @@ type Provider struct {
 	// it returns one of the provider's own static bodies and allocates nothing.
 	ReplyTo func(c *Callback) []byte
 	// Credentials are the dotted JSON paths (form keys, for a form or query body) of values
-	// that are credentials: a stream key, a token in a URL. Normalize keeps them out of the
-	// event; a dead letter carries the body with each replaced (Redact). The contract test puts
+	// that are credentials: a stream key; for a path ending in '?', the query of a URL value
+	// (SRS's tcUrl). Normalize keeps them out of the event; a dead letter carries the body with
+	// each replaced (Redact). The contract test puts
 	// a marker at each path of Sample and looks for it on the bus and in dead letters.
 	Credentials []string
 

@@ -9,8 +9,9 @@ import (
 // Redacted stands in a dead letter for a value that is a credential.
 const Redacted = "<redacted>"
 
-// Redact returns body with the value at each of p.Credentials replaced by Redacted: the body a
-// dead letter may carry onto the bus. Every copy of a member named twice is replaced, as readers
+// Redact returns body with the value at each of p.Credentials replaced by Redacted (for a path
+// ending in '?', only the value's query: "rtmp://host/app?token=x" keeps "rtmp://host/app?"
+// followed by Redacted): the body a dead letter may carry onto the bus. Every copy of a member named twice is replaced, as readers
 // disagree on which one counts. A body that is not a JSON object is read as a form (key=value
 // pairs joined by &). body itself is returned when p declares no credentials or none is there;
 // it is never modified. Dead letters are rare: this may allocate.
@@ -20,17 +21,19 @@ func (p *Provider) Redact(body []byte) []byte {
 	}
 	i := skipSpace(body, 0)
 	for _, path := range p.Credentials {
+		path, query := strings.CutSuffix(path, "?")
 		if i < len(body) && body[i] == '{' {
-			body = redactJSON(body, strings.Split(path, "."))
+			body = redactJSON(body, strings.Split(path, "."), query)
 		} else {
-			body = redactForm(body, path)
+			body = redactForm(body, path, query)
 		}
 	}
 	return body
 }
 
-// redactJSON replaces every value at path in the object obj, keeping every other byte.
-func redactJSON(obj []byte, path []string) []byte {
+// redactJSON replaces every value at path in the object obj (only its query when query is
+// true), keeping every other byte.
+func redactJSON(obj []byte, path []string, query bool) []byte {
 	type span struct{ at, end int }
 	var spans []span
 	eachMember(obj, func(m member) {
@@ -46,12 +49,18 @@ func redactJSON(obj []byte, path []string) []byte {
 	last := 0
 	for _, s := range spans {
 		val := []byte(`"` + Redacted + `"`)
-		if len(path) > 1 {
-			inner := obj[s.at:s.end]
-			if len(inner) == 0 || inner[0] != '{' {
+		inner := obj[s.at:s.end]
+		switch {
+		case len(path) > 1 && (len(inner) == 0 || inner[0] != '{'):
+			continue
+		case len(path) > 1:
+			val = redactJSON(inner, path[1:], query)
+		case query:
+			q := bytes.IndexByte(inner, '?')
+			if q < 0 || inner[0] != '"' {
 				continue
 			}
-			val = redactJSON(inner, path[1:])
+			val = append(append(inner[:q+1:q+1], Redacted...), '"')
 		}
 		out = append(append(out, obj[last:s.at]...), val...)
 		last = s.end
@@ -59,17 +68,28 @@ func redactJSON(obj []byte, path []string) []byte {
 	return append(out, obj[last:]...)
 }
 
-// redactForm replaces the value of every key=value pair of the form body whose key, decoded,
-// is key.
-func redactForm(body []byte, key string) []byte {
+// redactForm replaces the value (or only its query) of every key=value pair of the form body
+// whose key, decoded, is key.
+func redactForm(body []byte, key string, query bool) []byte {
 	pairs := bytes.Split(body, []byte{'&'})
 	changed := false
 	for i, pair := range pairs {
-		k, _, _ := bytes.Cut(pair, []byte{'='})
-		if name, err := url.QueryUnescape(string(k)); err == nil && name == key {
-			pairs[i] = append(append(k[:len(k):len(k)], '='), url.QueryEscape(Redacted)...)
-			changed = true
+		k, v, _ := bytes.Cut(pair, []byte{'='})
+		name, err := url.QueryUnescape(string(k))
+		if err != nil || name != key {
+			continue
 		}
+		val := Redacted
+		if query {
+			dec, err := url.QueryUnescape(string(v))
+			base, _, found := strings.Cut(dec, "?")
+			if err != nil || !found {
+				continue
+			}
+			val = base + "?" + Redacted
+		}
+		pairs[i] = append(append(k[:len(k):len(k)], '='), url.QueryEscape(val)...)
+		changed = true
 	}
 	if !changed {
 		return body

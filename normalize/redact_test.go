@@ -6,7 +6,7 @@ import (
 )
 
 func TestRedact(t *testing.T) {
-	p := &Provider{Credentials: []string{"stream_key", "data.token", "param"}}
+	p := &Provider{Credentials: []string{"stream_key", "data.token", "param", "tcUrl?", "request.url?"}}
 	tests := []struct{ name, in, want string }{
 		{"top level", `{"a":1,"stream_key":"sk-123","b":2}`, `{"a":1,"stream_key":"<redacted>","b":2}`},
 		{"nested and twice", `{"data":{"token":"t1","x":1},"data":{"token":{"deep":"t2"}}}`, `{"data":{"token":"<redacted>","x":1},"data":{"token":"<redacted>"}}`},
@@ -15,6 +15,9 @@ func TestRedact(t *testing.T) {
 		{"not an object on the path", `{"data":"token"}`, `{"data":"token"}`},
 		{"form", `action=publish&param=%3Ftoken%3Dabc&stream_key=k&x=1`, `action=publish&param=%3Credacted%3E&stream_key=%3Credacted%3E&x=1`},
 		{"form, key escaped", `stream%5Fkey=k`, `stream%5Fkey=%3Credacted%3E`},
+		{"query only", `{"tcUrl":"rtmp://h/live?token=a&x=1","request":{"url":"ws://h/app/s?k=v"},"param":"?p=1"}`, `{"tcUrl":"rtmp://h/live?<redacted>","request":{"url":"ws://h/app/s?<redacted>"},"param":"<redacted>"}`},
+		{"query only, none", `{"tcUrl":"rtmp://h/live"}`, `{"tcUrl":"rtmp://h/live"}`},
+		{"query only, form", `tcUrl=rtmp%3A%2F%2Fh%2Flive%3Ftoken%3Da&app=live`, `tcUrl=rtmp%3A%2F%2Fh%2Flive%3F%3Credacted%3E&app=live`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

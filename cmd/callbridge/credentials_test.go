@@ -68,8 +68,14 @@ func credentialBodies(t *testing.T, p *normalize.Provider) (valid, deadLetter []
 	if err != nil {
 		t.Fatalf("%s: Sample: %v", p.ID, err)
 	}
-	for _, path := range p.Credentials {
-		if !sample.set(path, jsonString(credentialMarker+"?token="+credentialMarker)) {
+	for _, cred := range p.Credentials {
+		// A whole value is the credential; for a path ending in '?', a URL's query.
+		path, query := strings.CutSuffix(cred, "?")
+		value := credentialMarker
+		if query {
+			value = "rtmp://example.invalid/live/stream?token=" + credentialMarker
+		}
+		if !sample.set(path, jsonString(value)) {
 			t.Fatalf("%s: credential path %q is not in Sample", p.ID, path)
 		}
 	}
