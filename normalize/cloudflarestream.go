@@ -31,7 +31,7 @@ var CloudflareStream = Provider{
 	Reply:      []byte(`{}`), // a 2xx is expected (UNCONFIRMED); the body is not read
 	SecretName: "`secret` in the answer to PUT /accounts/{account_id}/stream/webhook",
 	SecretVar:  "SECRET",
-	Scheme:     cfStreamSig.Doc() + "; the signed content is the raw body as received. Cloudflare documents one signature; a second `sig1` during a secret change is UNCONFIRMED",
+	Scheme:     "header `Webhook-Signature: time=<unix s>,sig1=<hex>`; `sig1` is a lower-hex HMAC-SHA256 under the secret of `time` + `.` + the raw body. Cloudflare documents one signature; any `sig1` matching passes, but a second one during a secret change is UNCONFIRMED",
 	Window:     "`time` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way; Cloudflare publishes no tolerance (UNCONFIRMED): `CALLBRIDGE_CLOUDFLARE_STREAM_VERIFY=report` with one captured retry shows whether a retry is signed again",
 	Subject:    "`uid` (the video)",
 	TimeSource: "`modified` (RFC 3339), else `created`",

@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -90,16 +89,9 @@ func TestCloudflareStreamNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := envelope(&CloudflareStream, []byte(tt.body), nil)
-			if tt.wantErr != "" {
-				var pe *PayloadError
-				if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want a PayloadError about %q", err, tt.wantErr)
-				}
+			ev := envelopeOrPayloadErr(t, &CloudflareStream, tt.body, tt.wantErr)
+			if ev == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := [...]string{string(ev.EventType), string(ev.ProviderEventType), string(ev.AppendTime(nil))}
 			if want := [...]string{tt.eventType, tt.state, tt.time}; got != want {

@@ -26,7 +26,7 @@ var Mux = Provider{
 	Reply:      []byte(`{}`), // Mux reads only the status: any 2xx within 5 s
 	SecretName: "webhook signing secret (Settings > Webhooks, one per endpoint)",
 	SecretVar:  "WEBHOOK_SECRET",
-	Scheme:     muxSig.Doc() + "; the signed content is the raw body as received",
+	Scheme:     "header `Mux-Signature: t=<unix s>,v1=<hex>[,v1=…]`; every `v1` is a lower-hex HMAC-SHA256 under the signing secret of `t` + `.` + the raw body, and any one matching passes (key rotation)",
 	Window:     "`t` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way (Mux's SDK: 300 s, one-sided). That a retry is signed again with its own `t` is UNCONFIRMED (implied by the SDK's tolerance): `CALLBRIDGE_MUX_VERIFY=report` with one captured retry confirms it",
 	Subject:    "`object.id` (the asset, upload or live stream id)",
 	TimeSource: "`created_at` (RFC 3339)",

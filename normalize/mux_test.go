@@ -117,16 +117,9 @@ func TestMuxNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := envelope(&Mux, []byte(tt.body), nil)
-			if tt.wantErr != "" {
-				var pe *PayloadError
-				if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want a PayloadError about %q", err, tt.wantErr)
-				}
+			ev := envelopeOrPayloadErr(t, &Mux, tt.body, tt.wantErr)
+			if ev == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := [...]string{string(ev.EventType), string(ev.ProviderEventType), string(ev.ID), string(ev.Subject), string(ev.AppendTime(nil))}
 			want := [...]string{tt.eventType, tt.native, tt.id, tt.subject, tt.time}
@@ -146,4 +139,21 @@ func TestMuxNormalize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// envelopeOrPayloadErr normalises body as p: the event, or nil when wantErr is set and the
+// error is a *PayloadError mentioning it; any other outcome fails the test.
+func envelopeOrPayloadErr(t *testing.T, p *Provider, body, wantErr string) *Event {
+	t.Helper()
+	ev, err := envelope(p, []byte(body), nil)
+	var pe *PayloadError
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatal(err)
+	case wantErr == "":
+		return ev
+	case !errors.As(err, &pe) || !strings.Contains(err.Error(), wantErr):
+		t.Fatalf("err %v, want a PayloadError about %q", err, wantErr)
+	}
+	return nil
 }
