@@ -18,6 +18,8 @@ func Builtins() []*Provider {
 		&Zego,
 		&RongcloudRTC,
 		&HuaweiLive,
+		&Mux,
+		&CloudflareStream,
 	}
 }
 

@@ -393,7 +393,7 @@ var notVariables = map[string]string{
 // bridge reads, so a renamed or removed variable cannot linger in the prose. The examples'
 // generic sources (billing, github and the recipes' sources) are configured for the check.
 func TestREADMEVariableNames(t *testing.T) {
-	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "billing,github,mux-hooks,whereby,cfstream,daily-hooks,millicast,zoom-hooks,hundredms")
+	t.Setenv("CALLBRIDGE_WEBHOOK_SOURCES", "billing,github,mux-hooks,whereby,cfstream,cfstream-live,daily-hooks,millicast,zoom-hooks,hundredms")
 	known := map[string]bool{}
 	for _, v := range config.Vars(providerSpecs()) {
 		known[v.Name] = true
