@@ -122,7 +122,7 @@ func getstreamNormalize(c *Callback, ev *Event) error {
 
 	ev.Time = c.Received.UTC()
 	if at, ok := parseRFC3339(lookup(top, "created_at")); ok && at.Year() >= 1970 && at.Year() <= 9999 {
-		ev.Time = at.UTC()
+		ev.Time = at.UTC().Truncate(time.Millisecond) // as published: CloudEvents time is written in ms
 	}
 
 	// data is the event as sent, compacted: no signature material or send time is in the body.
