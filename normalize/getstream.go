@@ -23,13 +23,13 @@ var GetStream = Provider{
 	Reply:      []byte(`{}`), // any 2xx within about 6 s; the body is not read
 	SecretName: "API secret (Dashboard > app > App Access Keys)",
 	SecretVar:  "API_SECRET",
-	Scheme: getstreamSig.Doc() + " (the API secret as the key); a gzip body (`Content-Encoding: gzip`) is accepted: " +
+	Scheme: "header `X-Signature` = lower-hex HMAC-SHA256(API secret, body); a gzip body (`Content-Encoding: gzip`) is accepted: " +
 		"the bridge decompresses it before the check, and the signature covers the decompressed JSON, as Stream signs it",
 	Window:        "none: Stream signs no time; retries and replays are deduplicated by `X-Webhook-Id` (not signed), else a hash of the body",
 	Subject:       "`call_cid` (`<call type>:<call id>`)",
 	TimeSource:    "`created_at` (RFC 3339, ns), else receipt",
 	Events:        getstreamEvents,
-	Unknown:       "a type the table lacks is kept as it is when dotted lower-case ASCII (`user.updated`), else unknown.<type>",
+	Unknown:       "<type> as sent when dotted lower-case ASCII (user.updated), else unknown.<type>",
 	IsProbe:       func(*Callback) bool { return false },
 	Verify:        func(c *Callback, a *Auth) (Verified, error) { return getstreamSig.Verify(c, a) },
 	Normalize:     getstreamNormalize,

@@ -29,7 +29,7 @@ var HuaweiSparkRTC = Provider{
 	Reply:      []byte(`{"status":1,"result":"success"}`),
 	SecretName: "回调秘钥 callback key (应用管理 > 配置 > 回调配置)",
 	SecretVar:  "KEY",
-	Scheme:     sparkSig.Doc() + "; with no key set in the console Huawei sends no signature headers",
+	Scheme:     "header `X-Rtc-Signature` = lower-hex HMAC-SHA256(key, `X-Rtc-Rand` + `X-Rtc-Timestamp` + body); with no key set in the console Huawei sends no signature headers",
 	Window: "header `X-Rtc-Timestamp` (signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way; its unit is UNCONFIRMED: " +
 		"12 digits or more are read as ms, fewer as s (`CALLBRIDGE_HUAWEI_SPARKRTC_VERIFY=report` with one captured request confirms it)",
 	Subject:    "`room_id`",
