@@ -554,9 +554,13 @@ func TestStatusCodes(t *testing.T) {
 			statusRow{name: p.ID + ": retry of an acknowledged event", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
 			statusRow{name: p.ID + ": wrong signature", req: plain(signedWith(p.ID, p.Sample, now, "not-the-secret")), status: 401},
 			statusRow{name: p.ID + ": signature missing", req: plain(signedWith(p.ID, p.Sample, now, "")), status: 401},
-			statusRow{name: p.ID + ": signature window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401},
 			statusRow{name: p.ID + ": neither POST nor GET", method: "PUT", req: plain(signed(p.ID, p.Sample, now)), status: 405, errSubstr: "method not allowed"},
 		)
+		// A provider whose scheme signs no time (GetStream) has no window to exceed: its Window
+		// doc says "none", and a callback signed an hour ago is a retry, caught by its id.
+		if !strings.HasPrefix(p.Window, "none") {
+			rows = append(rows, statusRow{name: p.ID + ": signature window exceeded", req: plain(signed(p.ID, p.Sample, now.Add(-time.Hour))), status: 401})
+		}
 	}
 	play := fixtures(t, "netease-nertc")["503-play-started.json"]
 	stale := signed("netease-nertc", play, now.Add(-10*time.Minute))
