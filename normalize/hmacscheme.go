@@ -66,6 +66,7 @@ const (
 type part struct {
 	kind partKind
 	text []byte // literal, or the header or param name
+	name string // the header name as a string: Headers.Peek takes one, and converting text on every request would allocate
 }
 
 type partKind uint8
@@ -203,7 +204,7 @@ func parsePlaceholder(s string) (part, error) {
 	kind, name, _ := strings.Cut(s, ":")
 	switch {
 	case kind == "header" && validHeaderName(name):
-		return part{kind: partHeader, text: []byte(name)}, nil
+		return part{kind: partHeader, text: []byte(name), name: name}, nil
 	case kind == "sig" && name != "" && !strings.ContainsAny(name, ",= "):
 		return part{kind: partSig, text: []byte(name)}, nil
 	}
@@ -332,7 +333,7 @@ func (c *HMACScheme) mac(sum *[sha256.Size]byte, key []byte, cb *Callback, sigHe
 		case partBody:
 			msg[i] = cb.Body
 		case partHeader:
-			if msg[i] = cb.Header.Peek(string(p.text)); len(msg[i]) == 0 {
+			if msg[i] = cb.Header.Peek(p.name); len(msg[i]) == 0 {
 				return nil, &AuthError{Reason: string(p.text) + " header missing"}
 			}
 		case partSig:
@@ -389,7 +390,7 @@ func (c *HMACScheme) checkTime(cb *Callback, a *Auth, sigHeader []byte) error {
 	p := c.parts[c.tsPart]
 	v := sigParam(sigHeader, p.text)
 	if p.kind == partHeader {
-		v = cb.Header.Peek(string(p.text))
+		v = cb.Header.Peek(p.name)
 	}
 	n, ok := intValue(v)
 	if !ok || v[0] == '"' || n <= 0 {
