@@ -17,6 +17,8 @@ func Builtins() []*Provider {
 		&LiveKit,
 		&Zego,
 		&RongcloudRTC,
+		&Zoom,
+		&Daily,
 	}
 }
 
