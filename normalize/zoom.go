@@ -177,7 +177,8 @@ func setDottedType(ev *Event, raw []byte, field string, defs []EventDef, prefix 
 	case findEvent(defs, name) != nil:
 		ev.setTypeFrom(defs, prefix)
 	case len(name) <= maxWebhookType && dottedLower(name):
-		ev.setType(prefix, string(ev.ProviderEventType))
+		ev.Type = ev.keep([]byte(prefix), name) // setType's, without converting name to a string
+		ev.EventType = ev.Type[len(prefix):]
 	default:
 		ev.setUnknownType(prefix, ev.ProviderEventType)
 	}
