@@ -22,6 +22,8 @@ func Builtins() []*Provider {
 		&CloudflareStream,
 		&GetStream,
 		&HuaweiSparkRTC,
+		&Zoom,
+		&Daily,
 	}
 }
 

@@ -1,0 +1,253 @@
+package normalize
+
+import (
+	"time"
+)
+
+// Zoom webhooks of a Video SDK app (session.*) and of a Meetings app (meeting.*, recording.*,
+// webinar.*): {"event","event_ts" (ms, when the event occurred),"payload":{"account_id",
+// "object":{…}}} (shared/providers/PROTOCOLS-WAVE3-GLOBAL.md §2; event names and payloads as
+// zoom/rivet-javascript types them, videosdk.d.ts and meetings.d.ts @7309ea3). Every request
+// carries x-zm-signature = "v0=" + hex(HMAC-SHA256(Secret Token, "v0:" +
+// x-zm-request-timestamp + ":" + raw body)), declared below as an HMACScheme (§2b; self vector
+// Z4 reproduced in zoom_test.go). x-zm-request-timestamp (s) is signed and held to the signature
+// window. Zoom publishes no tolerance, and whether a retry (+5, +20, +60 min) carries a fresh
+// timestamp is UNCONFIRMED (§2c): if it does not, a 5-minute window refuses every retry, and
+// raising CALLBRIDGE_MAX_CLOCK_SKEW (to 90m, past the last retry) is the remedy;
+// CALLBRIDGE_ZOOM_VERIFY=report with one captured retry settles it.
+//
+// endpoint.url_validation (sent when the endpoint is saved and every 72 h) is answered as Zoom
+// requires, {"plainToken","encryptedToken"} (handshake.go; vectors Z1 and Z5), only once its own
+// signature verified, and never published.
+//
+// Zoom sends no event id (§2e): the id hashes the event name, event_ts, the entity
+// (payload.object session_id, id, uuid), the user or participant, and the ids of the recording
+// files — never x-zm-request-id (its stability across retries is UNCONFIRMED) nor the header
+// timestamp. Event names are dotted already: the type is the name itself, for names the table
+// lacks too when they are dotted lower-case ASCII (as generic sources keep theirs), else
+// unknown.<name sanitised>. Credentials are dropped from data at any depth of objects:
+// download_token (recording download), password and recording_play_passcode (meeting and
+// recording passcodes), join_url and start_url (links that carry the passcode or the host's
+// ZAK), stream_key (live streaming).
+var Zoom = Provider{
+	ID:         "zoom",
+	TypePrefix: zoomPrefix,
+	Reply:      []byte(`{}`), // Zoom reads only the status: 200 or 204 within 3 s
+	SecretName: "Secret Token (app > Features > Access > Secret Token)",
+	SecretVar:  "SECRET_TOKEN",
+	Scheme: "header `x-zm-signature` = `v0=` + lower hex(HMAC-SHA256(secret token, `v0:<x-zm-request-timestamp>:<body>`)); " +
+		"`endpoint.url_validation` is answered `{\"plainToken\",\"encryptedToken\"}` (hex HMAC-SHA256 of plainToken) only when its own signature verifies, and never published",
+	Window: "`x-zm-request-timestamp` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way. Zoom documents no window, and whether a retry (+5, +20, +60 min) carries a fresh timestamp is UNCONFIRMED: " +
+		"if not, the default 5m refuses every retry and raising `CALLBRIDGE_MAX_CLOCK_SKEW` (to 90m) is the remedy; `CALLBRIDGE_ZOOM_VERIFY=report` with one captured retry confirms it",
+	Subject:    "`payload.object.session_id` (Video SDK), else `payload.object.id` (meeting or webinar number), else `payload.object.uuid`",
+	TimeSource: "`event_ts` (ms, when the event occurred); else receipt",
+	Events:     zoomEvents,
+	Unknown:    "the event name itself when it is dotted lower-case ASCII, else unknown.<event>; `endpoint.url_validation`: answered when signed, not published",
+	IsProbe:    zoomIsChallenge,
+	Answer:     zoomAnswer,
+	Verify:     zoomSig.Verify,
+	Normalize:  zoomNormalize,
+	Sign:       signZoom,
+	Distinct:   []string{"payload.object.session_id"},
+	Code:       "event",
+	Sample:     []byte(`{"event":"session.user_joined","event_ts":1739923528123,"payload":{"account_id":"EXAMPLEacct","object":{"id":"EXAMPLEid","session_id":"EXAMPLEsid==","session_name":"demo-session","session_key":"","user":{"id":"16778240","name":"Alice","join_time":"2025-02-19T00:05:28Z","user_key":"alice"}}}}`),
+}
+
+const zoomPrefix = "us.zoom."
+
+// zoomSig is x-zm-signature (§2b, §2h).
+var zoomSig = MustCompileHMAC(HMACSpec{
+	Content:   "v0:{header:x-zm-request-timestamp}:{body}",
+	Header:    "x-zm-signature",
+	Prefix:    "v0=",
+	Timestamp: "header:x-zm-request-timestamp",
+	Unit:      Seconds,
+})
+
+// zoomEvents: the Video SDK events of §2a, and the Meetings events most apps subscribe to.
+var zoomEvents = []EventDef{
+	{"session.started", "session.started", "Video SDK session began"},
+	{"session.ended", "session.ended", "Video SDK session ended"},
+	{"session.user_joined", "session.user_joined", "a user joined the session"},
+	{"session.user_left", "session.user_left", "a user left the session (leave_reason)"},
+	{"session.sharing_started", "session.sharing_started", "screen share started"},
+	{"session.sharing_ended", "session.sharing_ended", "screen share ended"},
+	{"session.recording_started", "session.recording_started", "cloud recording started"},
+	{"session.recording_paused", "session.recording_paused", "cloud recording paused"},
+	{"session.recording_resumed", "session.recording_resumed", "cloud recording resumed"},
+	{"session.recording_stopped", "session.recording_stopped", "cloud recording stopped"},
+	{"session.recording_completed", "session.recording_completed", "recording files ready (recording_files, participant_audio_files, participant_video_files)"},
+	{"session.recording_deleted", "session.recording_deleted", "recording deleted"},
+	{"session.recording_trashed", "session.recording_trashed", "recording moved to trash"},
+	{"session.recording_recovered", "session.recording_recovered", "recording recovered from trash"},
+	{"session.recording_transcript_completed", "session.recording_transcript_completed", "transcript ready"},
+	{"session.recording_transcript_failed", "session.recording_transcript_failed", "transcript failed"},
+	{"session.live_streaming_started", "session.live_streaming_started", "live streaming started"},
+	{"session.live_streaming_stopped", "session.live_streaming_stopped", "live streaming stopped"},
+	{"session.alert", "session.alert", "quality alert (issues)"},
+	{"session.user_phone_callout_ringing", "session.user_phone_callout_ringing", "phone dial-out ringing"},
+	{"session.user_phone_callout_accepted", "session.user_phone_callout_accepted", "phone dial-out accepted"},
+	{"session.user_phone_callout_rejected", "session.user_phone_callout_rejected", "phone dial-out rejected"},
+	{"session.user_phone_callout_missed", "session.user_phone_callout_missed", "phone dial-out missed"},
+	{"session.user_room_system_callout_ringing", "session.user_room_system_callout_ringing", "room system dial-out ringing"},
+	{"session.user_room_system_callout_accepted", "session.user_room_system_callout_accepted", "room system dial-out accepted"},
+	{"session.user_room_system_callout_rejected", "session.user_room_system_callout_rejected", "room system dial-out rejected"},
+	{"session.user_room_system_callout_missed", "session.user_room_system_callout_missed", "room system dial-out missed"},
+	{"session.user_room_system_callout_failed", "session.user_room_system_callout_failed", "room system dial-out failed (reason_type)"},
+	{"meeting.started", "meeting.started", "Meetings: meeting started"},
+	{"meeting.ended", "meeting.ended", "Meetings: meeting ended"},
+	{"meeting.participant_joined", "meeting.participant_joined", "Meetings: participant joined"},
+	{"meeting.participant_left", "meeting.participant_left", "Meetings: participant left (leave_reason)"},
+	{"meeting.participant_joined_waiting_room", "meeting.participant_joined_waiting_room", "Meetings: participant entered the waiting room"},
+	{"meeting.participant_admitted", "meeting.participant_admitted", "Meetings: participant admitted from the waiting room"},
+	{"meeting.sharing_started", "meeting.sharing_started", "Meetings: screen share started"},
+	{"meeting.sharing_ended", "meeting.sharing_ended", "Meetings: screen share ended"},
+	{"meeting.live_streaming_started", "meeting.live_streaming_started", "Meetings: live streaming started"},
+	{"meeting.live_streaming_stopped", "meeting.live_streaming_stopped", "Meetings: live streaming stopped"},
+	{"meeting.created", "meeting.created", "Meetings: meeting scheduled"},
+	{"meeting.updated", "meeting.updated", "Meetings: meeting changed"},
+	{"meeting.deleted", "meeting.deleted", "Meetings: meeting deleted"},
+	{"recording.started", "recording.started", "Meetings: cloud recording started"},
+	{"recording.stopped", "recording.stopped", "Meetings: cloud recording stopped"},
+	{"recording.completed", "recording.completed", "Meetings: recording files ready (recording_files)"},
+	{"recording.transcript_completed", "recording.transcript_completed", "Meetings: transcript ready"},
+	{"webinar.started", "webinar.started", "Meetings: webinar started"},
+	{"webinar.ended", "webinar.ended", "Meetings: webinar ended"},
+	{"webinar.participant_joined", "webinar.participant_joined", "Meetings: webinar participant joined"},
+	{"webinar.participant_left", "webinar.participant_left", "Meetings: webinar participant left"},
+}
+
+// zoomCredentials are the members dropped from data wherever they are in an object.
+var zoomCredentials = [...]string{"download_token", "password", "recording_play_passcode", "join_url", "start_url", "stream_key"}
+
+// zoomFileLists are the arrays of payload.object whose elements' ids make a recording event's id.
+var zoomFileLists = [...]string{"recording_files", "participant_audio_files", "participant_video_files"}
+
+func zoomNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return err
+	}
+	if err := setDottedType(ev, lookup(top, "event"), "event", zoomEvents, zoomPrefix); err != nil {
+		return err
+	}
+	object := nestedMember(lookup(top, "payload"), "object")
+	var sessionID, id, uuid, user, participant []byte
+	eachMember(object, func(m member) {
+		switch string(m.key) {
+		case "session_id":
+			sessionID = m.val
+		case "id":
+			id = m.val
+		case "uuid":
+			uuid = m.val
+		case "user":
+			user = m.val
+		case "participant":
+			participant = m.val
+		}
+	})
+
+	ev.setFirstSubject(sessionID, id, uuid)
+
+	eventTS := lookup(top, "event_ts")
+	ev.Time = c.Received.UTC()
+	ev.setTime(intValue(eventTS))
+
+	d := zoomAppendRedacted(append(ev.data[:0], '{'), top)
+	ev.data = append(d, '}')
+	ev.Data = ev.data
+
+	ev.setSource(nil)
+	zoomSetID(ev, object, eventTS, sessionID, id, uuid, user, participant)
+	return nil
+}
+
+// setDottedType sets the type from a sender's dotted event name (Zoom, Daily), in the member
+// field: the table's, or the name itself when it is dotted lower-case ASCII (as generic sources
+// keep theirs), else unknown.<name sanitised>.
+func setDottedType(ev *Event, raw []byte, field string, defs []EventDef, prefix string) error {
+	name, scratch, ok := stringValue(raw, ev.scratch[:0])
+	if !ok || raw[0] != '"' || len(name) == 0 {
+		return payloadErr(field, "want a non-empty string: %s", excerpt(raw))
+	}
+	ev.scratch = scratch
+	ev.ProviderEventType = ev.keep(name)
+	switch {
+	case findEvent(defs, name) != nil:
+		ev.setTypeFrom(defs, prefix)
+	case len(name) <= maxWebhookType && dottedLower(name):
+		ev.Type = ev.keep([]byte(prefix), name) // setType's, without converting name to a string
+		ev.EventType = ev.Type[len(prefix):]
+	default:
+		ev.setUnknownType(prefix, ev.ProviderEventType)
+	}
+	return nil
+}
+
+// setFirstSubject sets the subject to the first of raws that is a non-empty string or number.
+func (ev *Event) setFirstSubject(raws ...[]byte) {
+	for _, raw := range raws {
+		if subject, scratch, ok := stringValue(raw, ev.scratch[:0]); ok && len(subject) > 0 {
+			ev.scratch = scratch
+			ev.Subject = ev.keep(subject)
+			return
+		}
+	}
+}
+
+// zoomAppendRedacted appends the members of ms without zoomCredentials, looking into nested
+// objects too (arrays are copied as they are: Zoom's arrays hold files and issues).
+func zoomAppendRedacted(d []byte, ms []member) []byte {
+	first := true
+	for _, m := range ms {
+		d, first = zoomAppendMember(d, m, first)
+	}
+	return d
+}
+
+func zoomAppendMember(d []byte, m member, first bool) ([]byte, bool) {
+	for _, k := range zoomCredentials {
+		if string(m.key) == k {
+			return d, first
+		}
+	}
+	if !first {
+		d = append(d, ',')
+	}
+	d = appendKey(d, m)
+	if len(m.val) == 0 || m.val[0] != '{' {
+		return appendCompact(d, m.val), false
+	}
+	d = append(d, '{')
+	inner := true
+	eachMember(m.val, func(n member) { d, inner = zoomAppendMember(d, n, inner) })
+	return append(d, '}'), false
+}
+
+// zoomSetID hashes what identifies the event (§2e): event_ts, the entity, the user or
+// participant, and the recording files' ids, as sent.
+func zoomSetID(ev *Event, object, eventTS, sessionID, id, uuid, user, participant []byte) {
+	start := len(ev.scratch)
+	ids := ev.scratch
+	for _, name := range zoomFileLists {
+		if list := nestedMember(object, name); len(list) > 0 && list[0] == '[' {
+			eachElement(list, func(f []byte) { ids = appendIdentityPart(ids, nestedMember(f, "id")) })
+		}
+	}
+	ev.scratch = ids
+	ev.hashID(eventTS, sessionID, id, uuid, nestedMember(user, "id"),
+		nestedMember(participant, "user_id"), nestedMember(participant, "participant_uuid"), nestedMember(participant, "id"),
+		ids[start:])
+	ev.scratch = ev.scratch[:start]
+}
+
+// signZoom signs body as Zoom does at now: x-zm-request-timestamp and x-zm-signature. The body
+// is sent as it is: event_ts is when the event occurred, not the send time.
+func signZoom(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	headers, err := zoomSig.Sign(body, a.Secret, now, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, append([]Header{{"Content-Type", "application/json; charset=utf-8"}}, headers...), nil
+}
