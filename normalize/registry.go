@@ -15,6 +15,7 @@ func Builtins() []*Provider {
 		&VolcengineRTC,
 		&AlibabaLive,
 		&LiveKit,
+		&VolcengineLive,
 	}
 }
 

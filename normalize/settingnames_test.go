@@ -16,13 +16,14 @@ import (
 // and each setting declared is read somewhere.
 func TestSettingNames(t *testing.T) {
 	vars := map[string][]Setting{
-		"agoraSettings":   agoraSettings,
-		"alibabaSettings": alibabaSettings,
-		"anyrtcSettings":  anyrtcSettings,
-		"livekitSettings": livekitSettings,
-		"tencentSettings": tencentSettings,
-		"volcSettings":    volcSettings,
-		"webhookSettings": webhookSettings,
+		"agoraSettings":    agoraSettings,
+		"alibabaSettings":  alibabaSettings,
+		"anyrtcSettings":   anyrtcSettings,
+		"livekitSettings":  livekitSettings,
+		"tencentSettings":  tencentSettings,
+		"volcSettings":     volcSettings,
+		"volcLiveSettings": volcLiveSettings,
+		"webhookSettings":  webhookSettings,
 	}
 	read := map[string]map[string]bool{} // settings var → names read
 	files, err := filepath.Glob("*.go")
