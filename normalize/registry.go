@@ -16,6 +16,7 @@ func Builtins() []*Provider {
 		&AlibabaLive,
 		&LiveKit,
 		&VolcengineLive,
+		&QiniuPili,
 	}
 }
 

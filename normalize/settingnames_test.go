@@ -23,6 +23,7 @@ func TestSettingNames(t *testing.T) {
 		"tencentSettings":  tencentSettings,
 		"volcSettings":     volcSettings,
 		"volcLiveSettings": volcLiveSettings,
+		"qiniuSettings":    qiniuSettings,
 		"webhookSettings":  webhookSettings,
 	}
 	read := map[string]map[string]bool{} // settings var → names read

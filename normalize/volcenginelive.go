@@ -184,14 +184,14 @@ func volcLiveNormalize(c *Callback, ev *Event) error {
 	ev.ProviderEventType = ev.keep(code)
 	ev.setTypeFrom(volcLiveEvents, volcLivePrefix)
 
-	ev.Subject = ev.keep(f.text(ev, f.stream))
+	ev.Subject = ev.keep(scalarText(ev, f.stream))
 	ev.Time = c.Received.UTC()
 	_ = ev.setTime(intValue(f.timeMs)) || ev.setTime(intValue(f.time))
 	host := f.vhost
 	if host == nil {
 		host = f.domain
 	}
-	ev.setSource(f.text(ev, host))
+	ev.setSource(scalarText(ev, host))
 	if f.sequence != nil {
 		ev.hashID([]byte("sequence_id"), f.vhost, f.app, f.stream, f.sequence)
 	} else {
@@ -269,8 +269,9 @@ func (f *volcLiveFields) checkUnique(data []byte) error {
 	return nil
 }
 
-// text is the text of the scalar raw, kept in ev's arena.
-func (f *volcLiveFields) text(ev *Event, raw []byte) []byte {
+// scalarText is the text of the scalar raw (stringValue), decoded into ev's scratch when it must
+// be: keep it (ev.keep) before scratch is used again.
+func scalarText(ev *Event, raw []byte) []byte {
 	s, scratch, _ := stringValue(raw, ev.scratch[:0])
 	ev.scratch = scratch
 	return s
