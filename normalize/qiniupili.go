@@ -59,7 +59,7 @@ var QiniuPili = Provider{
 const qiniuPrefix = "com.qiniu.pili."
 
 var qiniuSettings = []Setting{
-	{Name: "ACCESS_KEY", Kind: Text, WithSecret: true,
+	{Name: "ACCESS_KEY", Kind: Text, Secret: true, WithSecret: true,
 		Description: "AccessKey (AK) of the key pair that signs the callbacks: the Authorization header must name it"},
 	{Name: "CALLBACK_URL", Kind: Text,
 		Description: "the callback URL as configured in the Qiniu console, when a proxy or ingress in front of the bridge rewrites Host or path: its host and path (and query, if it has one) are what is verified; empty: the request's own Host and path"},
