@@ -20,8 +20,8 @@ import (
 // signing string))>, Qiniu's management token v2, whose signing string is the request: METHOD
 // SP path[?query] LF "Host: " host LF "Content-Type: " type LF, the X-Qiniu-* headers sorted,
 // LF, and the body when the type is exactly form or JSON (qiniu/go-sdk auth/credentials.go,
-// reproduced in the tests with the SDK's own vectors). The AccessKey must be the configured
-// one. Qiniu signs the URL as configured in its console: when a proxy in front of the bridge
+// reproduced in the tests with the SDK's own vectors); a body of another type, which the
+// signature would not cover, is refused. The AccessKey must be the configured one. Qiniu signs the URL as configured in its console: when a proxy in front of the bridge
 // rewrites Host or path, CALLBRIDGE_QINIU_PILI_CALLBACK_URL gives that URL. That Pili signs its
 // callbacks with the account's AK/SK is inferred from the header (UNCONFIRMED):
 // CALLBRIDGE_QINIU_PILI_VERIFY=report with one captured request confirms it.
@@ -40,7 +40,7 @@ var QiniuPili = Provider{
 	SecretName:  "SecretKey (SK) of the AccessKey pair",
 	SecretVar:   "SECRET_KEY",
 	Settings:    qiniuSettings,
-	Scheme:      "header `Authorization: Qiniu <CALLBRIDGE_QINIU_PILI_ACCESS_KEY>:<base64url(HMAC-SHA1(SK, signing string))>`, signing string `METHOD path[?query]\\nHost: host\\nContent-Type: type\\n` + sorted `X-Qiniu-*` lines + `\\n` + the body (form or JSON); host and path from `CALLBRIDGE_QINIU_PILI_CALLBACK_URL` when set (that Pili signs with the account AK/SK is UNCONFIRMED: `CALLBRIDGE_QINIU_PILI_VERIFY=report` with one captured request confirms it)",
+	Scheme:      "header `Authorization: Qiniu <CALLBRIDGE_QINIU_PILI_ACCESS_KEY>:<base64url(HMAC-SHA1(SK, signing string))>`, signing string `METHOD path[?query]\\nHost: host\\nContent-Type: type\\n` + sorted `X-Qiniu-*` lines + `\\n` + the body (exactly form or JSON; a body of another type is refused, being unsigned); host and path from `CALLBRIDGE_QINIU_PILI_CALLBACK_URL` when set (that Pili signs with the account AK/SK is UNCONFIRMED: `CALLBRIDGE_QINIU_PILI_VERIFY=report` with one captured request confirms it)",
 	Window:      "none in the scheme; a `ts` or `timestamp` parameter (`$(timestamp)`, s, signed with the body), when configured, within `CALLBRIDGE_MAX_CLOCK_SKEW` either way",
 	Subject:     "`title` (`$(title)`, the stream), else `stream`",
 	TimeSource:  "`endTime`, else `startTime`, else `ts`/`timestamp` (s, as configured); else receipt",
@@ -170,10 +170,16 @@ func appendQiniuSigningString(dst []byte, t *qiniuTarget, ct []byte, hdrs [][2][
 		dst = append(append(append(dst, ':', ' '), h[1]...), '\n')
 	}
 	dst = append(dst, '\n')
-	if len(body) > 0 && (string(ct) == qiniuForm || string(ct) == qiniuJSON) {
+	if len(body) > 0 && qiniuSignsBody(ct) {
 		dst = append(dst, body...)
 	}
 	return dst
+}
+
+// qiniuSignsBody reports whether the signature covers the body of a request of type ct: only
+// for exactly a form or JSON (the SDK's incBodyV2; no type counts as a form).
+func qiniuSignsBody(ct []byte) bool {
+	return len(ct) == 0 || string(ct) == qiniuForm || string(ct) == qiniuJSON
 }
 
 // appendPathUnescaped appends the path p %-decoded, as Go's url.URL.Path (which the SDK signs)
@@ -264,11 +270,14 @@ func qiniuVerify(c *Callback, a *Auth) (Verified, error) {
 	if w.over {
 		return Signed, &AuthError{Reason: "more X-Qiniu-* headers than the signature check reads"}
 	}
-	body := c.Body
+	body, ct := c.Body, c.Header.Peek("Content-Type")
 	if string(t.method) == "GET" {
 		body = nil // a GET's Body is its query string, signed in the request line
 	}
-	w.buf = appendQiniuSigningString(w.buf[:0], &t, c.Header.Peek("Content-Type"), w.hdrs[:w.n], body)
+	if len(body) > 0 && !qiniuSignsBody(ct) {
+		return Signed, &AuthError{Reason: "the signature would not cover the body: Content-Type " + excerpt(ct) + " is not exactly " + qiniuForm + " or " + qiniuJSON}
+	}
+	w.buf = appendQiniuSigningString(w.buf[:0], &t, ct, w.hdrs[:w.n], body)
 	want := qiniuSign(a.Secret, w.buf)
 	if subtle.ConstantTimeCompare(sig, want[:]) != 1 {
 		return Signed, &AuthError{Reason: "Authorization does not match the request (method, path, Host, Content-Type, X-Qiniu-* headers, body)"}

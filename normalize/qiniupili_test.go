@@ -136,7 +136,8 @@ func TestQiniuPiliVerifyRefuses(t *testing.T) {
 		{"another Host", with("Host", "bar.com"), "does not match"},
 		{"another path", otherPath, "does not match"},
 		{"another method", get, "does not match"},
-		{"a charset: the body is not signed then", with("Content-Type", qiniuForm+"; charset=utf-8"), "does not match"},
+		{"a charset: the body would not be signed", with("Content-Type", qiniuForm+"; charset=utf-8"), "would not cover the body"},
+		{"another type: the body would not be signed", with("Content-Type", "text/plain"), "would not cover the body"},
 		{"path unknown", noURI, "path is unknown"},
 		{"ts outside the skew", stale, "old"},
 	}
