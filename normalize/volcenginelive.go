@@ -192,7 +192,10 @@ func volcLiveNormalize(c *Callback, ev *Event) error {
 		host = f.domain
 	}
 	ev.setSource(scalarText(ev, host))
-	if f.sequence != nil {
+	// One push, one sequence_id: another kind of event of that push (a recording's several
+	// statuses, say) may carry it too, so only the push events take their id from it.
+	isPush := string(ev.ProviderEventType) == "push_start" || string(ev.ProviderEventType) == "push_end"
+	if isPush && f.sequence != nil {
 		ev.hashID([]byte("sequence_id"), f.vhost, f.app, f.stream, f.sequence)
 	} else {
 		ev.hashID(ev.Data)

@@ -140,6 +140,12 @@ func TestVolcengineLiveNormalize(t *testing.T) {
 	if !bytes.Equal(push.ID, again.ID) || bytes.Equal(push.ID, other.ID) {
 		t.Errorf("push ids: %s, re-signed %s, another push %s", push.ID, again.ID, other.ID)
 	}
+	// Another kind of event of one push carries its sequence_id too: its id is its data's.
+	recStarted := mustEnvelope(t, &VolcengineLive, []byte(`{"stream":"s","event_type":"record","sequence_id":"q","status":"started"}`), nil)
+	recEnded := mustEnvelope(t, &VolcengineLive, []byte(`{"stream":"s","event_type":"record","sequence_id":"q","status":"ended"}`), nil)
+	if bytes.Equal(recStarted.ID, recEnded.ID) {
+		t.Errorf("two record events of one push share the id %s", recStarted.ID)
+	}
 	for _, bad := range []struct{ body, field string }{
 		{`{"event_type":1}`, "event_type"},
 		{`{"stream":"s"}`, "event_type"},
