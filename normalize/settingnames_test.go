@@ -16,15 +16,15 @@ import (
 // and each setting declared is read somewhere.
 func TestSettingNames(t *testing.T) {
 	vars := map[string][]Setting{
-		"agoraSettings":    agoraSettings,
-		"alibabaSettings":  alibabaSettings,
-		"anyrtcSettings":   anyrtcSettings,
-		"livekitSettings":  livekitSettings,
-		"tencentSettings":  tencentSettings,
-		"volcSettings":     volcSettings,
-		"volcLiveSettings": volcLiveSettings,
-		"qiniuSettings":    qiniuSettings,
-		"webhookSettings":  webhookSettings,
+		"agoraSettings":   agoraSettings,
+		"alibabaSettings": alibabaSettings,
+		"anyrtcSettings":  anyrtcSettings,
+		"livekitSettings": livekitSettings,
+		"tencentSettings": tencentSettings,
+		"volcSettings":    volcSettings,
+		"volcLvSettings":  volcLvSettings,
+		"qiniuSettings":   qiniuSettings,
+		"webhookSettings": webhookSettings,
 	}
 	read := map[string]map[string]bool{} // settings var → names read
 	files, err := filepath.Glob("*.go")

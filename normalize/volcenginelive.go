@@ -37,7 +37,7 @@ var VolcengineLive = Provider{
 	Reply:      []byte(`{}`), // only the status 200 is read
 	SecretName: "回调鉴权密钥 AuthKeyPrimary",
 	SecretVar:  "AUTH_KEY",
-	Settings:   volcLiveSettings,
+	Settings:   volcLvSettings,
 	Scheme:     "body fields `sign = md5hex(key + t)` (Volcengine) or `md5hex(t + key)` (BytePlus's reading): both orders accepted, each needs the key; covers only key and `t`, not the body; in `data` in the nested shape",
 	Window:     "`t` (s) from `CALLBRIDGE_MAX_CLOCK_SKEW` before now to `CALLBRIDGE_VOLCENGINE_LIVE_EXPIRY` + skew after: an expiry on Volcengine (send + 10 min), the send time on BytePlus",
 	Subject:    "`stream`",
@@ -55,8 +55,8 @@ var VolcengineLive = Provider{
 
 const volcLivePrefix = "com.volcengine.live."
 
-// volcLiveSettings: Volcengine signs an expiry, by default send time + 10 minutes.
-var volcLiveSettings = []Setting{
+// volcLvSettings: Volcengine signs an expiry, by default send time + 10 minutes.
+var volcLvSettings = []Setting{
 	{Name: "EXPIRY", Kind: Duration, Default: "10m",
 		Description: "how far ahead of now a Volcengine Live t may be: the expiry Volcengine signs (send + 10 min by default); BytePlus signs the send time"},
 }
@@ -136,7 +136,7 @@ func volcLiveDigest(in []byte) (hexSum [md5.Size * 2]byte) {
 // volcLiveWindow accepts t from MaxSkew before now (a BytePlus send time, or a Volcengine expiry
 // just passed) to EXPIRY + MaxSkew after now (a Volcengine expiry, send + 10 min).
 func volcLiveWindow(t, now time.Time, a *Auth) error {
-	ahead := a.setting(volcLiveSettings, "EXPIRY").Duration + a.MaxSkew
+	ahead := a.setting(volcLvSettings, "EXPIRY").Duration + a.MaxSkew
 	switch d := t.Sub(now); {
 	case -d > a.MaxSkew:
 		return &AuthError{Reason: fmt.Sprintf("t is %s past, more than the allowed clock skew of %s (signature window)", (-d).Round(time.Second), a.MaxSkew)}
