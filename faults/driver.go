@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -286,6 +287,16 @@ func (h headers) Peek(k string) []byte {
 	return nil
 }
 
+// posted is the callback the bridge reads when method url (a POST's) carries body and hdrs.
+func posted(url, method string, body []byte, hdrs []normalize.Header, now time.Time) normalize.Callback {
+	c := normalize.Callback{Body: body, Header: headers(hdrs), Received: now, Method: []byte(method)}
+	if u, err := neturl.Parse(url); err == nil {
+		c.URI = []byte(u.EscapedPath())
+		c.Header = append(headers{{Key: "Host", Value: u.Host}}, hdrs...)
+	}
+	return c
+}
+
 func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 	if ctx.Err() != nil || d.stopped.Load() {
 		d.mu.Lock()
@@ -304,13 +315,14 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 	// Every try is signed afresh: anyRTC's notifyMs is the send time, so a retry differs in
 	// notifyMs and signature but keeps noticeId.
 	now := time.Now()
-	body, hdrs, err := s.Provider.Sign(raw, &s.Auth, now)
+	url := d.cfg.BaseURL + "/v1/callbacks/" + s.Provider.ID
+	method, body, hdrs, err := s.Provider.SignFor(url, raw, &s.Auth, now)
 	if err != nil {
 		panic(err) // our own body
 	}
 	if j.try == 0 {
 		var ev normalize.Event
-		c := normalize.Callback{Body: body, Header: headers(hdrs), Received: now}
+		c := posted(url, method, body, hdrs, now)
 		if _, err := s.Provider.Run(&c, &s.Auth, true, &ev); err != nil {
 			panic(fmt.Sprintf("%s: our callback does not verify: %v", s.Provider.ID, err))
 		}
@@ -319,7 +331,11 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		d.mu.Unlock()
 	}
 	a := Attempt{Callback: j.cb, Try: j.try, Due: j.due, Sent: now}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.BaseURL+"/v1/callbacks/"+s.Provider.ID, bytes.NewReader(body))
+	var reqBody io.Reader = bytes.NewReader(body)
+	if method == http.MethodGet { // the callback is its query string
+		url, reqBody = url+"?"+string(body), nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, reqBody)
 	if err != nil {
 		panic(err)
 	}

@@ -254,7 +254,7 @@ func (s *supply) sign(n int, now time.Time) (*reqChunk, error) {
 				body = strconv.AppendUint(append(append(append(body, "bench-"...), s.run...), '-'), seq, 10)
 			}
 		}
-		signed, header, err := bp.p.Sign(body, &bp.auth, now)
+		_, signed, header, err := bp.p.SignFor(bp.url, body, &bp.auth, now)
 		if err != nil {
 			return nil, fmt.Errorf("sign %s: %v", bp.p.ID, err)
 		}

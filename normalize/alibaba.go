@@ -166,13 +166,22 @@ func alibabaSignatureMatches(sig, input []byte) bool {
 }
 
 // alibabaIntParams are the query parameters Alibaba's own sample reads as integers.
-func alibabaIntParam(key []byte) bool {
-	return string(key) == "time" || string(key) == "height" || string(key) == "width"
+var alibabaIntParams = []string{"time", "height", "width"}
+
+// isOneOf reports whether key is one of names.
+func isOneOf(key []byte, names []string) bool {
+	for _, n := range names {
+		if string(key) == n {
+			return true
+		}
+	}
+	return false
 }
 
-// appendQueryJSON appends the query q as a JSON object: parameters in order, decoded, the integer
-// ones as numbers. It fails on a malformed escape or a parameter given twice.
-func appendQueryJSON(dst, q []byte) ([]byte, *PayloadError) {
+// appendQueryJSON appends the query (or form body) q as a JSON object: parameters in order,
+// decoded, those named in ints as numbers when they are plain integers. It fails on a malformed
+// escape or a parameter given twice.
+func appendQueryJSON(dst, q []byte, ints []string) ([]byte, *PayloadError) {
 	start := len(dst)
 	dst = append(dst, '{')
 	var seen [32][2]int // bounds of the decoded keys, in dst
@@ -206,7 +215,7 @@ func appendQueryJSON(dst, q []byte) ([]byte, *PayloadError) {
 		seen[keys] = [2]int{kStart, len(dst)}
 		keys++
 		dst = append(dst, ':')
-		if alibabaIntParam(key) && plainInteger(val) {
+		if isOneOf(key, ints) && plainInteger(val) {
 			dst = append(dst, val...)
 		} else {
 			dst = appendString(dst, val)
@@ -315,7 +324,7 @@ func alibabaData(c *Callback, ev *Event, f *alibabaFields) error {
 		if len(bytes.TrimSpace(c.Body)) == 0 {
 			return payloadErr("", "empty callback: no query parameters and no body")
 		}
-		d, perr := appendQueryJSON(ev.data[:0], c.Body)
+		d, perr := appendQueryJSON(ev.data[:0], c.Body, alibabaIntParams)
 		if perr != nil {
 			return perr
 		}

@@ -213,13 +213,13 @@ func FuzzVerify(f *testing.F) {
 		auth := &Auth{Secret: []byte(secret), MaxSkew: 5 * time.Minute, Options: opts}
 		raw := body
 		// The signature headers' names, from the sample.
-		_, sampleHeaders, err := p.Sign(p.Sample, &Auth{Secret: []byte("k"), Options: opts}, recv)
+		_, sampleHeaders, err := signFor(p, p.Sample, &Auth{Secret: []byte("k"), Options: opts}, recv)
 		if err != nil {
 			t.Fatal(err)
 		}
 		headers := sampleHeaders
 		if sign {
-			if body, headers, err = p.Sign(body, auth, recv); err != nil {
+			if body, headers, err = signFor(p, body, auth, recv); err != nil {
 				return // not a body p could send
 			}
 			if tamper > 0 && len(headers) > 0 {
@@ -232,7 +232,7 @@ func FuzzVerify(f *testing.F) {
 				headers[i].Value = value
 			}
 		}
-		c := &Callback{Body: body, Header: headerMap(p, headers), Received: recv.Add(time.Second)}
+		c := testCallback(p, body, headers, recv.Add(time.Second))
 		v, err := p.Verify(c, auth)
 		ae := checkAuthErr(t, err)
 		if ae == nil && v != Signed {
@@ -257,11 +257,11 @@ func checkForgeryRefused(t *testing.T, p *Provider, body []byte, auth *Auth, rec
 	t.Helper()
 	other := *auth
 	other.Secret = append(append([]byte(nil), auth.Secret...), '!')
-	forged, headers, err := p.Sign(body, &other, recv)
+	forged, headers, err := signFor(p, body, &other, recv)
 	if err != nil {
 		return // not a body p could send
 	}
-	c := &Callback{Body: forged, Header: headerMap(p, headers), Received: recv.Add(time.Second)}
+	c := testCallback(p, forged, headers, recv.Add(time.Second))
 	if v, err := p.Verify(c, auth); checkAuthErr(t, err) == nil {
 		t.Fatalf("%s: accepted (%v) a callback signed with another secret:\n%q\n%v", p.ID, v, forged, headers)
 	}

@@ -3,6 +3,7 @@ package normalize
 import (
 	"crypto/subtle"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -328,6 +329,11 @@ type Provider struct {
 	// error (body not what the scheme signs, such as not a JSON object where the signature
 	// covers one) goes to that caller and has no HTTP status.
 	Sign func(body []byte, a *Auth, now time.Time) ([]byte, []Header, error)
+	// SignRequest, when set, is for schemes that sign the request line and Host (Qiniu): it is
+	// given the request Sign made (method, uri as path[?query] on the wire, host, the body as
+	// sent (nil for a GET) and Sign's headers) and returns the headers to send. Senders call
+	// SignFor, which runs Sign and then SignRequest.
+	SignRequest func(method, uri, host string, body []byte, headers []Header, a *Auth) ([]Header, error)
 	// Sample is one documented callback, sent when `callbridge send` is given no file.
 	Sample []byte
 	// SampleHeaders are headers the provider sends beside its signature (an app id, say), with
@@ -342,6 +348,41 @@ func (p *Provider) Method(body []byte) string {
 		return "GET"
 	}
 	return "POST"
+}
+
+// SignFor makes body the request p's sender posts to url at now: Sign, then Method, then
+// SignRequest when p has one, with the host and path[?query] of url (a Host header Sign sets
+// wins over url's host). A GET's body is its query string, appended to url's path as it is
+// sent. Every sender (`callbridge send`, bench, the fault driver, tests) signs through here.
+func (p *Provider) SignFor(rawURL string, body []byte, a *Auth, now time.Time) (method string, out []byte, headers []Header, err error) {
+	out, headers, err = p.Sign(body, a, now)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	method = p.Method(out)
+	if p.SignRequest == nil {
+		return method, out, headers, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	host, uri, sent := u.Host, u.EscapedPath(), out
+	if uri == "" {
+		uri = "/"
+	}
+	if method == "GET" {
+		uri, sent = uri+"?"+string(out), nil
+	} else if u.RawQuery != "" {
+		uri += "?" + u.RawQuery
+	}
+	for _, h := range headers {
+		if strings.EqualFold(h.Key, "Host") {
+			host = h.Value
+		}
+	}
+	headers, err = p.SignRequest(method, uri, host, sent, headers, a)
+	return method, out, headers, err
 }
 
 // Header is one request header.

@@ -24,6 +24,8 @@ func Builtins() []*Provider {
 		&HuaweiSparkRTC,
 		&Zoom,
 		&Daily,
+		&VolcengineLive,
+		&QiniuPili,
 	}
 }
 

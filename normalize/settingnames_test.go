@@ -22,6 +22,8 @@ func TestSettingNames(t *testing.T) {
 		"livekitSettings": livekitSettings,
 		"tencentSettings": tencentSettings,
 		"volcSettings":    volcSettings,
+		"volcLvSettings":  volcLvSettings,
+		"qiniuSettings":   qiniuSettings,
 		"webhookSettings": webhookSettings,
 	}
 	read := map[string]map[string]bool{} // settings var → names read

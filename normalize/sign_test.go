@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,11 +24,11 @@ func TestSignVerifies(t *testing.T) {
 		}
 		for name, body := range bodies {
 			for _, auth := range authVariants(t, p) {
-				signed, headers, err := p.Sign(body, &auth, now)
+				signed, headers, err := signFor(p, body, &auth, now)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", p.ID, name, err)
 				}
-				c := &Callback{Body: signed, Header: headerMap(p, headers), Received: now.Add(time.Second)}
+				c := testCallback(p, signed, headers, now.Add(time.Second))
 				var ev Event
 				if reportErr, err := p.Run(c, &auth, true, &ev); err != nil || reportErr != nil {
 					t.Fatalf("%s/%s (secret %q): %v %v\n%s", p.ID, name, auth.Secret, err, reportErr, signed)
@@ -79,4 +80,80 @@ func fixtureNames(t *testing.T, provider string) []string {
 		}
 	}
 	return names
+}
+
+// testHost is the host the generic tests' callbacks are posted to.
+const testHost = "bridge.test"
+
+// testPath is p's route, where the generic tests' callbacks are posted.
+func testPath(p *Provider) string { return "/v1/callbacks/" + p.ID }
+
+// signFor signs body as p's sender posts it to the test URL (Provider.SignFor): the body sent
+// and the headers.
+func signFor(p *Provider, body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	_, out, headers, err := p.SignFor("http://"+testHost+testPath(p), body, a, now)
+	return out, headers, err
+}
+
+// testCallback is the callback the bridge reads when p's sender posts out with headers (as
+// signFor made them) to the test URL, received at received: its request line and Host header
+// filled as ingest fills them.
+func testCallback(p *Provider, out []byte, headers []Header, received time.Time) *Callback {
+	h := headerMap(p, headers)
+	if h.Peek("Host") == nil {
+		h["Host"] = testHost
+	}
+	method, uri := p.Method(out), testPath(p)
+	if method == "GET" {
+		uri += "?" + string(out)
+	}
+	return &Callback{Body: out, Header: h, Received: received, Method: []byte(method), URI: []byte(uri)}
+}
+
+// SignFor hands SignRequest the request Sign made, addressed as the URL says: host (or Sign's
+// Host header), escaped path and query, a GET's query string after the path and no body.
+func TestSignFor(t *testing.T) {
+	type got struct {
+		method, uri, host, body string
+		headers                 int
+	}
+	var seen got
+	p := Provider{
+		AcceptsGET: true,
+		Sign: func(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+			if string(body) == "host" {
+				return []byte("{}"), []Header{{"Host", "other.example"}}, nil
+			}
+			if string(body) == "bad" {
+				return nil, nil, errors.New("bad body")
+			}
+			return body, []Header{{"Content-Type", "text/plain"}}, nil
+		},
+		SignRequest: func(method, uri, host string, body []byte, headers []Header, a *Auth) ([]Header, error) {
+			seen = got{method, uri, host, string(body), len(headers)}
+			return append(headers, Header{"Authorization", "x"}), nil
+		},
+	}
+	tests := []struct {
+		url, body string
+		want      got
+	}{
+		{"http://h.example:8080/a%20b/c?x=1&y=%2F", `{"a":1}`, got{"POST", "/a%20b/c?x=1&y=%2F", "h.example:8080", `{"a":1}`, 1}},
+		{"http://h.example", `{}`, got{"POST", "/", "h.example", `{}`, 1}},
+		{"https://h.example/cb", `a=1&b=2`, got{"GET", "/cb?a=1&b=2", "h.example", "", 1}},
+		{"http://h.example/cb", "host", got{"POST", "/cb", "other.example", `{}`, 1}},
+	}
+	for _, tt := range tests {
+		method, out, headers, err := p.SignFor(tt.url, []byte(tt.body), &Auth{}, time.Now())
+		if err != nil || seen != tt.want || method != tt.want.method || len(headers) != 2 || headers[1].Key != "Authorization" {
+			t.Errorf("SignFor(%s, %s) = %s %s %v %v; SignRequest saw %+v, want %+v", tt.url, tt.body, method, out, headers, err, seen, tt.want)
+		}
+	}
+	if _, _, _, err := p.SignFor("http://h.example/", []byte("bad"), &Auth{}, time.Now()); err == nil {
+		t.Error("Sign's error not returned")
+	}
+	p.SignRequest = nil
+	if method, out, headers, err := p.SignFor("::", []byte(`{"a":1}`), &Auth{}, time.Now()); err != nil || method != "POST" || string(out) != `{"a":1}` || len(headers) != 1 {
+		t.Errorf("without SignRequest: %s %s %v %v, want Sign's request as it is", method, out, headers, err)
+	}
 }

@@ -395,14 +395,14 @@ func TestVerifyNoSecret(t *testing.T) {
 	}
 }
 
-// signSample signs p's sample as p.Sign does at now, with p's sample headers.
+// signSample signs p's sample as p's sender does at now (signFor), with p's sample headers.
 func signSample(t testing.TB, p *Provider, a *Auth, now time.Time) ([]byte, HeaderMap) {
 	t.Helper()
-	body, headers, err := p.Sign(p.Sample, a, now)
+	body, headers, err := signFor(p, p.Sample, a, now)
 	if err != nil {
 		t.Fatalf("%s: Sign(Sample): %v", p.ID, err)
 	}
-	return body, headerMap(p, headers)
+	return body, testCallback(p, body, headers, now).Header.(HeaderMap)
 }
 
 // headerMap holds p's sample headers and then the signed request's.

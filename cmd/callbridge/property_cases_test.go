@@ -319,11 +319,11 @@ func brokenJSON(b *jnode) []byte {
 // request signs body as e's sender would at now and addresses it to the bridge.
 func (e *propEntry) request(body []byte, mode signMode, now time.Time) (request, error) {
 	secret := map[signMode]string{signRight: e.secret, signWrong: e.wrong}[mode]
-	c, err := testenv.Sign(e.p, &normalize.Auth{Secret: []byte(secret), Options: e.opts}, body, now)
+	path := "/v1/callbacks/" + e.p.ID
+	c, err := testenv.Sign(e.p, &normalize.Auth{Secret: []byte(secret), Options: e.opts}, testBridgeURL+path, body, now)
 	if err != nil {
 		return request{}, err
 	}
-	path := "/v1/callbacks/" + e.p.ID
 	if c.Method == http.MethodGet {
 		return request{path: path + "?" + string(c.Body), header: c.Header, method: http.MethodGet}, nil
 	}

@@ -60,15 +60,15 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbridge send: %v\n", err)
 		return 2
 	}
-	body, headers, err := p.Sign(body, &auth, time.Now())
+	url, shown := sendURL(*base, cfg, p)
+	method, body, headers, err := p.SignFor(url, body, &auth, time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "callbridge send: %s: the body is not a JSON object: %v\n", fs.Arg(1), err)
+		fmt.Fprintf(stderr, "callbridge send: %s: %s\n", fs.Arg(1), redactURL(fmt.Errorf("the body is not a JSON object: %w", err), shown, settings.URLToken))
 		return 2
 	}
-	url, shown := sendURL(*base, cfg, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	method, reqBody := p.Method(body), io.Reader(bytes.NewReader(body))
+	reqBody := io.Reader(bytes.NewReader(body))
 	if method == http.MethodGet { // the callback is a query string (Alibaba Live publish)
 		url += "?" + string(body)
 		reqBody = nil

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"sync"
 	"testing"
 	"time"
@@ -117,16 +118,21 @@ type Callback struct {
 	Header http.Header // the signature's headers and the provider's SampleHeaders
 }
 
-// Sign makes body the callback p sends at now, signed with a (p.Sign; a.Secret empty: unsigned),
-// with p's SampleHeaders beside the signature's headers and p's method for it (p.Method).
-func Sign(p *normalize.Provider, a *normalize.Auth, body []byte, now time.Time) (Callback, error) {
-	body, headers, err := p.Sign(body, a, now)
+// Sign makes body the callback p sends to url at now, signed with a (p.SignFor; a.Secret empty:
+// unsigned), with p's SampleHeaders beside the signature's headers and p's method for it. The
+// Host header is url's host (unless Sign set one): send it as the request's Host, since a
+// scheme may sign it (Qiniu).
+func Sign(p *normalize.Provider, a *normalize.Auth, url string, body []byte, now time.Time) (Callback, error) {
+	method, body, headers, err := p.SignFor(url, body, a, now)
 	if err != nil {
 		return Callback{}, err
 	}
 	h := http.Header{}
+	if u, err := neturl.Parse(url); err == nil && u.Host != "" {
+		h.Set("Host", u.Host)
+	}
 	for _, kv := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
 		h.Set(kv.Key, kv.Value)
 	}
-	return Callback{Method: p.Method(body), Body: body, Header: h}, nil
+	return Callback{Method: method, Body: body, Header: h}, nil
 }

@@ -105,7 +105,8 @@ func TestSign(t *testing.T) {
 	now := time.Now()
 	for _, p := range normalize.Builtins() {
 		a := &normalize.Auth{Secret: []byte("test-secret"), MaxSkew: time.Hour}
-		c, err := Sign(p, a, p.Sample, now)
+		path := "/v1/callbacks/" + p.ID
+		c, err := Sign(p, a, "http://bridge.test"+path, p.Sample, now)
 		if err != nil {
 			t.Errorf("%s: %v", p.ID, err)
 			continue
@@ -113,6 +114,22 @@ func TestSign(t *testing.T) {
 		if c.Method != http.MethodGet && c.Method != http.MethodPost {
 			t.Errorf("%s: method %q", p.ID, c.Method)
 		}
-
+		if c.Method == http.MethodGet {
+			path += "?" + string(c.Body)
+		}
+		cb := &normalize.Callback{Body: c.Body, Header: httpHeaders(c.Header), Received: now, Method: []byte(c.Method), URI: []byte(path)}
+		if _, err := p.Verify(cb, a); err != nil {
+			t.Errorf("%s: %v", p.ID, err)
+		}
 	}
+}
+
+// httpHeaders reads an http.Header as normalize.Headers.
+type httpHeaders http.Header
+
+func (h httpHeaders) Peek(key string) []byte {
+	if v, ok := http.Header(h)[http.CanonicalHeaderKey(key)]; ok {
+		return []byte(v[0])
+	}
+	return nil
 }
