@@ -32,25 +32,26 @@ import (
 // snapshot, record and audit_snapshot); CALLBRIDGE_VOLCENGINE_LIVE_VERIFY=report with one
 // captured callback confirms them and the shape sent today.
 var VolcengineLive = Provider{
-	ID:         "volcengine-live",
-	TypePrefix: volcLivePrefix,
-	Reply:      []byte(`{}`), // only the status 200 is read
-	SecretName: "回调鉴权密钥 AuthKeyPrimary",
-	SecretVar:  "AUTH_KEY",
-	Settings:   volcLvSettings,
-	Scheme:     "body fields `sign = md5hex(key + t)` (Volcengine) or `md5hex(t + key)` (BytePlus's reading): both orders accepted, each needs the key; covers only key and `t`, not the body; in `data` in the nested shape",
-	Window:     "`t` (s) from `CALLBRIDGE_MAX_CLOCK_SKEW` before now to `CALLBRIDGE_VOLCENGINE_LIVE_EXPIRY` + skew after: an expiry on Volcengine (send + 10 min), the send time on BytePlus",
-	Subject:    "`stream`",
-	TimeSource: "`time_ms` (ms), else `time` (s), in the event or its `detail`; else receipt",
-	Events:     volcLiveEvents,
-	Unknown:    "unknown.<event_type>",
-	IsProbe:    func(*Callback) bool { return false },
-	Verify:     volcLiveVerify,
-	Normalize:  volcLiveNormalize,
-	Sign:       signVolcengineLive,
-	Distinct:   []string{"sequence_id"},
-	Code:       "event_type",
-	Sample:     []byte(`{"vhost":"push.example.com","domain":"push.example.com","app":"live","stream":"stream-123456","priority":0,"backup_count":"1","event_type":"push_start","sign":"413060a39e65a3ac5ede672c4a707a31","t":1700000600,"time":1700000000,"time_ms":1700000000123,"transcoded":false,"fp_node_ip":"10.10.10.1","fp_client_ip":"10.10.10.2","fp_user_url":"volcTime=1700003600&volcSecret=0123456789abcdef","session_id":"3693930911_1","sequence_id":"seq-0001"}`),
+	ID:          "volcengine-live",
+	TypePrefix:  volcLivePrefix,
+	Reply:       []byte(`{}`), // only the status 200 is read
+	SecretName:  "回调鉴权密钥 AuthKeyPrimary",
+	SecretVar:   "AUTH_KEY",
+	Settings:    volcLvSettings,
+	Scheme:      "body fields `sign = md5hex(key + t)` (Volcengine) or `md5hex(t + key)` (BytePlus's reading): both orders accepted, each needs the key; covers only key and `t`, not the body; in `data` in the nested shape",
+	Window:      "`t` (s) from `CALLBRIDGE_MAX_CLOCK_SKEW` before now to `CALLBRIDGE_VOLCENGINE_LIVE_EXPIRY` + skew after: an expiry on Volcengine (send + 10 min), the send time on BytePlus",
+	Subject:     "`stream`",
+	TimeSource:  "`time_ms` (ms), else `time` (s), in the event or its `detail`; else receipt",
+	Events:      volcLiveEvents,
+	Unknown:     "unknown.<event_type>",
+	IsProbe:     func(*Callback) bool { return false },
+	Verify:      volcLiveVerify,
+	Normalize:   volcLiveNormalize,
+	Sign:        signVolcengineLive,
+	Distinct:    []string{"sequence_id"},
+	Code:        "event_type",
+	Credentials: []string{"fp_user_url"},
+	Sample:      []byte(`{"vhost":"push.example.com","domain":"push.example.com","app":"live","stream":"stream-123456","priority":0,"backup_count":"1","event_type":"push_start","sign":"413060a39e65a3ac5ede672c4a707a31","t":1700000600,"time":1700000000,"time_ms":1700000000123,"transcoded":false,"fp_node_ip":"10.10.10.1","fp_client_ip":"10.10.10.2","fp_user_url":"volcTime=1700003600&volcSecret=0123456789abcdef","session_id":"3693930911_1","sequence_id":"seq-0001"}`),
 }
 
 const volcLivePrefix = "com.volcengine.live."
