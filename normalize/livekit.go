@@ -196,12 +196,6 @@ func signLiveKit(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) 
 	claims = append(claims, `,"sha256":"`...)
 	claims = base64.StdEncoding.AppendEncode(claims, sum[:])
 	claims = append(claims, `"}`...)
-	tok := base64.RawURLEncoding.AppendEncode(nil, []byte(`{"alg":"HS256","typ":"JWT"}`))
-	tok = append(tok, '.')
-	tok = base64.RawURLEncoding.AppendEncode(tok, claims)
-	var mac [sha256.Size]byte
-	hmacSum(&mac, a.Secret, true, tok)
-	tok = append(tok, '.')
-	tok = base64.RawURLEncoding.AppendEncode(tok, mac[:])
+	tok := signHS256(claims, a.Secret)
 	return body, append(headers, Header{"Authorization", string(tok)}), nil
 }
