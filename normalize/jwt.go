@@ -167,3 +167,24 @@ func signHS256(claims, secret []byte) []byte {
 	tok = append(tok, '.')
 	return base64.RawURLEncoding.AppendEncode(tok, mac[:])
 }
+
+// bearerHS256 checks the HS256 JWT of c's Authorization header under secret (bearerJWT,
+// verifyHS256; who names the sender, key the secret, in errors) and reads the claims names into
+// vals (jwtClaims). The values point into buf, a pooled buffer the caller puts back in jwtBufs
+// once it has read them; buf is nil when err is set.
+func bearerHS256(c *Callback, secret []byte, who, key string, names []string, vals [][]byte) (buf *[maxJWT]byte, err error) {
+	tok, err := bearerJWT(c, who)
+	if err != nil {
+		return nil, err
+	}
+	buf = jwtBuffer()
+	claims, err := verifyHS256(tok, secret, buf[:], key)
+	if err == nil {
+		err = jwtClaims(claims, names, vals)
+	}
+	if err != nil {
+		jwtBufs.Put(buf)
+		return nil, err
+	}
+	return buf, nil
+}

@@ -112,20 +112,12 @@ func vonageVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(a.Secret) == 0 {
 		return unsigned(a)
 	}
-	tok, err := bearerJWT(c, "Vonage")
-	if err != nil {
-		return Signed, err
-	}
-	buf := jwtBuffer()
-	defer jwtBufs.Put(buf)
-	claims, err := verifyHS256(tok, a.Secret, buf[:], "the signature secret")
-	if err != nil {
-		return Signed, err
-	}
 	var v [4][]byte
-	if err := jwtClaims(claims, vonageClaimNames, v[:]); err != nil {
+	buf, err := bearerHS256(c, a.Secret, "Vonage", "the signature secret", vonageClaimNames, v[:])
+	if err != nil {
 		return Signed, err
 	}
+	defer jwtBufs.Put(buf)
 	if err := vonagePayloadHash(c.Body, v[0]); err != nil {
 		return Signed, err
 	}
