@@ -68,7 +68,8 @@ func jwtWindow(received time.Time, skew time.Duration, exp, nbf []byte) error {
 	return nil
 }
 
-// jwtTime reads a NumericDate claim written as an integer (as every LiveKit and Vonage SDK writes it).
+// jwtTime reads a NumericDate claim written as an integer: RFC 7519 allows a fraction, the
+// senders we know write none.
 func jwtTime(raw []byte) (time.Time, bool) {
 	if len(raw) == 0 || raw[0] == '"' {
 		return time.Time{}, false
