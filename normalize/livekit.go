@@ -2,12 +2,10 @@ package normalize
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -68,42 +66,18 @@ var livekitEvents = []EventDef{
 	{"ingress_ended", "ingress.ended", "ingress stopped"},
 }
 
-// livekitMaxToken bounds the Authorization header: LiveKit's webhook tokens are about 300 bytes.
-const livekitMaxToken = 4096
-
-// livekitBufs holds buffers for a token's decoded parts: read through eachMember they would
-// escape, one allocation per request.
-var livekitBufs sync.Pool
-
 // livekitVerify checks the JWT of the Authorization header, then the body's digest in it.
 func livekitVerify(c *Callback, a *Auth) (Verified, error) {
 	if len(a.Secret) == 0 {
 		return unsigned(a)
 	}
-	tok := c.Header.Peek("Authorization")
-	if len(tok) == 0 {
-		return Signed, &AuthError{Reason: "Authorization header missing"}
-	}
-	if len(tok) > 7 && bytes.EqualFold(tok[:7], []byte("Bearer ")) {
-		tok = tok[7:]
-	}
-	if len(tok) > livekitMaxToken {
-		return Signed, &AuthError{Reason: "Authorization header is too long for a LiveKit token"}
-	}
-	buf, _ := livekitBufs.Get().(*[livekitMaxToken]byte)
-	if buf == nil {
-		buf = new([livekitMaxToken]byte)
-	}
-	defer livekitBufs.Put(buf)
-	claims, err := verifyHS256(tok, a.Secret, buf[:])
+	var v [4][]byte
+	buf, err := bearerHS256(c, a.Secret, "LiveKit", "the API secret", livekitClaimNames, v[:])
 	if err != nil {
 		return Signed, err
 	}
-
-	iss, sha, exp, nbf, err := livekitClaims(claims)
-	if err != nil {
-		return Signed, err
-	}
+	defer jwtBufs.Put(buf)
+	iss, sha, exp, nbf := v[0], v[1], v[2], v[3]
 
 	var scratch [128]byte
 	issText, _, ok := stringValue(iss, scratch[:0])
@@ -130,121 +104,16 @@ func livekitVerify(c *Callback, a *Auth) (Verified, error) {
 	return Signed, livekitWindow(c, a, exp, nbf)
 }
 
-// livekitClaims reads the claims the token's signature covers: iss, sha256, exp and nbf, each
-// at most once.
-func livekitClaims(claims []byte) (iss, sha, exp, nbf []byte, err error) {
-	dup := false
-	if err := eachMember(claims, func(m member) {
-		var p *[]byte
-		switch string(m.key) {
-		case "iss":
-			p = &iss
-		case "sha256":
-			p = &sha
-		case "exp":
-			p = &exp
-		case "nbf":
-			p = &nbf
-		default:
-			return
-		}
-		dup = dup || *p != nil
-		*p = m.val
-	}); err != nil {
-		return nil, nil, nil, nil, &AuthError{Reason: "JWT claims are not a JSON object"}
-	}
-	if dup {
-		return nil, nil, nil, nil, &AuthError{Reason: "a JWT claim appears twice"}
-	}
-	return iss, sha, exp, nbf, nil
-}
+// livekitClaimNames are the claims livekitVerify reads, each at most once.
+var livekitClaimNames = []string{"iss", "sha256", "exp", "nbf"}
 
-// livekitWindow checks the token's exp and nbf against the time the callback was received,
-// within the allowed clock skew.
+// livekitWindow checks the token's exp (required: LiveKit signs for 5 minutes) and nbf against
+// the time the callback was received, within the allowed clock skew.
 func livekitWindow(c *Callback, a *Auth, exp, nbf []byte) error {
-	expAt, ok := jwtTime(exp)
-	if !ok {
+	if _, ok := jwtTime(exp); !ok {
 		return &AuthError{Reason: "JWT exp missing or not a number of seconds, so the signature window cannot be checked"}
 	}
-	if d := c.Received.Sub(expAt); d > a.MaxSkew {
-		return &AuthError{Reason: "JWT expired " + d.Round(time.Second).String() + " ago, more than the allowed clock skew of " + a.MaxSkew.String() + " (signature window)"}
-	}
-	if nbf != nil {
-		nbfAt, ok := jwtTime(nbf)
-		if !ok {
-			return &AuthError{Reason: "JWT nbf is not a number of seconds"}
-		}
-		if d := nbfAt.Sub(c.Received); d > a.MaxSkew {
-			return &AuthError{Reason: "JWT nbf is " + d.Round(time.Second).String() + " in the future, more than the allowed clock skew of " + a.MaxSkew.String()}
-		}
-	}
-	return nil
-}
-
-// jwtTime reads a NumericDate claim written as an integer (as every LiveKit SDK writes it).
-func jwtTime(raw []byte) (time.Time, bool) {
-	if len(raw) == 0 || raw[0] == '"' {
-		return time.Time{}, false
-	}
-	v, ok := intValue(raw)
-	if !ok {
-		return time.Time{}, false
-	}
-	return time.Unix(v, 0), true
-}
-
-// verifyHS256 checks a compact JWS signed with HMAC-SHA256 under secret and returns its decoded
-// payload, written into buf. Only alg HS256 is accepted: "none", other algorithms and a header
-// naming extensions that must be understood (crit) are refused.
-func verifyHS256(tok, secret, buf []byte) ([]byte, error) {
-	dot1 := bytes.IndexByte(tok, '.')
-	if dot1 < 0 {
-		return nil, &AuthError{Reason: "Authorization is not a JWT"}
-	}
-	dot2 := dot1 + 1 + bytes.IndexByte(tok[dot1+1:], '.')
-	if dot2 == dot1 || bytes.IndexByte(tok[dot2+1:], '.') >= 0 {
-		return nil, &AuthError{Reason: "Authorization is not a JWT (want three dot-separated parts)"}
-	}
-	enc := base64.RawURLEncoding.Strict()
-
-	n, err := enc.Decode(buf, tok[:dot1])
-	if err != nil {
-		return nil, &AuthError{Reason: "JWT header is not base64url"}
-	}
-	var alg []byte
-	algs, crit := 0, false
-	if err := eachMember(buf[:n], func(m member) {
-		switch string(m.key) {
-		case "alg":
-			alg, algs = m.val, algs+1
-		case "crit":
-			crit = true
-		}
-	}); err != nil {
-		return nil, &AuthError{Reason: "JWT header is not a JSON object"}
-	}
-	if algs != 1 || string(alg) != `"HS256"` || crit {
-		return nil, &AuthError{Reason: "JWT alg is not HS256"}
-	}
-
-	var sig [sha256.Size + 3]byte // room to notice a longer one
-	if enc.DecodedLen(len(tok)-dot2-1) != sha256.Size {
-		return nil, &AuthError{Reason: "JWT signature is not an HMAC-SHA256"}
-	}
-	if n, err := enc.Decode(sig[:], tok[dot2+1:]); err != nil || n != sha256.Size {
-		return nil, &AuthError{Reason: "JWT signature is not base64url"}
-	}
-	var sum [sha256.Size]byte
-	hmacSum(&sum, secret, true, tok[:dot2])
-	if !hmac.Equal(sum[:], sig[:sha256.Size]) {
-		return nil, &AuthError{Reason: "JWT signature does not match the API secret"}
-	}
-
-	n, err = enc.Decode(buf, tok[dot1+1:dot2])
-	if err != nil {
-		return nil, &AuthError{Reason: "JWT claims are not base64url"}
-	}
-	return buf[:n], nil
+	return jwtWindow(c.Received, a.MaxSkew, exp, nbf)
 }
 
 func livekitNormalize(c *Callback, ev *Event) error {
@@ -310,12 +179,6 @@ func signLiveKit(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) 
 	claims = append(claims, `,"sha256":"`...)
 	claims = base64.StdEncoding.AppendEncode(claims, sum[:])
 	claims = append(claims, `"}`...)
-	tok := base64.RawURLEncoding.AppendEncode(nil, []byte(`{"alg":"HS256","typ":"JWT"}`))
-	tok = append(tok, '.')
-	tok = base64.RawURLEncoding.AppendEncode(tok, claims)
-	var mac [sha256.Size]byte
-	hmacSum(&mac, a.Secret, true, tok)
-	tok = append(tok, '.')
-	tok = base64.RawURLEncoding.AppendEncode(tok, mac[:])
+	tok := signHS256(claims, a.Secret)
 	return body, append(headers, Header{"Authorization", string(tok)}), nil
 }

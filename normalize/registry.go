@@ -26,6 +26,7 @@ func Builtins() []*Provider {
 		&Daily,
 		&VolcengineLive,
 		&QiniuPili,
+		&VonageVideo,
 	}
 }
 
