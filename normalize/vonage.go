@@ -56,7 +56,7 @@ var VonageVideo = Provider{
 	Sign:        signVonage,
 	Distinct:    []string{"connection.id"},
 	Code:        "event",
-	Credentials: []string{"connection.data"},
+	Credentials: []string{"connection.data", "stream.connection.data"},
 	Sample:      []byte(`{"sessionId":"2_MX4xMjM0NTY3OH5-MTczNTY4OTYwMDAwMH5JTlZFTlRFRH5-fg","projectId":"12345678","event":"connectionCreated","timestamp":1735689600123,"connection":{"id":"c1a2b3c4-d5e6-4f70-8a9b-0c1d2e3f4a5b","createdAt":1735689600100,"data":"name=alice&role=host"}}`),
 }
 
