@@ -120,7 +120,7 @@ func TestReplayGenericSource(t *testing.T) {
 	for _, m := range streamMessages(t, b.natsURL(t), "CALLBACKS") {
 		count[m.Subject()]++
 	}
-	if count["callbacks.orders.order_paid"] != 1 {
+	if count["callbacks.orders.order.paid"] != 1 {
 		t.Errorf("stream after replay: %v", count)
 	}
 }
