@@ -20,6 +20,8 @@ func Builtins() []*Provider {
 		&HuaweiLive,
 		&Mux,
 		&CloudflareStream,
+		&SRS,
+		&OvenMediaEngine,
 	}
 }
 
