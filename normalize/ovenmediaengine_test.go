@@ -85,6 +85,11 @@ func TestOvenMediaEngineReplyTo(t *testing.T) {
 			t.Errorf("%s: reply %s, want %s", tt.body, got, tt.want)
 		}
 	}
+	c := &Callback{Body: fixture(t, "ovenmediaengine", "incoming-webrtc-closing.json")}
+	c.members()
+	if n := testing.AllocsPerRun(100, func() { OvenMediaEngine.ReplyFor(c) }); n != 0 {
+		t.Errorf("ReplyTo runs on every request: %v allocations, want 0", n)
+	}
 }
 
 func TestOvenMediaEngineNormalize(t *testing.T) {
