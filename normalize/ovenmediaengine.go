@@ -38,7 +38,7 @@ var OvenMediaEngine = Provider{
 	Subject:     "`request.url` without its query (`scheme://host[:port]/app/stream[/file]`)",
 	TimeSource:  "`request.time` (ISO 8601, ms), else receipt",
 	Events:      omeEvents,
-	Unknown:     "unknown.<direction>/<protocol>/<status>",
+	Unknown:     "unknown.<direction>_<protocol>_<status>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      omeVerify,
 	Normalize:   omeNormalize,
@@ -156,6 +156,11 @@ func omeNormalize(c *Callback, ev *Event) error {
 	if def := findEvent(omeEvents, key); def != nil {
 		ev.setType(omePrefix, def.Name)
 	} else {
+		for i, c := range key { // no '/' in a type: a Kafka topic cannot hold one
+			if c == '/' {
+				key[i] = '_'
+			}
+		}
 		ev.setUnknownType(omePrefix, key)
 	}
 	url, scratch, _ := stringValue(r.url, scratch)

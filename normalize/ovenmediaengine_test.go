@@ -121,7 +121,7 @@ func TestOvenMediaEngineNormalize(t *testing.T) {
 			eventType: "publish.webrtc.opening", status: "opening", time: "2025-01-01T00:00:00.000Z", subject: "ws://h:3333/app/s",
 			data: `{"client":{"address":"203.0.113.10","port":29291},"request":{"direction":"incoming","protocol":"webrtc","status":"opening","url":"ws://h:3333/app/s","new_url":"ws://h:3333/app/t"}}`},
 		{name: "a protocol not in the table", body: strings.Replace(opening, "webrtc", "rtsp", 1),
-			eventType: "unknown.incoming/rtsp/opening", status: "opening", time: "2025-01-01T00:00:00.000Z", subject: "ws://h:3333/app/s"},
+			eventType: "unknown.incoming_rtsp_opening", status: "opening", time: "2025-01-01T00:00:00.000Z", subject: "ws://h:3333/app/s"},
 		{name: "no time", body: strings.Replace(opening, `,"time":"2025-01-01T00:00:00.000Z"`, "", 1),
 			eventType: "publish.webrtc.opening", status: "opening", time: "2026-11-23T12:00:00.000Z", subject: "ws://h:3333/app/s", sameID: true},
 		{name: "no status", body: strings.Replace(opening, `"status":"opening",`, "", 1), wantErr: "request.status"},
