@@ -21,6 +21,9 @@ func ProviderSpecs() []config.ProviderSpec {
 	specs := make([]config.ProviderSpec, 0, len(builtins)+len(sources))
 	for i, p := range append(builtins, sources...) {
 		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+		if p.RouteAuthenticated() {
+			spec.SecretVar = config.TokenSecret // signs nothing (SRS): its URL token is its secret
+		}
 		if i >= len(builtins) {
 			spec.Env = config.SourceEnv(p.ID)
 		}

@@ -112,7 +112,7 @@ type Config struct {
 // and the ones the provider declares itself.
 type ProviderSpec struct {
 	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
-	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"
+	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"; TokenSecret: the URL token is the secret
 	Env       string // when set, ENV instead of the one made from ID: WEBHOOK_<NAME> for a generic source
 	Own       []ProviderVar
 }
@@ -131,6 +131,11 @@ type ProviderVar struct {
 	// Check reports whether value is allowed; when not, want says what is, for the one-line error.
 	Check func(value string) (want string, ok bool)
 }
+
+// TokenSecret is the SecretVar of a provider that signs nothing (SRS): it has no secret variable
+// of its own; its URL token, CALLBRIDGE_<ENV>_URL_TOKEN, is read as both ProviderSettings.URLToken
+// (the route) and ProviderSettings.Secret (what its Verify and the start-up warnings see).
+const TokenSecret = "URL_TOKEN"
 
 // VarName is the full name of one of p's variables: VarName("URL_TOKEN") is
 // CALLBRIDGE_<ENV>_URL_TOKEN.
@@ -270,6 +275,9 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		}
 		if err := check(s.rules(spec)); err != nil {
 			return nil, err
+		}
+		if spec.SecretVar == TokenSecret {
+			s.Secret = s.URLToken
 		}
 		for _, f := range ownFields(spec, &s) {
 			v, err := c.read(f)

@@ -700,3 +700,42 @@ func TestOwnRequiredWithSecret(t *testing.T) {
 		}
 	}
 }
+
+// A provider that signs nothing (SRS) names TokenSecret as its secret variable: its URL token is
+// read once, from the variable or its _FILE, as both the route's token and the secret, and
+// listed once.
+func TestTokenSecret(t *testing.T) {
+	specs := []ProviderSpec{{ID: "srs", SecretVar: TokenSecret}}
+	var names []string
+	for _, v := range Vars(specs) {
+		if strings.HasPrefix(v.Name, "CALLBRIDGE_SRS_") {
+			names = append(names, v.Name)
+		}
+	}
+	if want := []string{"CALLBRIDGE_SRS_URL_TOKEN", "CALLBRIDGE_SRS_URL_TOKEN_FILE", "CALLBRIDGE_SRS_VERIFY"}; !slices.Equal(names, want) {
+		t.Errorf("variables %v, want %v", names, want)
+	}
+	file := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(file, []byte("from-a-file\n"), 0o600)
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{env: nil},
+		{env: map[string]string{"SRS_URL_TOKEN": "hook-token"}, want: "hook-token"},
+		{env: map[string]string{"SRS_URL_TOKEN_FILE": file}, want: "from-a-file"},
+	} {
+		setEnv(t, tc.env)
+		c, err := Load(specs)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		if s := c.Providers["srs"]; s.URLToken != tc.want || s.Secret != tc.want {
+			t.Errorf("%v: URL token %q, secret %q, want both %q", tc.env, s.URLToken, s.Secret, tc.want)
+		}
+	}
+	setEnv(t, map[string]string{"SRS_URL_TOKEN": "not/one/segment"})
+	if _, err := Load(specs); err == nil || !strings.Contains(err.Error(), "CALLBRIDGE_SRS_URL_TOKEN") || strings.Contains(err.Error(), "not/one") {
+		t.Errorf("a token that is no path segment: %v", err)
+	}
+}

@@ -231,6 +231,12 @@ func providerFields(spec ProviderSpec, s *ProviderSettings) []field {
 		}
 		return spec.varName(tag)
 	})
+	if spec.SecretVar == TokenSecret {
+		// A provider that signs nothing: its URL token is its secret, one variable (Load
+		// copies it into Secret), not a second one of the same name.
+		fs = fs[1:]
+		fs[0].desc = "the provider signs nothing: this token authenticates it; " + fs[0].desc
+	}
 	for i := range fs {
 		fs[i].desc = spec.ID + ": " + fs[i].desc
 	}

@@ -244,7 +244,7 @@ func FuzzVerify(f *testing.F) {
 		if sign && tamper == 0 && secret != "" && ae != nil && uniqueObject(body) {
 			t.Fatalf("%s: a callback signed by Sign refused: %v\n%q", p.ID, ae, body)
 		}
-		if secret != "" {
+		if secret != "" && !p.RouteAuthenticated() { // SRS: the route checked the token, Verify sees nothing to forge
 			checkForgeryRefused(t, p, raw, auth, recv)
 		}
 	})

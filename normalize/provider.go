@@ -278,7 +278,7 @@ type Provider struct {
 	TypePrefix string // reverse-DNS prefix of every CloudEvents type
 	Reply      []byte // the success body the provider expects
 	SecretName string // the secret's name in the provider's console, for docs
-	SecretVar  string // suffix of the secret's variable: CALLBRIDGE_<ID>_<SecretVar>
+	SecretVar  string // suffix of the secret's variable: CALLBRIDGE_<ID>_<SecretVar>; TokenSecret for one that signs nothing
 	// AcceptsGET: the provider also sends callbacks as GET, their fields in the query string
 	// (Alibaba Live's publish callbacks). The bridge hands such a query string to Verify and
 	// Normalize as the Callback's body, and a dead letter keeps it.
@@ -340,6 +340,16 @@ type Provider struct {
 	// example values: `callbridge send` and the tests send them with every sample and fixture.
 	SampleHeaders []Header
 }
+
+// TokenSecret is the SecretVar of a provider that signs nothing (SRS): its secret is its URL
+// token, CALLBRIDGE_<ID>_URL_TOKEN, one variable for both. The route serves such a provider only
+// on /v1/callbacks/<id>/<token> once it is set, so its Verify accepts what reaches it; without
+// it, the unsigned policy decides.
+const TokenSecret = "URL_TOKEN"
+
+// RouteAuthenticated reports whether p signs nothing and is authenticated by its URL token
+// alone (SecretVar TokenSecret): a callback's bytes then carry nothing a secret could check.
+func (p *Provider) RouteAuthenticated() bool { return p.SecretVar == TokenSecret }
 
 // Method is how a callback whose body (as Sign made it) is body is sent: GET, with body as the
 // query string, for a provider that AcceptsGET when body is not a JSON object; else POST.

@@ -27,6 +27,8 @@ func Builtins() []*Provider {
 		&VolcengineLive,
 		&QiniuPili,
 		&VonageVideo,
+		&SRS,
+		&OvenMediaEngine,
 	}
 }
 

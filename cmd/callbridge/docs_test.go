@@ -144,10 +144,18 @@ func providerMarkdown(t *testing.T, p *normalize.Provider) string {
 	fmt.Fprintf(&b, "| scheme (checked on the raw bytes, constant-time) | %s |\n", cell(p.Scheme))
 	fmt.Fprintf(&b, "| signature window | %s |\n", cell(p.Window))
 	fmt.Fprintf(&b, "| secret | `%s` (or `%s_FILE`): the %s |\n", spec.VarName(p.SecretVar), spec.VarName(p.SecretVar), cell(p.SecretName))
-	fmt.Fprintf(&b, "| failed check | 401 with `%s=enforce`; logged, counted and published with `verified=\"false\"` with `report` |\n\n", spec.VarName("VERIFY"))
+	if p.RouteAuthenticated() {
+		fmt.Fprintf(&b, "| failed check | with `%s` set, a wrong token or none is a 404, as for an unknown path (the route checks it, whatever `%s` says); with none set and unsigned callbacks refused, 401 |\n\n", spec.VarName("URL_TOKEN"), spec.VarName("VERIFY"))
+	} else {
+		fmt.Fprintf(&b, "| failed check | 401 with `%s=enforce`; logged, counted and published with `verified=\"false\"` with `report` |\n\n", spec.VarName("VERIFY"))
+	}
 
 	b.WriteString("### Variables\n\n")
-	b.WriteString("The secret (and its `_FILE`), `_URL_TOKEN` and `_VERIFY`, which every provider has")
+	if p.RouteAuthenticated() {
+		b.WriteString("`_URL_TOKEN` (and its `_FILE`), which is its secret, and `_VERIFY`")
+	} else {
+		b.WriteString("The secret (and its `_FILE`), `_URL_TOKEN` and `_VERIFY`, which every provider has")
+	}
 	if len(p.Settings) > 0 {
 		b.WriteString(", then its own settings, parsed once at start-up")
 	}

@@ -210,6 +210,9 @@ func signedWith(provider string, body []byte, now time.Time, secret string) requ
 	if provider == "tencent-css" {
 		path += "/" + tencentToken
 	}
+	if p.RouteAuthenticated() && secret != "" {
+		path += "/" + secret // its secret is its URL token (signedEnv sets it)
+	}
 	c, err := testenv.Sign(p, &normalize.Auth{Secret: []byte(secret), Options: opts}, testBridgeURL+path, body, now)
 	if err != nil {
 		panic(fmt.Sprintf("%s: Sign: %v", provider, err))
@@ -563,6 +566,16 @@ func TestStatusCodes(t *testing.T) {
 	var rows []statusRow
 	for _, p := range normalize.Builtins() {
 		plain := func(r request) request { r.path = strings.Replace(r.path, "/"+tencentToken, "", 1); return r }
+		if p.RouteAuthenticated() { // signs nothing (SRS): its URL token is its secret; no window
+			rows = append(rows,
+				statusRow{name: p.ID + ": accepted", req: signed(p.ID, p.Sample, now), status: 200, published: true},
+				statusRow{name: p.ID + ": retry of an acknowledged event", req: signed(p.ID, p.Sample, now.Add(time.Second)), status: 200, published: true},
+				statusRow{name: p.ID + ": wrong URL token", req: signedWith(p.ID, p.Sample, now, "not-the-secret"), status: 404, errSubstr: "not found"},
+				statusRow{name: p.ID + ": URL token missing", req: signedWith(p.ID, p.Sample, now, ""), status: 404, errSubstr: "not found"},
+				statusRow{name: p.ID + ": neither POST nor GET", method: "PUT", req: signed(p.ID, p.Sample, now), status: 405, errSubstr: "method not allowed"},
+			)
+			continue
+		}
 		rows = append(rows,
 			statusRow{name: p.ID + ": accepted", req: plain(signed(p.ID, p.Sample, now)), status: 200, published: true},
 			statusRow{name: p.ID + ": retry of an acknowledged event", req: plain(signed(p.ID, p.Sample, now.Add(time.Second))), status: 200, published: true},
@@ -629,7 +642,11 @@ func TestStatusCodesNoSecret(t *testing.T) {
 	now := time.Now()
 	var rows []statusRow
 	for _, p := range normalize.Builtins() {
-		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", req: signed(p.ID, p.Sample, now), status: 401, errSubstr: "no secret"})
+		req := signed(p.ID, p.Sample, now)
+		if p.RouteAuthenticated() {
+			req = signedWith(p.ID, p.Sample, now, "") // no URL token is set: its plain route
+		}
+		rows = append(rows, statusRow{name: p.ID + ": no secret, unsigned not allowed", req: req, status: 401, errSubstr: "no secret"})
 	}
 	relay := fixtures(t, "tencent-css")["314-task-start.json"]
 	tokenRoute := request{path: "/v1/callbacks/tencent-css/" + tencentToken, body: relay}

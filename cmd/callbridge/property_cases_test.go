@@ -201,7 +201,10 @@ func (e *propEntry) cases(g *ids, maxBody int) []*propCase {
 	fresh := func() *jnode { return e.distinctBody(g, g.next()) }
 	mut := func(f func(b *jnode, n int)) *jnode { n := g.next(); b := e.distinctBody(g, n); f(b, n); return b }
 	signedCheck := []int{http.StatusUnauthorized}
-	if e.policy != enforced {
+	switch {
+	case e.tokenRoute():
+		signedCheck = []int{http.StatusNotFound} // the wrong URL token, or none
+	case e.policy != enforced:
 		signedCheck = []int{http.StatusOK}
 	}
 	refused := []int{http.StatusBadRequest, http.StatusUnauthorized}
@@ -320,6 +323,9 @@ func brokenJSON(b *jnode) []byte {
 func (e *propEntry) request(body []byte, mode signMode, now time.Time) (request, error) {
 	secret := map[signMode]string{signRight: e.secret, signWrong: e.wrong}[mode]
 	path := "/v1/callbacks/" + e.p.ID
+	if e.tokenRoute() && secret != "" {
+		path += "/" + secret
+	}
 	c, err := testenv.Sign(e.p, &normalize.Auth{Secret: []byte(secret), Options: e.opts}, testBridgeURL+path, body, now)
 	if err != nil {
 		return request{}, err
@@ -329,6 +335,11 @@ func (e *propEntry) request(body []byte, mode signMode, now time.Time) (request,
 	}
 	return request{path: path, body: c.Body, header: c.Header}, nil
 }
+
+// tokenRoute reports whether e signs nothing and the run configures its URL token, its secret
+// (SRS): signing is then addressing the callback to /v1/callbacks/<id>/<secret>, and a wrong
+// secret or none is a path the bridge does not serve.
+func (e *propEntry) tokenRoute() bool { return e.p.RouteAuthenticated() && e.policy != unsignedOK }
 
 // build makes c's request. A body the provider's Sign refuses (it reads what it signs) is sent
 // unsigned, and failing that as it is: the bridge must still answer it properly.

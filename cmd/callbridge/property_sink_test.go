@@ -38,6 +38,9 @@ func (r request) callbackBody() []byte {
 }
 
 func (e *propEntry) oracle(r request) verdict {
+	if path, _, _ := strings.Cut(r.path, "?"); e.tokenRoute() && path != "/v1/callbacks/"+e.p.ID+"/"+e.secret {
+		return verdict{status: http.StatusNotFound, reason: "not the URL token"}
+	}
 	c := normalize.Callback{Body: r.callbackBody(), Header: peekHeader(r.header), Received: time.Now(),
 		Method: []byte(r.method), URI: []byte(r.path)}
 	if reply, probe, err := e.p.Probe(&c, &e.auth, nil); probe {

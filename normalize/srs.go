@@ -1,0 +1,126 @@
+package normalize
+
+import "time"
+
+// SRS (Simple Realtime Server) HTTP callbacks (shared/providers/PROTOCOLS-WAVE3-GLOBAL.md §9.1):
+// http_hooks POST one flat JSON object per hook, told apart by `action` (on_connect, on_close,
+// on_publish, on_unpublish, on_play, on_stop, on_dvr, on_hls), with server_id, service_id,
+// client_id, ip, vhost, app, tcUrl and, for stream hooks, stream, param, stream_url and stream_id.
+// on_hls_notify is no callback of this kind (a GET of an operator-written URL template with
+// [app], [stream], [ts_url] substituted into the path, no fields by name) and is not served.
+//
+// SRS signs nothing and sends no time (§9.1b, c). Its callbacks are authenticated by the URL
+// token: with CALLBRIDGE_SRS_URL_TOKEN set, the bridge serves SRS only on
+// /v1/callbacks/srs/<token> (SRS posts to the hook URL as written, query and path); that token
+// is this provider's secret (SecretVar "URL_TOKEN": one variable, no second secret that would
+// verify nothing). Without it, callbacks are accepted only with CALLBRIDGE_ALLOW_UNSIGNED, like
+// Tencent CSS's unsigned relay callbacks.
+//
+// SRS never retries and sends no id (§9.1d, e): every field is stable, so the id is a hash of
+// the event's data (credentials removed); subject is vhost/app/stream, time the receipt. The
+// publisher's token arrives in `param` (`?token=…`) and may be in tcUrl's query (§9.1f): param
+// is removed and tcUrl keeps only the part before '?'.
+//
+// The answer decides: on_connect, on_publish, on_play, on_dvr and on_hls are refused unless
+// SRS gets 200 (or 201) with `0` or an object whose integer code is 0 (§9.1d); `{"code":0}` is
+// given only once the event is stored, so a broker outage refuses streams in broker mode: run
+// SRS's route with CALLBRIDGE_ACK_MODE=buffer (docs/providers/srs.md).
+var SRS = Provider{
+	ID:          "srs",
+	TypePrefix:  srsPrefix,
+	Reply:       []byte(`{"code":0}`),
+	SecretName:  "token you put in the hook URLs (`on_publish http://bridge:8080/v1/callbacks/srs/<token>;`): SRS signs nothing, the URL token is what authenticates it",
+	SecretVar:   TokenSecret,
+	Scheme:      "none: SRS signs nothing (§9.1b). Accepted on `/v1/callbacks/srs/<token>` with `CALLBRIDGE_SRS_URL_TOKEN` set (the route refuses any other path with 404), else only with `CALLBRIDGE_ALLOW_UNSIGNED`",
+	Window:      "none: SRS sends no time and never retries",
+	Subject:     "`vhost`/`app`/`stream` (`vhost`/`app` for on_connect and on_close)",
+	TimeSource:  "receipt (SRS sends no time)",
+	Events:      srsEvents,
+	Unknown:     "unknown.<action>",
+	IsProbe:     func(*Callback) bool { return false },
+	Verify:      srsVerify,
+	Normalize:   srsNormalize,
+	Sign:        signSRS,
+	Distinct:    []string{"client_id"},
+	Code:        "action",
+	Credentials: []string{"param", "tcUrl?"},
+	Sample:      []byte(`{"server_id":"vid-INVENTED","service_id":"INVENTEDsvc","action":"on_publish","client_id":"INVENTEDcid","ip":"203.0.113.10","vhost":"__defaultVhost__","app":"live","tcUrl":"rtmp://media.example.com/live","stream":"livestream","param":"?token=INVENTED","stream_url":"/live/livestream","stream_id":"vid-INVENTEDstream"}`),
+}
+
+const srsPrefix = "io.ossrs.srs."
+
+// The hooks of §9.1a (ossrs/srs trunk/src/app/srs_app_http_hooks.cpp).
+var srsEvents = []EventDef{
+	{"on_connect", "client.connected", "a client connected to an app (blocking: a refusal rejects it)"},
+	{"on_close", "client.closed", "a client disconnected (send_bytes, recv_bytes)"},
+	{"on_publish", "publish.started", "a client asks to publish a stream (blocking)"},
+	{"on_unpublish", "publish.stopped", "a publish stopped"},
+	{"on_play", "play.started", "a client asks to play a stream (blocking)"},
+	{"on_stop", "play.stopped", "a playback stopped"},
+	{"on_dvr", "dvr.file.written", "a DVR file was written (cwd, file)"},
+	{"on_hls", "hls.segment.written", "an HLS segment was written (duration, file, url, m3u8, seq_no)"},
+}
+
+// srsVerify accepts what the route authenticated: a callback on the URL-token route, or any
+// callback when the secret (which is the URL token) is set, as the route then serves no other
+// path. Without it, the unsigned policy decides.
+func srsVerify(c *Callback, a *Auth) (Verified, error) {
+	if c.TokenRoute || len(a.Secret) > 0 {
+		return Signed, nil
+	}
+	if a.AllowUnsigned {
+		return Unsigned, nil
+	}
+	return Signed, &AuthError{Reason: "no secret is configured for this provider and unsigned callbacks are not allowed: SRS signs nothing; set CALLBRIDGE_SRS_URL_TOKEN and put the token in the hook URLs"}
+}
+
+func srsNormalize(c *Callback, ev *Event) error {
+	top, err := c.members()
+	if err != nil {
+		return err
+	}
+	raw := lookup(top, "action")
+	action, scratch, ok := stringValue(raw, ev.scratch[:0])
+	if !ok || len(action) == 0 || raw[0] != '"' {
+		return payloadErr("action", "missing or not a string")
+	}
+	ev.ProviderEventType = ev.keep(action)
+	ev.setTypeFrom(srsEvents, srsPrefix)
+
+	vhost, scratch, _ := stringValue(lookup(top, "vhost"), scratch)
+	app, scratch, _ := stringValue(lookup(top, "app"), scratch)
+	stream, scratch, _ := stringValue(lookup(top, "stream"), scratch)
+	ev.scratch = scratch
+	if len(stream) > 0 {
+		ev.Subject = ev.keep(vhost, srsSlash, app, srsSlash, stream)
+	} else if len(vhost)+len(app) > 0 {
+		ev.Subject = ev.keep(vhost, srsSlash, app)
+	}
+	ev.Time = c.Received.UTC()
+
+	d := append(ev.data[:0], '{')
+	for _, m := range top {
+		switch string(m.key) {
+		case "param": // the client's query: its publish or play token
+		case "tcUrl":
+			if len(d) > 1 {
+				d = append(d, ',')
+			}
+			d, ev.scratch = appendURLWithoutQuery(appendKey(d, m), m.val, ev.scratch)
+		default:
+			d = appendMember(d, m)
+		}
+	}
+	ev.data = append(d, '}')
+	ev.Data = ev.data
+	ev.setSource(nil)
+	ev.hashID(ev.Data) // with the action, as ProviderEventType
+	return nil
+}
+
+var srsSlash = []byte{'/'}
+
+// signSRS sends body as it is: SRS signs nothing.
+func signSRS(body []byte, _ *Auth, _ time.Time) ([]byte, []Header, error) {
+	return body, []Header{{"Content-Type", "application/json"}}, nil
+}
