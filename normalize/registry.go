@@ -20,6 +20,7 @@ func Builtins() []*Provider {
 		&HuaweiLive,
 		&Mux,
 		&CloudflareStream,
+		&AWSIVS,
 	}
 }
 

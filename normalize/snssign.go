@@ -1,0 +1,160 @@
+package normalize
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Signing SNS messages for `callbridge send`, bench and the tests. Nobody but AWS holds an SNS
+// signing key, so Sign signs with a key of its own process: an RSA key made at the first
+// signature, whose certificate is never served anywhere. Its SigningCertURL names a host of
+// CERT_HOSTS (the first pattern, '*' as "callbridge-local") and a path that is random per process
+// and ends with a digest of the topic allow-list it was signed for. Verify knows the key only in
+// the process that made it, and only for that allow-list: a bridge in the same process (tests,
+// `callbridge bench` against its own bridge) checks the signature with it as it would with a
+// cached AWS certificate; any other process finds the URL not in its cache, fetches it, and
+// refuses the message (nothing serves it). A confirmation this process signed is answered
+// without a GET: there is no subscription behind it.
+
+// snsLocal is this process's signing key, made on first use.
+var snsLocal struct {
+	once sync.Once
+	key  *rsa.PrivateKey
+	cert snsCert
+	path string // "/callbridge-local-<random>-"; the URL's path is this, a digest, ".pem"
+	err  error
+}
+
+func snsLocalKey() error {
+	snsLocal.once.Do(func() {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			snsLocal.err = err
+			return
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1),
+			Subject:      pkix.Name{CommonName: "callbridge local SNS signer"},
+			NotBefore:    time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+			NotAfter:     time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			snsLocal.err = err
+			return
+		}
+		x, _ := x509.ParseCertificate(der)
+		var nonce [8]byte
+		rand.Read(nonce[:])
+		snsLocal.key = key
+		snsLocal.cert = snsCert{key: &key.PublicKey, notBefore: x.NotBefore, notAfter: x.NotAfter}
+		snsLocal.path = "/callbridge-local-" + hex.EncodeToString(nonce[:]) + "-"
+	})
+	return snsLocal.err
+}
+
+// snsListDigest is the URL part naming a topic allow-list: 16 hex digits of its SHA-256.
+func snsListDigest(dst []byte, list []byte) []byte {
+	sum := sha256.Sum256(list)
+	var h [16]byte
+	hex.Encode(h[:], sum[:8])
+	return append(dst, h[:]...)
+}
+
+// snsLocalCert returns this process's certificate when certURL is one Sign made here for a's
+// allow-list, else nil. No allocation.
+func snsLocalCert(certURL []byte, a *Auth) *snsCert {
+	if snsLocal.key == nil {
+		return nil
+	}
+	_, rest, ok := snsURLHost(certURL)
+	p := snsLocal.path
+	if !ok || len(rest) != len(p)+16+len(".pem") || string(rest[:len(p)]) != p || string(rest[len(rest)-4:]) != ".pem" {
+		return nil
+	}
+	var d [16]byte
+	if string(snsListDigest(d[:0], a.Secret)) != string(rest[len(p):len(p)+16]) {
+		return nil
+	}
+	return &snsLocal.cert
+}
+
+// signIVS makes body the message SNS would deliver at now: Timestamp now; with a topic
+// allow-list, TopicArn its last topic, SigningCertURL this process's, Signature over the
+// canonical string (SignatureVersion kept when "1" or "2", else "2"). Without one, the body is
+// only stamped: an unsigned message. A body whose Type is not an SNS one, or whose signed
+// fields are not strings, is not one SNS sends.
+func signIVS(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
+	var top []member
+	err := eachMember(body, func(m member) { top = append(top, m) })
+	typ := snsType(top)
+	if err != nil || typ == 0 || duplicateKey(top) != nil {
+		return nil, nil, errors.New("aws-ivs: not an SNS message: want a JSON object with Type Notification, SubscriptionConfirmation or UnsubscribeConfirmation")
+	}
+	stamp := now.UTC().AppendFormat(nil, `"2006-01-02T15:04:05.000Z"`)
+	body, err = replaceMember(body, "Timestamp", stamp)
+	if err != nil {
+		return nil, nil, err
+	}
+	headers := []Header{{"Content-Type", "text/plain; charset=UTF-8"}, {"x-amz-sns-message-type", strings.Trim(string(lookup(top, "Type")), `"`)}}
+	if len(a.Secret) == 0 {
+		return body, headers, nil
+	}
+	if err := snsLocalKey(); err != nil {
+		return nil, nil, err
+	}
+	topic := ""
+	for _, t := range strings.Split(string(a.Secret), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			topic = t
+		}
+	}
+	if topic == "" {
+		return nil, nil, errors.New("aws-ivs: the topic allow-list names no topic")
+	}
+	version := string(lookup(top, "SignatureVersion"))
+	if version != `"1"` {
+		version = `"2"`
+	}
+	host := strings.ReplaceAll(strings.TrimSpace(strings.Split(a.setting(ivsSettings, "CERT_HOSTS").Text, ",")[0]), "*", "callbridge-local")
+	certURL := append([]byte("https://"+host+snsLocal.path), snsListDigest(nil, a.Secret)...)
+	certURL = append(certURL, ".pem"...)
+	for _, set := range []struct{ key, val string }{
+		{"TopicArn", string(appendString(nil, []byte(topic)))},
+		{"SignatureVersion", version},
+		{"SigningCertURL", string(appendString(nil, certURL))},
+	} {
+		if body, err = replaceMember(body, set.key, []byte(set.val)); err != nil {
+			return nil, nil, err
+		}
+	}
+	canonical, field, ok := appendSNSCanonical(nil, topMembers(body), typ)
+	if !ok {
+		return nil, nil, errors.New("aws-ivs: " + field + " is not a string")
+	}
+	var sig []byte
+	if version == `"1"` {
+		sum := sha1.Sum(canonical)
+		sig, err = rsa.SignPKCS1v15(nil, snsLocal.key, crypto.SHA1, sum[:])
+	} else {
+		sum := sha256.Sum256(canonical)
+		sig, err = rsa.SignPKCS1v15(nil, snsLocal.key, crypto.SHA256, sum[:])
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err = replaceMember(body, "Signature", []byte(`"`+base64.StdEncoding.EncodeToString(sig)+`"`))
+	return body, headers, err
+}
