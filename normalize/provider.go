@@ -285,7 +285,9 @@ type Provider struct {
 	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
 	Settings []Setting
 	// Distinct are the dotted JSON paths of Sample's fields that make the event id: `callbridge
-	// bench` writes a distinct value there in every callback it sends.
+	// bench` writes a distinct value there in every callback it sends. In Distinct and Code, a
+	// step through a string member holding a JSON object goes into that object (SNS's Message,
+	// an EventBridge event as a string: "Message.id").
 	Distinct   []string
 	Code       string // dotted JSON path of the event code in Sample, for tests that vary it; "": not in the body
 	Scheme     string // the signature scheme, for the provider's docs page (docs/providers)
