@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,20 +29,27 @@ import (
 // refuses the message (nothing serves it). A confirmation this process signed is answered
 // without a GET: there is no subscription behind it.
 
-// snsLocal is this process's signing key, made on first use.
-var snsLocal struct {
-	once sync.Once
+// snsSigner is this process's signing key, its certificate, and the path of its URLs:
+// "/callbridge-local-<random>-", then a digest of the allow-list and ".pem".
+type snsSigner struct {
 	key  *rsa.PrivateKey
 	cert snsCert
-	path string // "/callbridge-local-<random>-"; the URL's path is this, a digest, ".pem"
-	err  error
+	path string
 }
 
-func snsLocalKey() error {
-	snsLocal.once.Do(func() {
+// snsLocal is the signer once made: read by Verify on any request, so published atomically.
+var (
+	snsLocal     atomic.Pointer[snsSigner]
+	snsLocalOnce sync.Once
+	snsLocalErr  error
+)
+
+// snsLocalKey returns this process's signer, made on first use.
+func snsLocalKey() (*snsSigner, error) {
+	snsLocalOnce.Do(func() {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			snsLocal.err = err
+			snsLocalErr = err
 			return
 		}
 		tmpl := &x509.Certificate{
@@ -52,17 +60,19 @@ func snsLocalKey() error {
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 		if err != nil {
-			snsLocal.err = err
+			snsLocalErr = err
 			return
 		}
 		x, _ := x509.ParseCertificate(der)
 		var nonce [8]byte
 		rand.Read(nonce[:])
-		snsLocal.key = key
-		snsLocal.cert = snsCert{key: &key.PublicKey, notBefore: x.NotBefore, notAfter: x.NotAfter}
-		snsLocal.path = "/callbridge-local-" + hex.EncodeToString(nonce[:]) + "-"
+		snsLocal.Store(&snsSigner{
+			key:  key,
+			cert: snsCert{key: &key.PublicKey, notBefore: x.NotBefore, notAfter: x.NotAfter},
+			path: "/callbridge-local-" + hex.EncodeToString(nonce[:]) + "-",
+		})
 	})
-	return snsLocal.err
+	return snsLocal.Load(), snsLocalErr
 }
 
 // snsListDigest is the URL part naming a topic allow-list: 16 hex digits of its SHA-256.
@@ -76,11 +86,12 @@ func snsListDigest(dst []byte, list []byte) []byte {
 // snsLocalCert returns this process's certificate when certURL is one Sign made here for a's
 // allow-list, else nil. No allocation.
 func snsLocalCert(certURL []byte, a *Auth) *snsCert {
-	if snsLocal.key == nil {
+	signer := snsLocal.Load()
+	if signer == nil {
 		return nil
 	}
 	_, rest, ok := snsURLHost(certURL)
-	p := snsLocal.path
+	p := signer.path
 	if !ok || len(rest) != len(p)+16+len(".pem") || string(rest[:len(p)]) != p || string(rest[len(rest)-4:]) != ".pem" {
 		return nil
 	}
@@ -88,7 +99,7 @@ func snsLocalCert(certURL []byte, a *Auth) *snsCert {
 	if string(snsListDigest(d[:0], a.Secret)) != string(rest[len(p):len(p)+16]) {
 		return nil
 	}
-	return &snsLocal.cert
+	return &signer.cert
 }
 
 // signIVS makes body the message SNS would deliver at now: Timestamp now; with a topic
@@ -112,7 +123,8 @@ func signIVS(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	if len(a.Secret) == 0 {
 		return body, headers, nil
 	}
-	if err := snsLocalKey(); err != nil {
+	signer, err := snsLocalKey()
+	if err != nil {
 		return nil, nil, err
 	}
 	topic := ""
@@ -129,7 +141,7 @@ func signIVS(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 		version = `"2"`
 	}
 	host := strings.ReplaceAll(strings.TrimSpace(strings.Split(a.setting(ivsSettings, "CERT_HOSTS").Text, ",")[0]), "*", "callbridge-local")
-	certURL := append([]byte("https://"+host+snsLocal.path), snsListDigest(nil, a.Secret)...)
+	certURL := append([]byte("https://"+host+signer.path), snsListDigest(nil, a.Secret)...)
 	certURL = append(certURL, ".pem"...)
 	for _, set := range []struct{ key, val string }{
 		{"TopicArn", string(appendString(nil, []byte(topic)))},
@@ -144,17 +156,25 @@ func signIVS(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	if !ok {
 		return nil, nil, errors.New("aws-ivs: " + field + " is not a string")
 	}
-	var sig []byte
-	if version == `"1"` {
-		sum := sha1.Sum(canonical)
-		sig, err = rsa.SignPKCS1v15(nil, snsLocal.key, crypto.SHA1, sum[:])
-	} else {
-		sum := sha256.Sum256(canonical)
-		sig, err = rsa.SignPKCS1v15(nil, snsLocal.key, crypto.SHA256, sum[:])
-	}
+	sig, err := snsSignature(signer.key, version == `"1"`, canonical)
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err = replaceMember(body, "Signature", []byte(`"`+base64.StdEncoding.EncodeToString(sig)+`"`))
+	body, err = replaceMember(body, "Signature", []byte(`"`+sig+`"`))
 	return body, headers, err
+}
+
+// snsSignature is the base64 Signature of a canonical string: SHA-1 (SignatureVersion 1) or
+// SHA-256 (2), RSA PKCS#1 v1.5.
+func snsSignature(key *rsa.PrivateKey, sha1Version bool, canonical []byte) (string, error) {
+	var sig []byte
+	var err error
+	if sha1Version {
+		sum := sha1.Sum(canonical)
+		sig, err = rsa.SignPKCS1v15(nil, key, crypto.SHA1, sum[:])
+	} else {
+		sum := sha256.Sum256(canonical)
+		sig, err = rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
+	}
+	return base64.StdEncoding.EncodeToString(sig), err
 }

@@ -95,9 +95,9 @@ func ivsVerify(c *Callback, a *Auth) (Verified, error) {
 	}
 	bp := snsBufs.Get().(*[]byte)
 	defer snsBufs.Put(bp)
-	buf, err := snsCheckOrigin((*bp)[:0], top, c.Received, a)
+	buf, certURL, err := snsCheckOrigin((*bp)[:0], top, c.Received, a)
 	if err == nil {
-		buf, err = snsCheckSignature(buf, top, typ, c.Received, a)
+		buf, err = snsCheckSignature(buf, top, typ, certURL, c.Received, a)
 	}
 	*bp = buf[:0]
 	if err != nil {
@@ -106,40 +106,39 @@ func ivsVerify(c *Callback, a *Auth) (Verified, error) {
 	return Signed, nil
 }
 
-// snsCheckOrigin checks what is checked before any fetch: the topic, the certificate's URL,
-// the publish time.
-func snsCheckOrigin(buf []byte, top []member, received time.Time, a *Auth) ([]byte, error) {
+// snsCheckOrigin checks what is checked before any fetch: the topic, the certificate's URL
+// (returned, decoded into buf), the publish time.
+func snsCheckOrigin(buf []byte, top []member, received time.Time, a *Auth) (_, certURL []byte, err error) {
 	buf, topic, ok := snsString(buf, top, "TopicArn", "")
 	if !ok {
-		return buf, &AuthError{Reason: "TopicArn missing"}
+		return buf, nil, &AuthError{Reason: "TopicArn missing"}
 	}
 	if !snsTopicAllowed(a.Secret, topic) {
-		return buf, &AuthError{Reason: "TopicArn " + excerpt(topic) + " is not in CALLBRIDGE_AWS_IVS_TOPIC_ARNS"}
+		return buf, nil, &AuthError{Reason: "TopicArn " + excerpt(topic) + " is not in CALLBRIDGE_AWS_IVS_TOPIC_ARNS"}
 	}
-	buf, certURL, ok := snsString(buf, top, "SigningCertURL", "SigningCertUrl")
+	buf, certURL, ok = snsString(buf, top, "SigningCertURL", "SigningCertUrl")
 	if !ok {
-		return buf, &AuthError{Reason: "SigningCertURL missing"}
+		return buf, nil, &AuthError{Reason: "SigningCertURL missing"}
 	}
 	if err := snsCheckURL(certURL, a, true); err != nil {
-		return buf, &AuthError{Reason: "SigningCertURL " + err.Error()}
+		return buf, nil, &AuthError{Reason: "SigningCertURL " + err.Error()}
 	}
 	at, ok := parseRFC3339(lookup(top, "Timestamp"))
 	if !ok {
-		return buf, &AuthError{Reason: "Timestamp missing or not an RFC 3339 time"}
+		return buf, nil, &AuthError{Reason: "Timestamp missing or not an RFC 3339 time"}
 	}
 	if err := checkSkew("Timestamp", at, received, a.MaxSkew+snsReplayWindow); err != nil {
-		return buf, err
+		return buf, nil, err
 	}
 	if at.Sub(received) > a.MaxSkew {
-		return buf, &AuthError{Reason: "Timestamp is in the future by more than the allowed clock skew"}
+		return buf, nil, &AuthError{Reason: "Timestamp is in the future by more than the allowed clock skew"}
 	}
-	return buf, nil
+	return buf, certURL, nil
 }
 
 // snsCheckSignature finds the certificate (cached, fetched or this process's own) and checks
 // the signature over the canonical string.
-func snsCheckSignature(buf []byte, top []member, typ int, received time.Time, a *Auth) ([]byte, error) {
-	buf, certURL, _ := snsString(buf, top, "SigningCertURL", "SigningCertUrl")
+func snsCheckSignature(buf []byte, top []member, typ int, certURL []byte, received time.Time, a *Auth) ([]byte, error) {
 	cert := snsLocalCert(certURL, a)
 	if cert == nil {
 		var err error
