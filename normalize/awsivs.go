@@ -55,7 +55,7 @@ var AWSIVS = Provider{
 	Subject:    "`resources[0]` of the EventBridge event (the IVS channel, stage or composition ARN)",
 	TimeSource: "the EventBridge event's `time`, else `Timestamp` (SNS publish time)",
 	Events:     ivsEvents,
-	Unknown:    "another IVS detail-type: unknown.<detail-type>; another EventBridge event: `eventbridge.event`; a message that is no EventBridge event: `sns.notification`; `SubscriptionConfirmation` (confirmed by a GET of `SubscribeURL`) and `UnsubscribeConfirmation`: answered, not published",
+	Unknown:    "unknown.<detail-type>: an IVS detail-type the table lacks; SubscriptionConfirmation and UnsubscribeConfirmation: answered, never published",
 	IsProbe:    ivsIsProbe,
 	Answer:     ivsAnswer,
 	Verify:     ivsVerify,
