@@ -26,9 +26,12 @@ import (
 //
 // SubscriptionConfirmation and UnsubscribeConfirmation are probes, answered only once verified
 // (Provider.Probe): a SubscriptionConfirmation is confirmed with a GET of its SubscribeURL
-// (HTTPS, an allowed host, 5 s) and never published; a failed GET answers 400 with the reason
-// (whether SNS resends a confirmation after a 4xx is UNCONFIRMED, §8d: the operator can ask the
-// console to resend it). An UnsubscribeConfirmation is answered and logged only.
+// (HTTPS, an allowed host, 5 s) and never published. A GET, of the certificate or of
+// SubscribeURL, that had no answer, timed out or was answered 5xx or 429 makes the answer 503
+// with Retry-After (UnavailableError): SNS retries on server-side errors
+// (sns-message-delivery-retries; which statuses exactly is UNCONFIRMED, §8d), and the message
+// is not lost to a passing failure. Any other failure is final: 401 for a certificate, 400 for a
+// confirmation. An UnsubscribeConfirmation is answered only.
 //
 // Normalize: an EventBridge event from aws.ivs gets a type of its own by detail-type and its
 // event_name / recording_status (stream.state.stream_start, recording.state.recording_end, ...);
@@ -152,8 +155,11 @@ func ivsAnswer(c *Callback, a *Auth, dst []byte) ([]byte, error) {
 		return nil, payloadErr("SubscribeURL", "%v", err)
 	}
 	_, certURL, _ := snsString(nil, top, "SigningCertURL", "SigningCertUrl")
-	if snsLocalCert(certURL, a) == nil {
-		if err := snsFetch.confirm(string(u)); err != nil {
+	if _, local := snsLocalCert(certURL, a); !local {
+		err := snsFetch.confirm(string(u))
+		if snsTransient(err) {
+			return nil, &UnavailableError{Reason: "confirming the subscription (GET SubscribeURL), retry later: " + err.Error()}
+		} else if err != nil {
 			return nil, payloadErr("SubscribeURL", "confirming the subscription: %v", err)
 		}
 	}

@@ -7,11 +7,12 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -173,6 +174,9 @@ func newSNSServer(t *testing.T, cacheSize int) *snsServer {
 	s.status.Store(200)
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case strings.HasPrefix(r.URL.Path, "/status-"): // /status-503.pem
+			code, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/status-"), ".pem"))
+			w.WriteHeader(code)
 		case strings.HasSuffix(r.URL.Path, ".pem"):
 			w.Write(s.certPEM)
 		case r.URL.Query().Get("Action") == "ConfirmSubscription" && r.URL.Query().Get("Token") != "":
@@ -267,14 +271,17 @@ func TestSNSEndToEndLocalTLS(t *testing.T) {
 	if !probe || err != nil || string(reply) != "{}" || s.confirms.Load() != 1 {
 		t.Fatalf("confirmation: probe=%v %v %q, %d GETs", probe, err, reply, s.confirms.Load())
 	}
-	// SNS's endpoint failing: 400, the token not in the reason.
-	s.status.Store(503)
-	c = &Callback{Body: c.Body, Header: HeaderMap{}, Received: now}
-	_, _, err = AWSIVS.Probe(c, a, nil)
-	var pe *PayloadError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "503") || strings.Contains(err.Error(), "INVENTEDtoken") {
-		t.Errorf("failed confirmation: %v", err)
+	// SNS's endpoint failing: 503 for SNS to send it again, 400 when it refused; the token
+	// never in the reason.
+	for status, want := range map[int32]string{503: "*normalize.UnavailableError", 429: "*normalize.UnavailableError", 404: "*normalize.PayloadError"} {
+		s.status.Store(status)
+		c = &Callback{Body: c.Body, Header: HeaderMap{}, Received: now}
+		_, _, err = AWSIVS.Probe(c, a, nil)
+		if fmt.Sprintf("%T", err) != want || !strings.Contains(err.Error(), fmt.Sprint(status)) || strings.Contains(err.Error(), "INVENTEDtoken") {
+			t.Errorf("confirmation answered %d: %T %v", status, err, err)
+		}
 	}
+	s.status.Store(200)
 	// An unsigned confirmation is never confirmed, and neither is one on a host not allowed.
 	for name, m := range map[string]func(map[string]any) []byte{
 		"bad signature": func(m map[string]any) []byte {
@@ -290,6 +297,14 @@ func TestSNSEndToEndLocalTLS(t *testing.T) {
 		c := &Callback{Body: m(fixtureMap(t, "probe-subscription-confirmation.json", now)), Header: HeaderMap{}, Received: now}
 		if _, _, err := AWSIVS.Probe(c, a, nil); err == nil || s.confirms.Load() != before {
 			t.Errorf("%s: %v, %d GETs", name, err, s.confirms.Load()-before)
+		}
+	}
+	// The certificate's host failing: 503 for SNS to send it again; refusing it: 401.
+	for status, want := range map[int]string{503: "*normalize.UnavailableError", 404: "*normalize.AuthError"} {
+		m := fixtureMap(t, "stream-state-stream-end.json", now)
+		c := &Callback{Body: s.sign(t, m, fmt.Sprintf("%s/status-%d.pem", s.URL, status)), Header: HeaderMap{}, Received: now}
+		if _, err := AWSIVS.Verify(c, a); fmt.Sprintf("%T", err) != want {
+			t.Errorf("certificate answered %d: %T %v", status, err, err)
 		}
 	}
 	// UnsubscribeConfirmation: verified, answered, no GET.

@@ -132,8 +132,16 @@ func (f *snsFetcher) confirm(subscribeURL string) error {
 	return err
 }
 
-// get GETs u and returns at most limit bytes of a 200's body (a 2xx for a confirmation). Its
-// errors never quote u: a SubscribeURL carries the subscription's token.
+// snsGetError is a failed GET; transient when it may pass: no answer, a timeout, a 5xx, a 429.
+type snsGetError struct {
+	transient bool
+	msg       string
+}
+
+func (e *snsGetError) Error() string { return e.msg }
+
+// get GETs u and returns at most limit bytes of a 2xx's body. Its errors never quote u: a
+// SubscribeURL carries the subscription's token.
 func (f *snsFetcher) get(u string, limit int64) ([]byte, error) {
 	resp, err := f.client.Get(u)
 	if err != nil {
@@ -141,19 +149,27 @@ func (f *snsFetcher) get(u string, limit int64) ([]byte, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error's text quotes the URL
 		}
-		return nil, fmt.Errorf("GET failed: %v", err)
+		return nil, &snsGetError{transient: true, msg: fmt.Sprintf("GET failed: %v", err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	switch {
 	case resp.StatusCode/100 != 2:
-		return nil, fmt.Errorf("GET answered %d", resp.StatusCode)
+		transient := resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
+		return nil, &snsGetError{transient: transient, msg: fmt.Sprintf("GET answered %d", resp.StatusCode)}
 	case err != nil:
-		return nil, fmt.Errorf("GET failed reading the reply: %v", err)
+		return nil, &snsGetError{transient: true, msg: fmt.Sprintf("GET failed reading the reply: %v", err)}
 	case int64(len(body)) > limit:
-		return nil, fmt.Errorf("GET answered more than %d bytes", limit)
+		return nil, &snsGetError{msg: fmt.Sprintf("GET answered more than %d bytes", limit)}
 	}
 	return body, nil
+}
+
+// snsTransient reports an error that may pass: a GET that had no answer, timed out, or was
+// answered 5xx or 429.
+func snsTransient(err error) bool {
+	ge, ok := err.(*snsGetError)
+	return ok && ge.transient
 }
 
 // snsURLHost returns the host (and port) of an https URL, and what follows it: the path,

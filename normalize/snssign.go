@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -25,9 +26,9 @@ import (
 // and ends with a digest of the topic allow-list it was signed for. Verify knows the key only in
 // the process that made it, and only for that allow-list: a bridge in the same process (tests,
 // `callbridge bench` against its own bridge) checks the signature with it as it would with a
-// cached AWS certificate; any other process finds the URL not in its cache, fetches it, and
-// refuses the message (nothing serves it). A confirmation this process signed is answered
-// without a GET: there is no subscription behind it.
+// cached AWS certificate; any other process (or another allow-list) refuses the message, and
+// never fetches a URL of Sign's making. A confirmation this process signed is answered without
+// a GET: there is no subscription behind it.
 
 // snsSigner is this process's signing key, its certificate, and the path of its URLs:
 // "/callbridge-local-<random>-", then a digest of the allow-list and ".pem".
@@ -69,7 +70,7 @@ func snsLocalKey() (*snsSigner, error) {
 		snsLocal.Store(&snsSigner{
 			key:  key,
 			cert: snsCert{key: &key.PublicKey, notBefore: x.NotBefore, notAfter: x.NotAfter},
-			path: "/callbridge-local-" + hex.EncodeToString(nonce[:]) + "-",
+			path: snsLocalPrefix + hex.EncodeToString(nonce[:]) + "-",
 		})
 	})
 	return snsLocal.Load(), snsLocalErr
@@ -83,23 +84,31 @@ func snsListDigest(dst []byte, list []byte) []byte {
 	return append(dst, h[:]...)
 }
 
+// snsLocalPrefix starts the path of every URL Sign makes; AWS's are
+// /SimpleNotificationService-<hex>.pem.
+const snsLocalPrefix = "/callbridge-local-"
+
 // snsLocalCert returns this process's certificate when certURL is one Sign made here for a's
-// allow-list, else nil. No allocation.
-func snsLocalCert(certURL []byte, a *Auth) *snsCert {
+// allow-list. local reports a URL of Sign's making (this process's or another's): never fetched.
+// No allocation.
+func snsLocalCert(certURL []byte, a *Auth) (cert *snsCert, local bool) {
+	_, rest, ok := snsURLHost(certURL)
+	if !ok || !bytes.HasPrefix(rest, []byte(snsLocalPrefix)) {
+		return nil, false
+	}
 	signer := snsLocal.Load()
 	if signer == nil {
-		return nil
+		return nil, true
 	}
-	_, rest, ok := snsURLHost(certURL)
 	p := signer.path
-	if !ok || len(rest) != len(p)+16+len(".pem") || string(rest[:len(p)]) != p || string(rest[len(rest)-4:]) != ".pem" {
-		return nil
+	if len(rest) != len(p)+16+len(".pem") || string(rest[:len(p)]) != p || string(rest[len(rest)-4:]) != ".pem" {
+		return nil, true
 	}
 	var d [16]byte
 	if string(snsListDigest(d[:0], a.Secret)) != string(rest[len(p):len(p)+16]) {
-		return nil
+		return nil, true
 	}
-	return &signer.cert
+	return &signer.cert, true
 }
 
 // signIVS makes body the message SNS would deliver at now: Timestamp now; with a topic

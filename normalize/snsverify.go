@@ -139,10 +139,15 @@ func snsCheckOrigin(buf []byte, top []member, received time.Time, a *Auth) (_, c
 // snsCheckSignature finds the certificate (cached, fetched or this process's own) and checks
 // the signature over the canonical string.
 func snsCheckSignature(buf []byte, top []member, typ int, certURL []byte, received time.Time, a *Auth) ([]byte, error) {
-	cert := snsLocalCert(certURL, a)
-	if cert == nil {
+	cert, local := snsLocalCert(certURL, a)
+	switch {
+	case local && cert == nil:
+		return buf, &AuthError{Reason: "signed by `callbridge send` in another process or for another topic allow-list, not by AWS: refused (CALLBRIDGE_AWS_IVS_VERIFY=report accepts it unverified)"}
+	case cert == nil:
 		var err error
-		if cert, err = snsFetch.cert(certURL); err != nil {
+		if cert, err = snsFetch.cert(certURL); snsTransient(err) {
+			return buf, &UnavailableError{Reason: "SigningCertURL could not be fetched, retry later: " + err.Error()}
+		} else if err != nil {
 			return buf, &AuthError{Reason: "SigningCertURL: " + err.Error()}
 		}
 	}
