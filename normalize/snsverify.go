@@ -136,44 +136,25 @@ func snsCheckOrigin(buf []byte, top []member, received time.Time, a *Auth) (_, c
 	return buf, certURL, nil
 }
 
-// snsCheckSignature finds the certificate (cached, fetched or this process's own) and checks
-// the signature over the canonical string.
+// snsCheckSignature reads the signature and builds the canonical string, and only then finds
+// the certificate (this process's own, cached or fetched) and checks the signature.
 func snsCheckSignature(buf []byte, top []member, typ int, certURL []byte, received time.Time, a *Auth) ([]byte, error) {
-	cert, local := snsLocalCert(certURL, a)
-	switch {
-	case local && cert == nil:
-		return buf, &AuthError{Reason: "signed by `callbridge send` in another process or for another topic allow-list, not by AWS: refused (CALLBRIDGE_AWS_IVS_VERIFY=report accepts it unverified)"}
-	case cert == nil:
-		var err error
-		if cert, err = snsFetch.cert(certURL); snsTransient(err) {
-			return buf, &UnavailableError{Reason: "SigningCertURL could not be fetched, retry later: " + err.Error()}
-		} else if err != nil {
-			return buf, &AuthError{Reason: "SigningCertURL: " + err.Error()}
-		}
-	}
-	if received.Before(cert.notBefore) || received.After(cert.notAfter) {
-		return buf, &AuthError{Reason: "the signing certificate is not valid at the time the message arrived"}
-	}
 	version := string(lookup(top, "SignatureVersion"))
 	if version != `"1"` && version != `"2"` {
 		return buf, &AuthError{Reason: `SignatureVersion is not "1" or "2"`}
 	}
-	buf, sig64, ok := snsString(buf, top, "Signature", "")
-	if !ok {
-		return buf, &AuthError{Reason: "Signature missing"}
-	}
-	start := len(buf)
-	buf = append(buf, make([]byte, base64.StdEncoding.DecodedLen(len(sig64)))...)
-	n, err := base64.StdEncoding.Decode(buf[start:], sig64)
+	buf, sig, err := snsDecodeSignature(buf, top)
 	if err != nil {
-		return buf, &AuthError{Reason: "Signature is not base64"}
+		return buf, err
 	}
-	sig := buf[start : start+n : start+n]
-	buf = buf[:start+n]
 	from := len(buf)
 	buf, field, ok := appendSNSCanonical(buf, top, typ)
 	if !ok {
 		return buf, &AuthError{Reason: field + " is not a string"}
+	}
+	cert, err := snsSigningCert(certURL, received, a)
+	if err != nil {
+		return buf, err
 	}
 	if version == `"1"` {
 		sum := sha1.Sum(buf[from:])
@@ -225,4 +206,40 @@ func snsCheckURL(u []byte, a *Auth, cert bool) error {
 		return &AuthError{Reason: "names host " + excerpt(host) + ", not one of CALLBRIDGE_AWS_IVS_CERT_HOSTS"}
 	}
 	return nil
+}
+
+// snsDecodeSignature decodes Signature (base64) into buf.
+func snsDecodeSignature(buf []byte, top []member) (_, sig []byte, err error) {
+	buf, sig64, ok := snsString(buf, top, "Signature", "")
+	if !ok {
+		return buf, nil, &AuthError{Reason: "Signature missing"}
+	}
+	start := len(buf)
+	buf = append(buf, make([]byte, base64.StdEncoding.DecodedLen(len(sig64)))...)
+	n, derr := base64.StdEncoding.Decode(buf[start:], sig64)
+	if derr != nil {
+		return buf, nil, &AuthError{Reason: "Signature is not base64"}
+	}
+	return buf[:start+n], buf[start : start+n : start+n], nil
+}
+
+// snsSigningCert returns the certificate at certURL, valid at received: this process's own,
+// cached or fetched. A URL of Sign's making is never fetched.
+func snsSigningCert(certURL []byte, received time.Time, a *Auth) (*snsCert, error) {
+	cert, local := snsLocalCert(certURL, a)
+	switch {
+	case local && cert == nil:
+		return nil, &AuthError{Reason: "signed by `callbridge send` in another process or for another topic allow-list, not by AWS: refused (CALLBRIDGE_AWS_IVS_VERIFY=report accepts it unverified)"}
+	case cert == nil:
+		var err error
+		if cert, err = snsFetch.cert(certURL); snsTransient(err) {
+			return nil, &UnavailableError{Reason: "SigningCertURL could not be fetched, retry later: " + err.Error()}
+		} else if err != nil {
+			return nil, &AuthError{Reason: "SigningCertURL: " + err.Error()}
+		}
+	}
+	if received.Before(cert.notBefore) || received.After(cert.notAfter) {
+		return nil, &AuthError{Reason: "the signing certificate is not valid at the time the message arrived"}
+	}
+	return cert, nil
 }
