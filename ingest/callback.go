@@ -157,7 +157,8 @@ func (s *Server) process(ctx *fasthttp.RequestCtx, r *Route, w *work, m *provide
 }
 
 // answerProbe answers a URL check or handshake: its reply, or the error that kept it from one
-// (401 unsigned or badly signed, 400 malformed). Nothing is published or dead-lettered.
+// (401 unsigned or badly signed, 400 malformed, 503 for the sender to retry). Nothing is
+// published or dead-lettered.
 func (s *Server) answerProbe(ctx *fasthttp.RequestCtx, p *normalize.Provider, m *providerMetrics, reply []byte, err error) {
 	switch e := err.(type) {
 	case nil:
@@ -171,13 +172,16 @@ func (s *Server) answerProbe(ctx *fasthttp.RequestCtx, p *normalize.Provider, m 
 	case *normalize.PayloadError:
 		m.invalid.Inc()
 		s.replyError(ctx, fasthttp.StatusBadRequest, e.Error(), e.Field)
+	case *normalize.UnavailableError:
+		s.retryLater(ctx, p, "handshake not completed, for the sender to retry", e)
 	default:
-		panic(err) // Probe returns only the two error types above
+		panic(err) // Probe returns only the three error types above
 	}
 }
 
-// answer replies to a processed callback: 401 for a failed check, a dead letter and 400 for a
-// body of the wrong shape, else the event published and the provider's reply.
+// answer replies to a processed callback: 401 for a failed check, 503 for a check that could not
+// be made (the sender retries), a dead letter and 400 for a body of the wrong shape, else the
+// event published and the provider's reply.
 func (s *Server) answer(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *work, m *providerMetrics, tr spans, err error) {
 	// A type switch, not errors.As: Run returns these types unwrapped, and As's targets would
 	// escape to the heap, two allocations on every callback.
@@ -191,9 +195,19 @@ func (s *Server) answer(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *work
 		s.replyError(ctx, fasthttp.StatusUnauthorized, e.Reason, "")
 	case *normalize.PayloadError:
 		s.deadLetter(ctx, p, w, m, tr, e)
+	case *normalize.UnavailableError:
+		s.retryLater(ctx, p, "callback not checked, for the sender to retry", e)
 	default:
-		panic(err) // Run returns only the two error types above
+		panic(err) // Run returns only the three error types above
 	}
+}
+
+// retryLater answers a check or handshake that could not be made for a reason that may pass:
+// 503 with Retry-After, so that the sender sends it again.
+func (s *Server) retryLater(ctx *fasthttp.RequestCtx, p *normalize.Provider, msg string, e *normalize.UnavailableError) {
+	s.cfg.Logger.Warn(msg, "provider", p.ID, "reason", e.Reason, "remote", ctx.RemoteIP().String())
+	ctx.Response.Header.SetBytesV("Retry-After", s.retryAfter)
+	s.replyError(ctx, fasthttp.StatusServiceUnavailable, e.Reason, "")
 }
 
 // deadLetter answers a body of the wrong shape: dead-lettered when it was authenticated, and 400.

@@ -1164,3 +1164,54 @@ func TestConcurrentCallbacks(t *testing.T) {
 		seen[p.ID] = true
 	}
 }
+
+// TestUnavailableAnswers503: a check or a handshake that could not be made for a reason that may
+// pass (normalize.UnavailableError: a certificate or a confirmation endpoint unreachable) is
+// answered 503 with Retry-After, so that the sender sends it again; a handshake its Answer
+// refused, 400. None publishes or dead-letters.
+func TestUnavailableAnswers503(t *testing.T) {
+	errs := map[string]error{
+		"unavailable": &normalize.UnavailableError{Reason: "endpoint unreachable"},
+		"refused":     &normalize.PayloadError{Field: "SubscribeURL", Reason: "answered 404"},
+	}
+	handshake := &normalize.Provider{
+		ID:      "handshake-test",
+		Reply:   []byte(`{}`),
+		IsProbe: func(*normalize.Callback) bool { return true },
+		Verify:  func(*normalize.Callback, *normalize.Auth) (normalize.Verified, error) { return normalize.Signed, nil },
+		Answer: func(c *normalize.Callback, _ *normalize.Auth, dst []byte) ([]byte, error) {
+			return nil, errs[string(c.Body)]
+		},
+	}
+	check := &normalize.Provider{
+		ID:      "check-test",
+		Reply:   []byte(`{}`),
+		IsProbe: func(*normalize.Callback) bool { return false },
+		Verify: func(*normalize.Callback, *normalize.Auth) (normalize.Verified, error) {
+			return normalize.Signed, errs["unavailable"]
+		},
+		Normalize: func(*normalize.Callback, *normalize.Event) error { return nil },
+	}
+	f := newFixture(t, func(cfg *Config) {
+		cfg.Routes = append(cfg.Routes, Route{Provider: handshake, Enforce: true}, Route{Provider: check, Enforce: true})
+	}, nil)
+	for _, tt := range []struct {
+		path, body string
+		want       int
+	}{
+		{"/v1/callbacks/handshake-test", "unavailable", 503},
+		{"/v1/callbacks/handshake-test", "refused", 400},
+		{"/v1/callbacks/check-test", "{}", 503},
+	} {
+		resp := viaHandle(t, f, newRequest("POST", tt.path, []byte(tt.body), nil))
+		retry := string(resp.Header.Peek("Retry-After"))
+		if resp.StatusCode() != tt.want || (tt.want == 503) != (retry == "7") {
+			t.Errorf("%s %s: %d, Retry-After %q; want %d", tt.path, tt.body, resp.StatusCode(), retry, tt.want)
+		}
+	}
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	if f.sink.attempts != 0 || len(f.sink.dead) != 0 {
+		t.Errorf("%d published, %d dead letters", f.sink.attempts, len(f.sink.dead))
+	}
+}

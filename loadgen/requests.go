@@ -60,20 +60,38 @@ const holeID = "@@ID@@"
 // distinct marks the provider's Distinct fields of a decoded Sample as holes for the event's
 // distinct id: the provider says which of its fields make the event id (see
 // normalize.Provider.Distinct), so a provider added to the registry is benchmarked without an
-// edit here.
+// edit here. A step through a string holding a JSON object goes into it (SNS's Message).
 func distinct(paths []string) func(top map[string]any) error {
 	return func(top map[string]any) error {
 		for _, path := range paths {
 			obj := top
 			keys := strings.Split(path, ".")
+			var embedded []func() error // strings holding JSON on the way, written back last first
 			for _, k := range keys[:len(keys)-1] {
 				next, ok := obj[k].(map[string]any)
+				if text, isString := obj[k].(string); isString {
+					// A string holding a JSON object (SNS's Message): the path goes into it.
+					dec := json.NewDecoder(strings.NewReader(text))
+					dec.UseNumber()
+					ok = dec.Decode(&next) == nil && next != nil
+					parent, key, inner := obj, k, next
+					embedded = append(embedded, func() error {
+						b, err := json.Marshal(inner)
+						parent[key] = string(b)
+						return err
+					})
+				}
 				if !ok {
 					return fmt.Errorf("the sample has no object %q on the way to %s", k, path)
 				}
 				obj = next
 			}
 			obj[keys[len(keys)-1]] = holeID
+			for i := len(embedded) - 1; i >= 0; i-- {
+				if err := embedded[i](); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}

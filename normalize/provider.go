@@ -233,6 +233,14 @@ type AuthError struct{ Reason string }
 
 func (e *AuthError) Error() string { return e.Reason }
 
+// UnavailableError is a check or a handshake the bridge could not complete for a reason that
+// may pass, such as a signing certificate or a confirmation endpoint unreachable or failing
+// with a 5xx; ingest answers 503 with Retry-After so that the sender retries. Only a Verify or
+// an Answer that does I/O returns it.
+type UnavailableError struct{ Reason string }
+
+func (e *UnavailableError) Error() string { return e.Reason }
+
 // PayloadError is an authenticated body that is not valid JSON or not the documented shape;
 // ingest answers 400 and dead-letters the body.
 type PayloadError struct {
@@ -286,7 +294,9 @@ type Provider struct {
 	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
 	Settings []Setting
 	// Distinct are the dotted JSON paths of Sample's fields that make the event id: `callbridge
-	// bench` writes a distinct value there in every callback it sends.
+	// bench` writes a distinct value there in every callback it sends. In Distinct and Code, a
+	// step through a string member holding a JSON object goes into that object (SNS's Message,
+	// an EventBridge event as a string: "Message.id").
 	Distinct   []string
 	Code       string // dotted JSON path of the event code in Sample, for tests that vary it; "": not in the body
 	Scheme     string // the signature scheme, for the provider's docs page (docs/providers)
@@ -299,13 +309,17 @@ type Provider struct {
 	IsProbe func(c *Callback) bool
 	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers
 	// an HMAC of a token the sender chose), appended to dst; nil answers Reply. Probe runs it
-	// only once the probe's signature verified. Its only error is a *PayloadError (400,
-	// nothing dead-lettered).
+	// only once the probe's signature verified. Its error is a *PayloadError (400, nothing
+	// dead-lettered), or an *UnavailableError when the handshake failed for a reason that may
+	// pass (503 with Retry-After, so that the sender sends it again: SNS's subscription
+	// confirmation when SNS could not be reached).
 	Answer func(c *Callback, a *Auth, dst []byte) ([]byte, error)
 	// Verify checks the signature and the signature window of c against a, on the raw bytes,
-	// and reports whether c was Signed or accepted Unsigned by policy. Its only error is an
+	// and reports whether c was Signed or accepted Unsigned by policy. Its error is an
 	// *AuthError, for which ingest answers 401 with the Reason and publishes nothing (in report
-	// mode the callback goes on, marked unverified).
+	// mode the callback goes on, marked unverified), or an *UnavailableError when the check
+	// could not be made for a reason that may pass (aws-ivs: the signing certificate could not
+	// be fetched), for which ingest answers 503 with Retry-After so that the provider retries.
 	Verify func(c *Callback, a *Auth) (Verified, error)
 	// Normalize fills ev from the callback. Its only error is a *PayloadError naming the
 	// field, for which ingest answers 400 and dead-letters the body when the callback was
@@ -422,9 +436,9 @@ func (p *Provider) Run(c *Callback, a *Auth, enforce bool, ev *Event) (reportErr
 // Probe reports whether c is a URL check or handshake (IsProbe) and, when it is, the reply:
 // Reply, or what Answer makes of c, appended to dst. A probe with an Answer is answered only
 // when its signature verifies, in report mode too: the answer is made with the secret, so
-// answering an unsigned one would sign a value of anyone's choosing. err is then the
-// *AuthError (ingest answers 401) or Answer's *PayloadError (400); a probe never publishes and
-// is never dead-lettered.
+// answering an unsigned one would sign a value of anyone's choosing. err is then Verify's
+// *AuthError (ingest answers 401) or *UnavailableError (503), or Answer's *PayloadError (400) or
+// *UnavailableError (503); a probe never publishes and is never dead-lettered.
 func (p *Provider) Probe(c *Callback, a *Auth, dst []byte) (reply []byte, probe bool, err error) {
 	if !p.IsProbe(c) {
 		return nil, false, nil

@@ -29,6 +29,7 @@ func Builtins() []*Provider {
 		&VonageVideo,
 		&SRS,
 		&OvenMediaEngine,
+		&AWSIVS,
 	}
 }
 

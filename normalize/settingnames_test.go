@@ -19,6 +19,7 @@ func TestSettingNames(t *testing.T) {
 		"agoraSettings":   agoraSettings,
 		"alibabaSettings": alibabaSettings,
 		"anyrtcSettings":  anyrtcSettings,
+		"ivsSettings":     ivsSettings,
 		"livekitSettings": livekitSettings,
 		"tencentSettings": tencentSettings,
 		"volcSettings":    volcSettings,

@@ -14,6 +14,9 @@ type jnode struct {
 	raw  string // a scalar as JSON text
 	keys []string
 	vals []*jnode // an object's member values (keys[i] names vals[i]), or an array's elements
+	// embedded is the object a string scalar holds as JSON text (SNS's Message), once a path
+	// went through it: the string is then written from it.
+	embedded *jnode
 }
 
 func parseJSON(b []byte) (*jnode, error) {
@@ -78,6 +81,9 @@ func (n *jnode) encode() []byte {
 }
 
 func (n *jnode) appendTo(dst []byte) []byte {
+	if n.embedded != nil {
+		return append(dst, jsonString(string(n.embedded.encode()))...)
+	}
 	if n.kind == 0 {
 		return append(dst, n.raw...)
 	}
@@ -99,6 +105,9 @@ func (n *jnode) appendTo(dst []byte) []byte {
 
 func (n *jnode) clone() *jnode {
 	c := &jnode{kind: n.kind, raw: n.raw, keys: append([]string(nil), n.keys...)}
+	if n.embedded != nil {
+		c.embedded = n.embedded.clone()
+	}
 	for _, v := range n.vals {
 		c.vals = append(c.vals, v.clone())
 	}
@@ -106,6 +115,7 @@ func (n *jnode) clone() *jnode {
 }
 
 // find returns the object holding the member at the dotted path and the member's index, or nil.
+// A step through a string holding a JSON object goes into that object (Provider.Distinct).
 func (n *jnode) find(path string) (*jnode, int) {
 	keys := strings.Split(path, ".")
 	obj := n
@@ -126,7 +136,7 @@ func (n *jnode) find(path string) (*jnode, int) {
 		if i == len(keys)-1 {
 			return obj, at
 		}
-		obj = obj.vals[at]
+		obj = obj.vals[at].inner()
 	}
 	return nil, -1
 }
@@ -166,6 +176,19 @@ func (n *jnode) add(key, raw string) {
 	n.vals = append(n.vals, rawNode(raw))
 }
 
+// inner is the object a string scalar holds as JSON text, parsed on first use; else n.
+func (n *jnode) inner() *jnode {
+	if n.embedded == nil && n.isString() {
+		if e, err := parseJSON([]byte(n.text())); err == nil && e.kind == '{' {
+			n.embedded = e
+		}
+	}
+	if n.embedded != nil {
+		return n.embedded
+	}
+	return n
+}
+
 func rawNode(raw string) *jnode {
 	switch raw {
 	case "{}":
@@ -203,6 +226,9 @@ func (n *jnode) leaves() []string {
 // text is a scalar's value as text: a string decoded, anything else as written.
 func (n *jnode) text() string {
 	var s string
+	if n.embedded != nil {
+		return string(n.embedded.encode())
+	}
 	if n.kind == 0 && strings.HasPrefix(n.raw, `"`) && json.Unmarshal([]byte(n.raw), &s) == nil {
 		return s
 	}
