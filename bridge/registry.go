@@ -20,7 +20,7 @@ func ProviderSpecs() []config.ProviderSpec {
 	sources := sourceDefaults()
 	specs := make([]config.ProviderSpec, 0, len(builtins)+len(sources))
 	for i, p := range append(builtins, sources...) {
-		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar}
+		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar, SecretName: p.SecretName}
 		if p.RouteAuthenticated() {
 			spec.SecretVar = config.TokenSecret // signs nothing (SRS): its URL token is its secret
 		}

@@ -114,7 +114,10 @@ type ProviderSpec struct {
 	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
 	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"; TokenSecret: the URL token is the secret
 	Env       string // when set, ENV instead of the one made from ID: WEBHOOK_<NAME> for a generic source
-	Own       []ProviderVar
+	// SecretName is what the secret variable holds, in the provider's words (`callbridge env`
+	// describes it so): "App Secret", "SNS topic ARN allow-list"; empty: a signing secret.
+	SecretName string
+	Own        []ProviderVar
 }
 
 // ProviderVar is a variable of one provider's own, CALLBRIDGE_<ENV>_<Name>, such as
@@ -161,7 +164,7 @@ func (p ProviderSpec) varName(suffix string) string {
 // provider.
 type ProviderSettings struct {
 	// Secret verifies the provider's signatures; empty means its callbacks cannot be verified.
-	Secret string `secret:"true" desc:"secret that signs this provider's callbacks"`
+	Secret string `secret:"true" desc:"the secret that authenticates this provider's callbacks"`
 	// URLToken, when set, serves the provider only on /v1/callbacks/{provider}/{token}.
 	URLToken string `envconfig:"URL_TOKEN" secret:"true" desc:"when set, callbacks are accepted only on /v1/callbacks/{provider}/{token}"`
 	// Verify is VerifyEnforce or VerifyReport.

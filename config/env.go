@@ -231,6 +231,9 @@ func providerFields(spec ProviderSpec, s *ProviderSettings) []field {
 		}
 		return spec.varName(tag)
 	})
+	if spec.SecretName != "" && spec.SecretVar != TokenSecret {
+		fs[0].desc = "the " + spec.SecretName + ", which authenticates this provider's callbacks"
+	}
 	if spec.SecretVar == TokenSecret {
 		// A provider that signs nothing: its URL token is its secret, one variable (Load
 		// copies it into Secret), not a second one of the same name.
