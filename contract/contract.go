@@ -90,8 +90,9 @@ func (f *Files) Lookup(path []byte) (body []byte, contentType string, ok bool) {
 	if !ok {
 		return nil, "", false
 	}
+	// The path arrives decoded: an undocumented code may hold a '/' the dataschema percent-encoded.
 	typ, ok = strings.CutSuffix(typ, normalize.SchemaFile("", normalize.FirstMajor)) // "/v1.json"
-	if !ok || strings.Contains(typ, "/") {
+	if !ok {
 		return nil, "", false
 	}
 	for _, prefix := range f.prefixes {

@@ -119,7 +119,7 @@ func TestLookup(t *testing.T) {
 		{"/schemas/com.netease.nertc.room.started/v2.json", "", false},
 		{"/schemas/org.example.a/v1.json", "", false},
 		{"/schemas/com.netease.nertc./v1.json", "", false},
-		{"/schemas/com.netease.nertc.x/y/v1.json", "", false},
+		{"/schemas/com.netease.nertc.unknown.a/b/v1.json", "application/schema+json", true}, // unknown.a%2Fb decoded
 		{"schemas/com.netease.nertc.room.started/v1.json", "", false},
 		{"/schemas/undeclared.json", "application/schema+json", true},
 	}
