@@ -57,6 +57,10 @@ func AsyncAPI(reg *normalize.Registry, sink Sink) ([]byte, error) {
 		channels = channels.add(p.ID, ch)
 		operations = operations.add("publish-"+p.ID, op)
 		messages = append(messages, msgs...)
+		ch, op, msg := deadLetterChannel(p, sink)
+		channels = channels.add(p.ID+".deadletter", ch)
+		operations = operations.add("deadletter-"+p.ID, op)
+		messages = messages.add(p.ID+".deadletter", msg)
 	}
 	doc := obj{}.add("asyncapi", "3.0.0").
 		add("info", obj{}.add("title", "callbridge events").add("version", sink.Version).
@@ -103,6 +107,31 @@ func providerChannel(p *normalize.Provider, sink Sink) (channel, operation, mess
 		add("summary", "the bridge publishes each "+p.ID+" callback it accepted, once the broker acknowledged it").
 		add("messages", opRefs)
 	return channel, operation, messages
+}
+
+// deadLetterChannel is where p's bodies that could not be normalised go (publish.DeadLetter):
+// the body as it arrived, with the reason and the verification in headers.
+func deadLetterChannel(p *normalize.Provider, sink Sink) (channel, operation, message obj) {
+	id := p.ID + ".deadletter"
+	channel = obj{}.add("address", publish.DeadLetterSubject(p.ID)).
+		add("description", "bodies of "+p.ID+" callbacks that were authenticated but could not be normalised; callbridge replay publishes them again after a fix").
+		add("servers", []any{ref("#/servers/broker")}).
+		add("messages", obj{}.add("deadletter", ref("#/components/messages/"+id)))
+	operation = obj{}.add("action", "send").add("channel", ref("#/channels/"+id)).
+		add("summary", "the bridge keeps a body it answered 400, once the broker acknowledged it").
+		add("messages", []any{ref("#/channels/" + id + "/messages/deadletter")})
+	props := obj{}.add(publish.ReasonHeader, obj{}.add("type", "string").add("description", "why the body could not be normalised")).
+		add(publish.VerifiedHeader, obj{}.add("type", "string").add("const", "true").add("description", "the body was authenticated when it arrived"))
+	required := []string{publish.ReasonHeader, publish.VerifiedHeader}
+	if sink.Kind == "nats" {
+		props = props.add("Nats-Msg-Id", obj{}.add("type", "string").add("description", "the provider and a hash of the body: retries of one body are stored once"))
+		required = append(required, "Nats-Msg-Id")
+	}
+	message = obj{}.add("name", id).add("summary", "a "+p.ID+" callback body as it arrived").
+		add("contentType", "application/octet-stream").
+		add("headers", obj{}.add("type", "object").add("properties", props).add("required", required)).
+		add("payload", obj{}.add("description", "the raw body: JSON as the provider sent it, or the query string of a callback sent as GET"))
+	return channel, operation, message
 }
 
 // parameters describes the template's placeholders left in address.

@@ -142,7 +142,7 @@ func TestAsyncAPIPerSink(t *testing.T) {
 		want, not []string
 	}{
 		{"nats structured", Sink{Kind: "nats", Host: "n:4222", Mode: "structured", Topic: "callbacks.{provider}.{eventtype}"},
-			[]string{`address: "callbacks.agora.{eventtype}"`, "Nats-Msg-Id", `"#/components/schemas/CloudEvent"`, `protocol: "nats"`, "\n      eventtype:\n"},
+			[]string{`address: "callbacks.agora.{eventtype}"`, `address: "callbacks.deadletter.agora"`, "Callbridge-Deadletter-Reason", "Nats-Msg-Id", `"#/components/schemas/CloudEvent"`, `protocol: "nats"`, "\n      eventtype:\n"},
 			[]string{"ce-id", "ce_id", "bindings:"}},
 		{"nats binary", Sink{Kind: "nats", Host: "n:4222", Mode: "binary", Topic: "callbacks.{provider}.{eventtype}"},
 			[]string{"ce-id:", "ce-dataschema:", "ce-datacontenttype:", `"$ref": "schemas/io.agora.rtc.user.left/v1.json"`},
