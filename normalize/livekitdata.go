@@ -7,22 +7,22 @@ import "slices"
 // webhooks carry are closed; requests and media options they echo are open objects.
 var (
 	livekitData = append([]Field{
-		{Path: "event", Type: TString},
-		{Path: "room", Type: TObject},
-		{Path: "participant", Type: TObject},
-		{Path: "egressInfo", Type: TObject},
-		{Path: "ingressInfo", Type: TObject},
-		{Path: "track", Type: TObject},
-		{Path: "job", Type: TObject, Desc: "LiveKit's Job (open)"},
-		{Path: "id", Type: TString},
-		{Path: "createdAt", Type: TString, Unit: "s", Desc: "int64, a decimal string"},
-		{Path: "numDropped", Type: TInteger},
-		{Path: "roomEndReason", Type: TString, Desc: "the enum value's name"},
+		{Path: "event", Type: TString, Required: true, Desc: "the event's name, such as participant_joined"},
+		{Path: "room", Type: TObject, Desc: "the room, on room, participant and track events"},
+		{Path: "participant", Type: TObject, Desc: "the participant, on participant and track events"},
+		{Path: "egressInfo", Type: TObject, Desc: "the egress (recording or stream), on egress events"},
+		{Path: "ingressInfo", Type: TObject, Desc: "the ingress (RTMP, WHIP or URL input), on ingress events"},
+		{Path: "track", Type: TObject, Desc: "the track, on track events"},
+		{Path: "job", Type: TObject, Desc: "the agent job, on agent events (open)"},
+		{Path: "id", Type: TString, Desc: "the event's id (EV_...), the same on every retry; the CloudEvent's id"},
+		{Path: "createdAt", Type: TString, Unit: "s", Desc: "when the event was made (Unix time); int64, a decimal string"},
+		{Path: "numDropped", Type: TInteger, Desc: "webhooks the server dropped before this one"},
+		{Path: "roomEndReason", Type: TString, Desc: "why the room ended, on room_finished; the enum value's name"},
 	}, slices.Concat(under("room", livekitRoom...), under("participant", livekitParticipant...), under("egressInfo", livekitEgress...), under("ingressInfo", livekitIngress...), under("track", livekitTrack...))...)
 
 	livekitRoom = append([]Field{
-		{Path: "sid", Type: TString},
-		{Path: "name", Type: TString},
+		{Path: "sid", Type: TString, Desc: "the room's session id (RM_...)"},
+		{Path: "name", Type: TString, Desc: "the room's name"},
 		{Path: "emptyTimeout", Type: TInteger, Unit: "s"},
 		{Path: "departureTimeout", Type: TInteger, Unit: "s"},
 		{Path: "maxParticipants", Type: TInteger},
@@ -38,8 +38,8 @@ var (
 	}, slices.Concat(under("enabledCodecs[]", livekitCodec...), under("version", livekitVersion...))...)
 
 	livekitParticipant = append([]Field{
-		{Path: "sid", Type: TString},
-		{Path: "identity", Type: TString},
+		{Path: "sid", Type: TString, Desc: "the participant's session id (PA_...)"},
+		{Path: "identity", Type: TString, Desc: "the participant's identity, as its token names it"},
 		{Path: "state", Type: TString, Desc: "the enum value's name"},
 		{Path: "tracks", Type: TArray},
 		{Path: "metadata", Type: TString},
@@ -53,12 +53,12 @@ var (
 		{Path: "kind", Type: TString, Desc: "the enum value's name"},
 		{Path: "attributes", Type: TObject, Desc: "a map of strings (open)"},
 		{Path: "disconnectReason", Type: TString, Desc: "the enum value's name"},
-		{Path: "kindDetails", Type: TArray, Desc: "the enum value's name"},
-		{Path: "kindDetails[]", Type: TString},
+		{Path: "kindDetails", Type: TArray},
+		{Path: "kindDetails[]", Type: TString, Desc: "the enum value's name"},
 		{Path: "dataTracks", Type: TArray},
 		{Path: "clientProtocol", Type: TInteger},
-		{Path: "capabilities", Type: TArray, Desc: "the enum value's name"},
-		{Path: "capabilities[]", Type: TString},
+		{Path: "capabilities", Type: TArray},
+		{Path: "capabilities[]", Type: TString, Desc: "the enum value's name"},
 	}, slices.Concat(under("tracks[]", livekitTrack...), under("permission", livekitPermission...))...)
 
 	livekitTrack = append([]Field{
@@ -80,19 +80,19 @@ var (
 		{Path: "encryption", Type: TString, Desc: "the enum value's name"},
 		{Path: "stream", Type: TString},
 		{Path: "version", Type: TObject},
-		{Path: "audioFeatures", Type: TArray, Desc: "the enum value's name"},
-		{Path: "audioFeatures[]", Type: TString},
+		{Path: "audioFeatures", Type: TArray},
+		{Path: "audioFeatures[]", Type: TString, Desc: "the enum value's name"},
 		{Path: "backupCodecPolicy", Type: TString, Desc: "the enum value's name"},
-		{Path: "packetTrailerFeatures", Type: TArray, Desc: "the enum value's name"},
-		{Path: "packetTrailerFeatures[]", Type: TString},
-	}, slices.Concat(under("version", livekitVersion...))...)
+		{Path: "packetTrailerFeatures", Type: TArray},
+		{Path: "packetTrailerFeatures[]", Type: TString, Desc: "the enum value's name"},
+	}, under("version", livekitVersion...)...)
 
 	livekitPermission = []Field{
 		{Path: "canSubscribe", Type: TBool},
 		{Path: "canPublish", Type: TBool},
 		{Path: "canPublishData", Type: TBool},
-		{Path: "canPublishSources", Type: TArray, Desc: "the enum value's name"},
-		{Path: "canPublishSources[]", Type: TString},
+		{Path: "canPublishSources", Type: TArray},
+		{Path: "canPublishSources[]", Type: TString, Desc: "the enum value's name"},
 		{Path: "hidden", Type: TBool},
 		{Path: "recorder", Type: TBool, Desc: "deprecated"},
 		{Path: "canUpdateMetadata", Type: TBool},
