@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/contract"
 	"github.com/callbridge/callbridge/ingest"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
@@ -118,7 +119,13 @@ func Start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		u.push(func() { buffer.Close(context.Background()) })
 		front = buffer
 	}
-	server := ingest.New(serverConfig(cfg, routes, reg, traces, logger), front)
+	files, err := contract.Build(registry, contract.SinkOf(cfg, Version))
+	if err != nil {
+		return nil, err
+	}
+	scfg := serverConfig(cfg, routes, reg, traces, logger)
+	scfg.DataSchemas, scfg.Contract = normalize.NewDataSchemas(cfg.SchemaBaseURL, registry), files.Lookup
+	server := ingest.New(scfg, front)
 	b := &Bridge{cfg: cfg, registry: registry, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
 	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer
 	// mode it says 200: the buffer accepts).

@@ -119,6 +119,7 @@ func TestDefaults(t *testing.T) {
 		KafkaSASLMechanism:    "none",
 		AllowUnsignedSetting:  "auto",
 		MaxClockSkew:          5 * time.Minute,
+		SchemaBaseURL:         "http://localhost:8080/schemas",
 	}
 	got := *c
 	got.Providers, got.secretFiles = nil, nil
@@ -161,6 +162,7 @@ func TestValidValues(t *testing.T) {
 		"TENCENT_CSS_EXPIRY_GRACE": "0s",
 		"LOG_LEVEL":                "debug",
 		"LOG_FORMAT":               "text",
+		"SCHEMA_BASE_URL":          "https://events.example.com/contract/schemas",
 		"ANYRTC_SIGNATURE":         "hmac-sha256",
 		"ANYRTC_VERIFY":            "report",
 	})
@@ -169,7 +171,7 @@ func TestValidValues(t *testing.T) {
 		c.NATSDuplicateWindow != 15*time.Minute || c.TopicTemplate != "cb.{type}" || c.ShutdownDelay != 0 ||
 		c.Providers["tencent-css"].Own["EXPIRY_GRACE"] != "0s" || c.LogLevel != "debug" || c.LogFormat != "text" ||
 		c.Providers["anyrtc"].Own["SIGNATURE"] != "hmac-sha256" || c.Providers["anyrtc"].Verify != VerifyReport ||
-		c.Providers["tencent-css"].Verify != VerifyEnforce {
+		c.Providers["tencent-css"].Verify != VerifyEnforce || c.SchemaBaseURL != "https://events.example.com/contract/schemas" {
 		t.Errorf("values not taken: %+v", c)
 	}
 }
@@ -194,6 +196,10 @@ func TestInvalid(t *testing.T) {
 	}{
 		{"LISTEN", "8080", "host:port"},
 		{"LISTEN", "", "host:port"},
+		{"SCHEMA_BASE_URL", "/schemas", "absolute http or https URL"},
+		{"SCHEMA_BASE_URL", "ftp://example.com/schemas", "absolute http or https URL"},
+		{"SCHEMA_BASE_URL", "https:///schemas", "absolute http or https URL"},
+		{"SCHEMA_BASE_URL", "https://example.com/schemas?v=1", "absolute http or https URL"},
 		{"MAX_BODY_BYTES", "abc", "want an integer greater than 0"},
 		{"MAX_BODY_BYTES", "0", "want an integer greater than 0"},
 		{"MAX_BODY_BYTES", "-1", "want an integer greater than 0"},
@@ -471,7 +477,7 @@ func TestVarNames(t *testing.T) {
 		"MAX_HEADER_BYTES", "MAX_CONNS", "BODY_MEMORY_BYTES",
 		"RETRY_AFTER", "SINK", "NATS_URL", "EMBEDDED_NATS_LISTEN", "DATA_DIR", "NATS_STREAM",
 		"NATS_DUPLICATE_WINDOW", "NATS_MAX_AGE", "NATS_MAX_BYTES", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "BUFFER_MAX_BYTES", "BUFFER_MAX_AGE", "NATS_SYNC", "PUBLISH_TIMEOUT",
-		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "PPROF_LISTEN",
+		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "PPROF_LISTEN", "SCHEMA_BASE_URL",
 		"NATS_USER", "NATS_PASSWORD", "NATS_PASSWORD_FILE", "NATS_TOKEN", "NATS_TOKEN_FILE",
 		"NATS_NKEY_SEED_FILE", "NATS_CREDS_FILE", "NATS_TLS_CA_FILE", "NATS_TLS_CERT_FILE",
 		"NATS_TLS_KEY_FILE", "NATS_TLS_INSECURE_SKIP_VERIFY",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -69,6 +70,8 @@ func (c *Config) rules() []rule {
 		// Decode rejects what is not allowed; the rule is here for its message.
 		{name: "CALLBRIDGE_ALLOW_UNSIGNED", ok: true, want: "allowed: auto (or empty), true, false"},
 		{name: "CALLBRIDGE_MAX_CLOCK_SKEW", ok: c.MaxClockSkew > 0, want: wantPositiveDuration},
+		{name: "CALLBRIDGE_SCHEMA_BASE_URL", ok: isAbsoluteURL(c.SchemaBaseURL),
+			want: "want an absolute http or https URL without query or fragment, such as https://callbridge.example.com/schemas (CloudEvents' dataschema is a URI)"},
 
 		{name: "CALLBRIDGE_NATS_PASSWORD", ok: (c.NATSUser == "") == (c.NATSPassword == ""), secret: true,
 			want: "CALLBRIDGE_NATS_USER and CALLBRIDGE_NATS_PASSWORD go together: set both or neither"},
@@ -96,6 +99,11 @@ func (c *Config) rules() []rule {
 		{name: "CALLBRIDGE_KAFKA_SASL_PASSWORD", ok: c.KafkaSASLMechanism == "none" || (c.KafkaSASLUsername != "" && c.KafkaSASLPassword != ""), secret: true,
 			want: "a SASL mechanism needs CALLBRIDGE_KAFKA_SASL_USERNAME and CALLBRIDGE_KAFKA_SASL_PASSWORD"},
 	}
+}
+
+func isAbsoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery
 }
 
 func isPositiveDuration(s string) bool {

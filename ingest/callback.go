@@ -148,6 +148,9 @@ func (s *Server) process(ctx *fasthttp.RequestCtx, r *Route, w *work, m *provide
 	}
 	tr.startVerify()
 	reportErr, err := p.Run(&w.cb, &r.Auth, r.Enforce, &w.ev)
+	if err == nil {
+		s.cfg.DataSchemas.Set(&w.ev)
+	}
 	tr.endVerify(err, reportErr)
 	if reportErr != nil {
 		m.verifyFailures.Inc()

@@ -65,6 +65,11 @@ type Config struct {
 	Logger          *slog.Logger
 	Registry        *prometheus.Registry // metrics are registered here and served on /metrics
 	Tracer          Tracer               // nil: no spans (tracing.go)
+	// DataSchemas sets every event's dataschema; nil: none.
+	DataSchemas *normalize.DataSchemas
+	// Contract answers GET /schemas/... and /asyncapi.yaml (SPEC §9): the file at path, made at
+	// start-up, and its media type; ok false: 404. Nil: both 404.
+	Contract func(path []byte) (body []byte, contentType string, ok bool)
 }
 
 // Server serves callbacks, probes and metrics.
@@ -222,8 +227,21 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	case "/metrics":
 		s.metricsH(ctx)
 	default:
-		s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
+		s.contract(ctx, path)
 	}
+}
+
+// contract answers a GET of the event contract's files (schemas, AsyncAPI document), else 404.
+func (s *Server) contract(ctx *fasthttp.RequestCtx, path []byte) {
+	if s.cfg.Contract != nil && (ctx.IsGet() || ctx.IsHead()) {
+		if body, ctype, ok := s.cfg.Contract(path); ok {
+			ctx.SetStatusCode(fasthttp.StatusOK)
+			ctx.Response.Header.SetContentType(ctype)
+			ctx.SetBody(body)
+			return
+		}
+	}
+	s.reject(ctx, rejectNotFound, fasthttp.StatusNotFound, errNotFound)
 }
 
 // loggedRoute is what of a path may be logged: /v1/callbacks/{provider}, never a token after it.

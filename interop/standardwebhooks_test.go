@@ -66,7 +66,7 @@ func TestStandardWebhooksReference(t *testing.T) {
 	if _, err := p.Run(c, auth, true, &ev); err != nil {
 		t.Fatal(err)
 	}
-	if string(ev.ID) != "msg_ref1" || string(ev.Type) != "io.callbridge.webhook.sw.invoice_paid" ||
+	if string(ev.ID) != "msg_ref1" || string(ev.Type) != "io.callbridge.webhook.sw.invoice.paid" ||
 		string(ev.ProviderEventType) != "invoice.paid" || string(ev.Source) != "/callbridge/sw" ||
 		!ev.Time.Equal(time.Date(2024, 4, 12, 5, 33, 20, 123e6, time.UTC)) || ev.Unverified {
 		t.Fatalf("event = id %s type %s pet %s source %s time %s unverified %v", ev.ID, ev.Type, ev.ProviderEventType, ev.Source, ev.Time, ev.Unverified)

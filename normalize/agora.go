@@ -30,6 +30,8 @@ var Agora = Provider{
 	Subject:    "RTC: `payload.channelName`; recording: `payload.cname`; Media Push: `payload.converter.id`; Media Pull: `payload.player.id`",
 	TimeSource: "RTC: `payload.ts` (s); recording: `payload.sendts` (ms); Media Push/Pull: `payload.lts` (ms, or s as the examples write it); else `notifyMs` (ms)",
 	Events:     agoraEvents,
+	Data:       agoraData,
+	EventData:  agoraEventData,
 	Unknown:    "unknown.<productId>.<eventType>; health check (`channelName` `test_webhook`): answered, not published",
 	IsProbe:    agoraIsProbe,
 	Verify:     agoraVerify,
@@ -107,6 +109,221 @@ var agoraEvents = []EventDef{
 	{"5/2", "mediapush.converter.updated", "Media Push: Converter Configuration Changed"},
 	{"5/3", "mediapush.converter.status", "Media Push: Converter Status Changed"},
 	{"5/4", "mediapush.converter.destroyed", "Media Push: Converter Destroyed (destroyReason)"},
+}
+
+// agoraData: the notification as published (notifyMs, the send time, is left out).
+var agoraData = []Field{
+	{Path: "noticeId", Type: TString, Required: true, Desc: "the notification's id, the same on every resend"},
+	{Path: "productId", Type: TInteger, Required: true, Desc: "1 RTC channel events, 3 Cloud Recording, 4 Media Pull, 5 Media Push"},
+	{Path: "eventType", Type: TInteger, Required: true, Desc: "the event's number within its product"},
+	{Path: "sid", Type: TString, Desc: "the session id Agora adds to some notifications"},
+	{Path: "payload", Type: TObject, Required: true, Desc: "the event's own members"},
+}
+
+// agoraPayload prefixes each field's path with "payload.".
+func agoraPayload(fs ...Field) []Field {
+	for i := range fs {
+		fs[i].Path = "payload." + fs[i].Path
+	}
+	return fs
+}
+
+// agoraChannel: RTC channel events' members (productId 1).
+func agoraChannel(more ...Field) []Field {
+	return agoraPayload(append([]Field{
+		{Path: "channelName", Type: TString, Required: true, Desc: "the channel's name"},
+		{Path: "ts", Type: TInteger, Unit: "s", Required: true, Desc: "when the event happened (Unix time)"},
+	}, more...)...)
+}
+
+// agoraUser: the members of an RTC event about one user.
+func agoraUser(more ...Field) []Field {
+	return agoraChannel(append([]Field{
+		{Path: "uid", Type: TInteger, Desc: "the user's id in the channel (32-bit)"},
+		{Path: "platform", Type: TInteger, Desc: "the user's platform: 1 Android, 2 iOS, 5 Windows, 6 Linux, 7 Web, 8 macOS, 0 other"},
+		{Path: "clientType", Type: TInteger, Desc: "on Linux (platform 6): 3 On-Premise Recording, 8 Cloud Recording, 10 Media Push, Pull and others"},
+		{Path: "clientSeq", Type: TInteger, Desc: "a sequence number, increasing, to order one user's events"},
+		{Path: "account", Type: TString, Desc: "the user's string account, when it joined with one"},
+	}, more...)...)
+}
+
+// agoraLeft: the members a leave adds.
+var agoraLeft = []Field{
+	{Path: "reason", Type: TInteger, Desc: "why the user left: 1 quit, 2 timed out, 3 kicked, 4 server, 5 switched to another server, 9 multiple IPs, 10 network, 999 abnormal, 0 other"},
+	{Path: "duration", Type: TInteger, Unit: "s", Desc: "how long the user was in the channel"},
+}
+
+// agoraRecData: Cloud Recording's members (productId 3); details holds msgName and the event's own.
+func agoraRecData(details ...Field) []Field {
+	fs := agoraPayload(
+		Field{Path: "cname", Type: TString, Required: true, Desc: "the channel recorded"},
+		Field{Path: "uid", Type: TString, Desc: "the recording service's user id in the channel"},
+		Field{Path: "sid", Type: TString, Desc: "the recording session's id"},
+		Field{Path: "sequence", Type: TInteger, Desc: "the notification's number within the session, from 0"},
+		Field{Path: "sendts", Type: TInteger, Unit: "ms", Desc: "when the event was sent"},
+		Field{Path: "serviceType", Type: TInteger, Desc: "0 recorder, 1 uploader, 2 extension, 3 web recorder"},
+		Field{Path: "details", Type: TObject, Required: true, Desc: "the event's own members"},
+		Field{Path: "details.msgName", Type: TString, Required: true, Desc: "the event's name"},
+	)
+	for _, d := range details {
+		d.Path = "payload.details." + d.Path
+		fs = append(fs, d)
+	}
+	return fs
+}
+
+// agoraFiles: a list of recorded files, at path.
+func agoraFiles(path string, more ...Field) []Field {
+	fs := []Field{{Path: path, Type: TArray, Desc: "the files"}}
+	for _, f := range append([]Field{{Path: "fileName", Type: TString, Desc: "the file's name in storage"}}, more...) {
+		f.Path = path + "[]." + f.Path
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// agoraSlices are the members of a recorded file in an uploaded or backuped list.
+var agoraSlices = []Field{
+	{Path: "trackType", Type: TString, Desc: "audio, video or audio_and_video"},
+	{Path: "uid", Type: TString, Desc: "the user recorded; \"0\" for a mixed file"},
+	{Path: "mixedAllUser", Type: TBool, Desc: "all users mixed in one file"},
+	{Path: "isPlayable", Type: TBool, Desc: "the file plays on its own"},
+	{Path: "sliceStartTime", Type: TInteger, Unit: "ms", Desc: "when the file's recording started"},
+}
+
+// agoraPlayer: Media Pull's members (productId 4).
+func agoraPlayer(more ...Field) []Field {
+	return agoraPayload(append([]Field{
+		{Path: "player", Type: TObject, Required: true, Desc: "the cloud player"},
+		{Path: "player.id", Type: TString, Required: true, Desc: "the player's id"},
+		{Path: "player.channelName", Type: TString, Desc: "the channel played into"},
+		{Path: "player.createTs", Type: TInteger, Unit: "s", Desc: "when the player was created (Unix time)"},
+		{Path: "player.idleTimeout", Type: TInteger, Unit: "s", Desc: "longest the player stays idle"},
+		{Path: "player.name", Type: TString, Desc: "the player's name"},
+		{Path: "player.streamUrl", Type: TString, Desc: "the stream pulled"},
+		{Path: "player.token", Type: TString, Desc: "the RTC token the player joined with"},
+		{Path: "player.uid", Type: TInteger, Desc: "the player's user id in the channel"},
+		{Path: "player.account", Type: TString, Desc: "the player's string account"},
+		{Path: "player.status", Type: TString, Desc: "connecting, success, running, failed, stopped or pending"},
+		{Path: "lts", Type: TInteger, Unit: "ms", Desc: "when the event happened"},
+		{Path: "xRequestId", Type: TString, Desc: "the id of the API request that caused it"},
+		{Path: "fields", Type: TString, Desc: "the player's members the event is about, comma-separated"},
+	}, more...)...)
+}
+
+// agoraConverter: Media Push's members (productId 5).
+func agoraConverter(more ...Field) []Field {
+	return agoraPayload(append([]Field{
+		{Path: "converter", Type: TObject, Required: true, Desc: "the converter"},
+		{Path: "converter.id", Type: TString, Required: true, Desc: "the converter's id"},
+		{Path: "converter.name", Type: TString, Desc: "the converter's name"},
+		{Path: "converter.transcodeOptions", Type: TObject, Desc: "the transcoding options as created: the Media Push API's own object, echoed (open)"},
+		{Path: "converter.rawOptions", Type: TObject, Desc: "the options of a converter that does not transcode, as created (open)"},
+		{Path: "converter.rtmpUrl", Type: TString, Desc: "where the converter pushes"},
+		{Path: "converter.idleTimeout", Type: TInteger, Unit: "s", Desc: "longest the converter stays idle"},
+		{Path: "converter.createTs", Type: TInteger, Unit: "s", Desc: "when the converter was created (Unix time)"},
+		{Path: "converter.updateTs", Type: TInteger, Unit: "s", Desc: "when it was last changed (Unix time)"},
+		{Path: "converter.state", Type: TString, Desc: "connecting, running or failed"},
+		{Path: "lts", Type: TInteger, Unit: "ms", Desc: "when the event happened"},
+		{Path: "xRequestId", Type: TString, Desc: "the id of the API request that caused it"},
+		{Path: "fields", Type: TString, Desc: "the converter's members the event is about, comma-separated"},
+	}, more...)...)
+}
+
+var agoraDestroyReason = Field{Path: "destroyReason", Type: TString, Desc: "why it was destroyed: Delete Request, Internal Error, Idle Timeout, ..."}
+
+// agoraEventData: each event's own members, by EventDef Name.
+var agoraEventData = map[string][]Field{
+	"rtc.channel.created":    agoraChannel(),
+	"rtc.channel.destroyed":  agoraChannel(Field{Path: "lastUid", Type: TInteger, Desc: "the last user to leave"}),
+	"rtc.broadcaster.joined": agoraUser(),
+	"rtc.broadcaster.left":   agoraUser(agoraLeft...),
+	"rtc.audience.joined":    agoraUser(),
+	"rtc.audience.left":      agoraUser(agoraLeft...),
+	"rtc.user.joined":        agoraUser(),
+	"rtc.user.left":          agoraUser(agoraLeft...),
+	"rtc.role.broadcaster":   agoraUser(),
+	"rtc.role.audience":      agoraUser(),
+
+	"recording.error": agoraRecData(
+		Field{Path: "module", Type: TInteger, Desc: "0 recorder, 1 uploader, 2 extension"},
+		Field{Path: "errorLevel", Type: TInteger, Desc: "1 debug, 2 minor, 3 medium, 4 major, 5 fatal"},
+		Field{Path: "errorCode", Type: TInteger, Desc: "Agora's error code"},
+		Field{Path: "stat", Type: TInteger, Desc: "0 an error occurred, else the error was recovered from"},
+		Field{Path: "errorMsg", Type: TString, Desc: "the error's description"}),
+	"recording.warning": agoraRecData(
+		Field{Path: "module", Type: TInteger, Desc: "0 recorder, 1 uploader"},
+		Field{Path: "warnCode", Type: TInteger, Desc: "Agora's warning code"}),
+	"recording.status.updated": agoraRecData(
+		Field{Path: "status", Type: TInteger, Desc: "the recording's status"},
+		Field{Path: "recordingMode", Type: TInteger, Desc: "0 real-time, 1 delayed"},
+		Field{Path: "fileList", Type: TString, Desc: "the M3U8 file's name"}),
+	"recording.file.infos":       agoraRecData(Field{Path: "fileList", Type: TString, Desc: "the M3U8 file's name"}),
+	"recording.session.exited":   agoraRecData(Field{Path: "exitStatus", Type: TInteger, Desc: "0 normal exit, else abnormal"}),
+	"recording.session.failover": agoraRecData(Field{Path: "newUid", Type: TInteger, Desc: "the user id the recording continues with"}),
+	"recording.uploader.started": agoraRecData(Field{Path: "status", Type: TInteger, Desc: "0 started"}),
+	"recording.uploaded": agoraRecData(append([]Field{{Path: "status", Type: TInteger, Desc: "0 every file uploaded"}},
+		agoraFiles("fileList", agoraSlices...)...)...),
+	"recording.backuped": agoraRecData(append([]Field{{Path: "status", Type: TInteger, Desc: "0 the files went to backup storage"}},
+		agoraFiles("fileList", agoraSlices...)...)...),
+	"recording.uploading.progress": agoraRecData(Field{Path: "progress", Type: TInteger, Desc: "the share uploaded, in 1/10 000ths"}),
+	"recording.recorder.started":   agoraRecData(Field{Path: "status", Type: TInteger, Desc: "0 started"}),
+	"recording.recorder.left":      agoraRecData(Field{Path: "leaveCode", Type: TInteger, Desc: "why the recorder left, a bit field: 0 normal, 2 timed out, 4 every user left, ..."}),
+	"recording.slice.started": agoraRecData(
+		Field{Path: "startUtcMs", Type: TInteger, Unit: "ms", Desc: "when the first slice's recording started"},
+		Field{Path: "discontinueUtcMs", Type: TInteger, Unit: "ms", Desc: "when the previous slice ended, when it was interrupted"},
+		Field{Path: "mixedAllUser", Type: TBool, Desc: "all users mixed"},
+		Field{Path: "streamUid", Type: TString, Desc: "the user recorded"},
+		Field{Path: "trackType", Type: TString, Desc: "audio, video or audio_and_video"}),
+	"recording.audio_stream.changed": agoraRecData(agoraStreamState...),
+	"recording.video_stream.changed": agoraRecData(agoraStreamState...),
+	"recording.snapshot.file":        agoraRecData(Field{Path: "fileName", Type: TString, Desc: "the screenshot's file name"}),
+	"recording.vod.started": agoraRecData(
+		Field{Path: "aliVodInfo", Type: TObject, Desc: "the ApsaraVideo VOD upload"},
+		Field{Path: "aliVodInfo.videoId", Type: TString, Desc: "the video's id in ApsaraVideo VOD"}),
+	"recording.vod.triggered": agoraRecData(),
+	"recording.web.started":   agoraRecData(Field{Path: "recorderStartTime", Type: TInteger, Unit: "ms", Desc: "when web recording started"}),
+	"recording.web.stopped": agoraRecData(
+		Field{Path: "code", Type: TInteger, Desc: "why it stopped"},
+		Field{Path: "message", Type: TString, Desc: "the reason, in words"},
+		Field{Path: "details", Type: TString, Desc: "more on the reason"},
+		Field{Path: "fileList", Type: TArray, Desc: "the files"},
+		Field{Path: "fileList[].filename", Type: TString, Desc: "the file's name in storage"},
+		Field{Path: "fileList[].sliceStartTime", Type: TInteger, Unit: "ms", Desc: "when the file's recording started"}),
+	"recording.web.capability_limit": agoraRecData(Field{Path: "limitType", Type: TString, Desc: "the limit reached, such as cpu or memory"}),
+	"recording.web.reloaded":         agoraRecData(Field{Path: "reason", Type: TString, Desc: "why the page was reloaded"}),
+	"recording.transcoder.started":   agoraRecData(),
+	"recording.transcoder.completed": agoraRecData(append([]Field{
+		{Path: "result", Type: TString, Desc: "all_success, partial_success or fail"},
+		{Path: "uids", Type: TArray, Desc: "the users transcoded"},
+		{Path: "uids[].uid", Type: TString, Desc: "the user"},
+		{Path: "uids[].result", Type: TString, Desc: "success or fail"}},
+		agoraFiles("uids[].fileList")...)...),
+	"recording.download.failed": agoraRecData(
+		Field{Path: "vendor", Type: TInteger, Desc: "the storage vendor"},
+		Field{Path: "region", Type: TInteger, Desc: "the storage region"},
+		Field{Path: "bucket", Type: TString, Desc: "the storage bucket"},
+		Field{Path: "fileName", Type: TString, Desc: "the file that failed to download"}),
+	"recording.rtmp_publish.status": agoraRecData(
+		Field{Path: "rtmpUrl", Type: TString, Desc: "the CDN address"},
+		Field{Path: "status", Type: TString, Desc: "connecting, publishing, onhold, disconnected, inner-error, ..."}),
+	"recording.postpone_transcode.result": agoraRecData(append([]Field{{Path: "result", Type: TString, Desc: "total_success, partial_success or failed"}},
+		agoraFiles("fileList")...)...),
+
+	"mediapull.player.created":      agoraPlayer(),
+	"mediapull.player.destroyed":    agoraPlayer(agoraDestroyReason),
+	"mediapull.player.status":       agoraPlayer(),
+	"mediapush.converter.created":   agoraConverter(),
+	"mediapush.converter.updated":   agoraConverter(),
+	"mediapush.converter.status":    agoraConverter(),
+	"mediapush.converter.destroyed": agoraConverter(agoraDestroyReason),
+}
+
+// agoraStreamState: the members of an audio or video stream's change of state.
+var agoraStreamState = []Field{
+	{Path: "streamUid", Type: TString, Desc: "the user whose stream changed"},
+	{Path: "state", Type: TInteger, Desc: "0 the stream is received, 1 it is not"},
+	{Path: "UtcMs", Type: TInteger, Unit: "ms", Desc: "when the state changed"},
 }
 
 // agoraProbeChannel names the channel of the console's test events.

@@ -11,6 +11,7 @@ import (
 // received a second after it was sent.
 func BenchmarkCallback(b *testing.B) {
 	sent := time.Unix(1712900000, 0)
+	schemas := NewDataSchemas("http://localhost:8080/schemas", BuiltinRegistry())
 	for _, p := range Builtins() {
 		b.Run(p.ID, func(b *testing.B) {
 			opts, err := p.Options(nil)
@@ -40,6 +41,7 @@ func BenchmarkCallback(b *testing.B) {
 				if _, err := p.Run(&c, &auth, true, &ev); err != nil {
 					b.Fatal(err)
 				}
+				schemas.Set(&ev)
 				buf = ev.AppendStructured(buf[:0])
 			}
 		})

@@ -22,6 +22,7 @@ type Event struct {
 	TraceParent       []byte
 	TraceState        []byte
 	Unverified        bool   // the signature check failed in report mode, or the callback was unsigned
+	DataSchema        []byte // URL of the JSON Schema of Data (DataSchemas.Set); empty: none
 	Data              []byte // compact JSON
 
 	arena   []byte // storage for the small fields above
@@ -193,7 +194,12 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 	}
 	dst = append(dst, `,"time":"`...)
 	dst = e.AppendTime(dst)
-	dst = append(dst, `","datacontenttype":"`+DataContentType+`","provider":"`...)
+	dst = append(dst, `","datacontenttype":"`+DataContentType+`"`...)
+	if len(e.DataSchema) > 0 {
+		dst = append(dst, `,"dataschema":`...)
+		dst = appendString(dst, e.DataSchema)
+	}
+	dst = append(dst, `,"provider":"`...)
 	dst = append(dst, e.Provider...)
 	dst = append(dst, `","providereventtype":`...)
 	dst = appendString(dst, e.ProviderEventType)
@@ -227,6 +233,9 @@ func (e *Event) EachAttribute(set func(name string, value []byte)) {
 		set("subject", e.Subject)
 	}
 	set("time", e.AppendTime(t[:0]))
+	if len(e.DataSchema) > 0 {
+		set("dataschema", e.DataSchema)
+	}
 	set("provider", []byte(e.Provider))
 	set("providereventtype", e.ProviderEventType)
 	if len(e.TraceParent) > 0 {

@@ -27,6 +27,9 @@ func (h HeaderMap) Peek(key string) []byte {
 
 var received = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+// goldenSchemas gives the goldens their dataschema, below CALLBRIDGE_SCHEMA_BASE_URL's default.
+var goldenSchemas = NewDataSchemas("http://localhost:8080/schemas", BuiltinRegistry())
+
 // TestGolden normalises every fixture under testdata/<provider>/ and compares the structured
 // CloudEvent with testdata/<provider>/golden/<fixture>. Run with -update to rewrite them, then
 // read the diff.
@@ -55,6 +58,7 @@ func TestGolden(t *testing.T) {
 				if err := p.Envelope(c, &ev); err != nil {
 					t.Fatalf("normalize: %v", err)
 				}
+				goldenSchemas.Set(&ev)
 				var got bytes.Buffer
 				if err := json.Indent(&got, ev.AppendStructured(nil), "", "  "); err != nil {
 					t.Fatalf("output is not JSON: %v\n%s", err, ev.AppendStructured(nil))

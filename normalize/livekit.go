@@ -32,6 +32,7 @@ var LiveKit = Provider{
 	Subject:    "`room.name`; egress events: `egressInfo.egressId`; ingress events: `ingressInfo.ingressId` (else `room.name`)",
 	TimeSource: "`createdAt` (s, a string as protojson writes int64)",
 	Events:     livekitEvents,
+	Data:       livekitData,
 	Unknown:    "unknown.<event>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     livekitVerify,

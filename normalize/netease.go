@@ -23,6 +23,8 @@ var NetEaseNERTC = Provider{
 	Subject:       "cloud player: `data.taskId`; room events: `data.channelId` (else `data.channelName`)",
 	TimeSource:    "`data.timestamp` (ms), else `data.createtime`/`data.creaetime` (ms), else receipt",
 	Events:        neteaseEvents,
+	Data:          neteaseData,
+	EventData:     neteaseEventData,
 	Unknown:       "unknown.<eventType>",
 	IsProbe:       neteaseIsProbe,
 	Verify:        neteaseVerify,
@@ -59,6 +61,72 @@ var neteaseEvents = []EventDef{
 	{"505", "cloudplayer.play.failed", "播放异常 play error, carries reason (the page lists it as a second 506)"},
 	{"506", "cloudplayer.play.paused", "暂停播放 paused"},
 	{"507", "cloudplayer.play.resumed", "恢复播放 resumed"},
+}
+
+// neteaseData: the members of data every event carries. channelId is a 64-bit number (the
+// examples show 16 digits, past 2^53 in the wild).
+var neteaseData = []Field{
+	{Path: "channelId", Type: TInteger, BigID: true, Desc: "房间 ID, the room's id"},
+	{Path: "timestamp", Type: TInteger, Unit: "ms", Desc: "when the event happened"},
+}
+
+// neteaseRoom, neteaseUser and neteasePlayer are the members of room, user and cloud player
+// events beside neteaseData (1-14 and 500-507 as the pages list them; 4-14 as the examples show).
+var (
+	neteaseRoom = []Field{
+		{Path: "channelName", Type: TString, Desc: "the room's name"},
+	}
+	neteaseUser = append(neteaseRoom[:1:1],
+		Field{Path: "uid", Type: TInteger, BigID: true, Desc: "the user's id"},
+	)
+	neteasePlayer = []Field{
+		{Path: "taskId", Type: TString, Required: true, Desc: "the cloud player task's id"},
+		{Path: "streamUrl", Type: TString, Desc: "the online media stream played"},
+		{Path: "playTs", Type: TInteger, Unit: "s", Desc: "when playing started (Unix time)"},
+		{Path: "idleTimeout", Type: TInteger, Unit: "s", Desc: "longest the player stays idle"},
+		{Path: "code", Type: TInteger, Desc: "在线媒体流状态码, the stream's status code"},
+		{Path: "eventType", Type: TInteger, Desc: "the event code again (the 501 table lists it in data)"},
+	}
+)
+
+// neteaseEventData: each event's own members, by EventDef Name.
+var neteaseEventData = map[string][]Field{
+	"room.started": append(neteaseRoom[:1:1],
+		Field{Path: "createtime", Type: TInteger, Unit: "ms", Desc: "when the room was created"}),
+	"room.ended": append(neteaseRoom[:1:1],
+		Field{Path: "createtime", Type: TInteger, Unit: "ms", Desc: "when the room was created"},
+		Field{Path: "creaetime", Type: TInteger, Unit: "ms", Desc: "createtime as the documented example spells it"}),
+	"room.recording.ready": {
+		{Path: "caller", Type: TBool, Desc: "无效字段 (the page says to ignore it)"},
+		{Path: "filename", Type: TString, Desc: "the file's name"},
+		{Path: "md5", Type: TString, Desc: "MD5 of the file, hex"},
+		{Path: "size", Type: TString, Unit: "bytes", Desc: "the file's size, as a decimal string"},
+		{Path: "type", Type: TString, Desc: "aac, mp4 or flv"},
+		{Path: "url", Type: TString, Desc: "where to download the file"},
+		{Path: "uid", Type: TInteger, BigID: true, Desc: "the user recorded; 0 for a mixed file"},
+		{Path: "taskId", Type: TString, Desc: "the recording task's id"},
+		{Path: "mix", Type: TBool, Desc: "a mixed (all users) file"},
+		{Path: "vid", Type: TString, Desc: "the file's id in NetEase's VOD"},
+	},
+	"room.user.joined":           neteaseUser,
+	"room.user.left":             append(neteaseUser[:2:2], Field{Path: "reason", Type: TInteger, Desc: "why the user left, NetEase's code"}),
+	"room.user.join_failed":      neteaseUser,
+	"room.create_failed":         neteaseUser,
+	"room.duration":              append(neteaseUser[:2:2], Field{Path: "duration", Type: TInteger, Unit: "s", Desc: "how long the user was in the room"}),
+	"room.user.role.audience":    neteaseUser,
+	"room.user.role.broadcaster": neteaseUser,
+	"room.user.video.started":    neteaseUser,
+	"room.user.video.stopped":    neteaseUser,
+	"room.user.audio.started":    neteaseUser,
+	"room.user.audio.stopped":    neteaseUser,
+	"cloudplayer.task.created":   neteasePlayer,
+	"cloudplayer.task.updated":   neteasePlayer,
+	"cloudplayer.task.destroyed": neteasePlayer,
+	"cloudplayer.play.started":   neteasePlayer,
+	"cloudplayer.play.ended":     neteasePlayer,
+	"cloudplayer.play.failed":    append(neteasePlayer[:len(neteasePlayer):len(neteasePlayer)], Field{Path: "reason", Type: TString, Desc: "why playing failed"}),
+	"cloudplayer.play.paused":    neteasePlayer,
+	"cloudplayer.play.resumed":   neteasePlayer,
 }
 
 func neteaseIsProbe(c *Callback) bool {

@@ -305,6 +305,10 @@ type Provider struct {
 	TimeSource string // where time comes from, for the README
 	Events     []EventDef
 	Unknown    string // the {eventtype} of a code Events lacks, for docs: "unknown.<code>"
+	// Data and EventData declare the events' data (datafield.go): the members every event
+	// has, and each event's own by its EventDef Name. Neither set: permissive schemas.
+	Data      []Field
+	EventData map[string][]Field
 	// IsProbe reports a URL check or handshake that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
 	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers

@@ -29,6 +29,9 @@ func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 	if ev.ProviderEventType, err = ev.storedString("providereventtype", f.code, true); err != nil {
 		return err
 	}
+	if ev.DataSchema, err = ev.storedString("dataschema", f.schema, false); err != nil {
+		return err
+	}
 	if ev.TraceParent, err = ev.storedString("traceparent", f.parent, false); err != nil {
 		return err
 	}
@@ -72,8 +75,8 @@ func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 
 // structuredFields are the members of a stored event, as ParseStructured reads them.
 type structuredFields struct {
-	id, source, typ, subject, tm, provider, code, parent, state, verified, data []byte
-	dataSeen                                                                    bool
+	id, source, typ, subject, tm, schema, provider, code, parent, state, verified, data []byte
+	dataSeen                                                                            bool
 }
 
 func (f *structuredFields) collect(m member) {
@@ -88,6 +91,8 @@ func (f *structuredFields) collect(m member) {
 		f.subject = m.val
 	case "time":
 		f.tm = m.val
+	case "dataschema":
+		f.schema = m.val
 	case "provider":
 		f.provider = m.val
 	case "providereventtype":

@@ -19,6 +19,7 @@ func TestParseStructuredRoundTrip(t *testing.T) {
 		}
 		for _, unverified := range []bool{false, true} {
 			ev := mustEnvelope(t, f.p, f.body, h)
+			goldenSchemas.Set(ev) // the buffer keeps dataschema too
 			if unverified {
 				ev.MarkUnverified()
 			}

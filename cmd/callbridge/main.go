@@ -32,6 +32,7 @@ commands:
   tail      print the CloudEvents published, one JSON per line; -all, -since, filters (tail -h)
   replay    normalise and publish the stored dead letters again, after a fix
   bench     load-test a running bridge with signed, distinct callbacks (bench -h)
+  contract  write the event contract: asyncapi.yaml and the JSON Schemas of event data (contract -out DIR)
   version   print version, commit and Go version
 `
 
@@ -91,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return replay(args[1:], stdout, stderr)
 	case "bench":
 		return loadgen.Command(args[1:], loadConfig, stdout, stderr)
+	case "contract":
+		return contractCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -404,6 +405,28 @@ func TestEndToEnd(t *testing.T) {
 	for golden, r := range want {
 		compareGolden(t, byID, golden, r)
 	}
+	// The bridge serves what every dataschema names, and the AsyncAPI document.
+	for _, ev := range byID {
+		u, err := url.Parse(ev.DataSchema())
+		if err != nil || u.Path == "" {
+			t.Fatalf("%s: dataschema %q", ev.Type(), ev.DataSchema())
+		}
+		b.mustGet(t, u.Path, "application/schema+json")
+	}
+	b.mustGet(t, "/asyncapi.yaml", "application/yaml")
+}
+
+// mustGet GETs path from the bridge and wants 200 with contentType.
+func (b *runningBridge) mustGet(t *testing.T, path, contentType string) {
+	t.Helper()
+	resp, err := http.Get("http://" + b.addr.String() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != contentType {
+		t.Errorf("GET %s: %d %s, want 200 %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), contentType)
+	}
 }
 
 // compareGolden checks the event with the golden file's id: every attribute and extension but
@@ -433,7 +456,7 @@ func compareGolden(t *testing.T, events map[string]cloudevents.Event, golden str
 		}
 	}
 	if got.Type() != want.Type() || got.Subject() != want.Subject() || got.Source() != want.Source() ||
-		got.DataContentType() != want.DataContentType() ||
+		got.DataContentType() != want.DataContentType() || got.DataSchema() != want.DataSchema() ||
 		!bytes.Equal(got.Data(), compact(t, want.Data())) {
 		t.Errorf("%s: event differs\n got %s\nwant %s", golden, got, want)
 	}

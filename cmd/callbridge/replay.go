@@ -49,8 +49,9 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normal
 	defer sink.Close(context.Background())
 
 	var ev normalize.Event
+	schemas := normalize.NewDataSchemas(cfg.SchemaBaseURL, registry)
 	take := func(dl publish.StoredDeadLetter) error {
-		err := republish(sink, registry, &ev, dl)
+		err := republish(sink, registry, schemas, &ev, dl)
 		if err != nil {
 			kept++
 			fmt.Fprintf(out, "still failing: %s dead letter of %s: %v (was: %s)\n", dl.Provider, dl.At.UTC().Format(time.RFC3339), err, dl.Reason)
@@ -68,7 +69,7 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normal
 	return replayed, kept, err
 }
 
-func republish(sink publish.Sink, registry *normalize.Registry, ev *normalize.Event, dl publish.StoredDeadLetter) error {
+func republish(sink publish.Sink, registry *normalize.Registry, schemas *normalize.DataSchemas, ev *normalize.Event, dl publish.StoredDeadLetter) error {
 	p := registry.Lookup([]byte(dl.Provider))
 	if p == nil {
 		return fmt.Errorf("unknown provider %q", dl.Provider)
@@ -81,5 +82,6 @@ func republish(sink publish.Sink, registry *normalize.Registry, ev *normalize.Ev
 	if !dl.Verified {
 		ev.MarkUnverified() // as it would have been published when it arrived
 	}
+	schemas.Set(ev)
 	return sink.Publish(ev)
 }
