@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
@@ -154,6 +155,7 @@ type snsServer struct {
 	host     string // 127.0.0.1:port
 	key      *rsa.PrivateKey
 	certPEM  []byte
+	caPEM    []byte // the CA that issued the server's TLS certificate
 	confirms atomic.Int32
 	status   atomic.Int32 // the confirmation's answer
 	fetcher  *snsFetcher
@@ -168,7 +170,7 @@ func newSNSServer(t *testing.T, cacheSize int) *snsServer {
 		t.Fatal(err)
 	}
 	ca, _ = x509.ParseCertificate(caDER)
-	s := &snsServer{}
+	s := &snsServer{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
 	s.key, _ = rsa.GenerateKey(rand.Reader, 2048)
 	s.certPEM = selfSignedPEM(t, s.key)
 	s.status.Store(200)
