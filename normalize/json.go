@@ -3,6 +3,7 @@ package normalize
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -39,8 +40,9 @@ func skipPlain(b []byte, i int) int {
 			(w-ones*0x20)&^w | // a byte < 0x20
 			(quote-ones)&^quote | // a '"'
 			(backslash-ones)&^backslash // a '\\'
-		if special&highs != 0 {
-			break
+		// The lowest flagged byte is the first one not plain (a borrow flags only bytes above one).
+		if special &= highs; special != 0 {
+			return i + bits.TrailingZeros64(special)>>3
 		}
 		i += 8
 	}

@@ -121,7 +121,7 @@ func muxNormalize(c *Callback, ev *Event) error {
 		ev.setUnknownType(muxPrefix, ev.ProviderEventType)
 	}
 
-	subject, scratch, _ := stringValue(nestedMember(lookup(top, "object"), "id"), ev.scratch[:0])
+	subject, scratch, _ := stringValue(validMember(lookup(top, "object"), "id"), ev.scratch[:0])
 	ev.scratch = scratch
 	ev.Subject = ev.keep(subject)
 
@@ -159,14 +159,15 @@ func muxNormalize(c *Callback, ev *Event) error {
 }
 
 // appendWithout appends the validated JSON value v compacted, leaving out every member named in
-// drop in it and in the objects and arrays it holds, at any depth.
+// drop in it and in the objects and arrays it holds, at any depth. v is read as valid (it is
+// nested in a body members accepted): each level is walked once, never checked again.
 func appendWithout(dst, v []byte, drop []string) []byte {
 	v = v[skipSpace(v, 0):]
 	switch {
 	case len(v) > 0 && v[0] == '{':
 		dst = append(dst, '{')
 		first := true
-		eachMember(v, func(m member) {
+		eachValidMember(v, func(m member) {
 			for _, k := range drop {
 				if string(m.key) == k {
 					return
@@ -181,20 +182,14 @@ func appendWithout(dst, v []byte, drop []string) []byte {
 		return append(dst, '}')
 	case len(v) > 0 && v[0] == '[':
 		dst = append(dst, '[')
-		for i, n := skipSpace(v, 1), 0; i < len(v) && v[i] != ']'; n++ {
-			end, err := scanValue(v, i, 0)
-			if err != nil {
-				break
-			}
-			if n > 0 {
+		first := true
+		eachValidElement(v, func(el []byte) {
+			if !first {
 				dst = append(dst, ',')
 			}
-			dst = appendWithout(dst, v[i:end], drop)
-			var done bool
-			if i, done, err = nextElement(v, end, ']'); err != nil || done {
-				break
-			}
-		}
+			first = false
+			dst = appendWithout(dst, el, drop)
+		})
 		return append(dst, ']')
 	}
 	return appendCompact(dst, v)

@@ -141,9 +141,7 @@ func omeNormalize(c *Callback, ev *Event) error {
 		return payloadErr("request", "missing or not an object")
 	}
 	var r omeRequest
-	if err := eachMember(request, r.collect); err != nil {
-		return payloadErr("request", "not a JSON object")
-	}
+	eachValidMember(request, r.collect) // the body is valid JSON once members accepted it
 	status, scratch, ok := stringValue(r.status, ev.scratch[:0])
 	if !ok || len(status) == 0 || r.status[0] != '"' {
 		return payloadErr("request.status", "missing or not a string")
@@ -175,7 +173,16 @@ func omeNormalize(c *Callback, ev *Event) error {
 	client := lookup(top, "client")
 	newURL, scratch, _ := stringValue(r.newURL, ev.scratch)
 	ev.scratch = scratch
-	ev.hashID(nestedMember(client, "address"), nestedMember(client, "port"), direction, protocol, ev.Subject, withoutQuery(newURL))
+	var address, port []byte
+	eachValidMember(client, func(m member) {
+		switch {
+		case address == nil && string(m.key) == "address":
+			address = m.val
+		case port == nil && string(m.key) == "port":
+			port = m.val
+		}
+	})
+	ev.hashID(address, port, direction, protocol, ev.Subject, withoutQuery(newURL))
 	omeData(ev, top) // after the id: it reuses the scratch space the decoded values are in
 	return nil
 }
@@ -194,7 +201,7 @@ func omeData(ev *Event, top []member) {
 		}
 		d = append(appendKey(d, m), '{')
 		first := true
-		eachMember(m.val, func(rm member) {
+		eachValidMember(m.val, func(rm member) {
 			if string(rm.key) == "time" {
 				return
 			}
