@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math/bits"
@@ -372,12 +373,10 @@ func stringValue(raw, scratch []byte) (text, newScratch []byte, ok bool) {
 	switch raw[0] {
 	case '"':
 		inner := raw[1 : len(raw)-1]
-		for _, c := range inner {
-			if c == '\\' {
-				start := len(scratch)
-				scratch = appendUnquoted(scratch, raw)
-				return scratch[start:len(scratch):len(scratch)], scratch, true
-			}
+		if bytes.IndexByte(inner, '\\') >= 0 {
+			start := len(scratch)
+			scratch = appendUnquoted(scratch, raw)
+			return scratch[start:len(scratch):len(scratch)], scratch, true
 		}
 		return inner, scratch, true
 	case '{', '[', 'n':
