@@ -45,6 +45,9 @@ func skipValidString(b []byte, i int) (end int, escaped bool) {
 
 // skipValid returns the end of the valid JSON value starting at b[i].
 func skipValid(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
 	switch b[i] {
 	case '"':
 		end, _ := skipValidString(b, i)
@@ -77,6 +80,40 @@ func skipValid(b []byte, i int) int {
 	return i
 }
 
+// walkObject calls fn for every member of the valid object at b[i] (b[i] is '{'), in order, with
+// its name (decoded when written with escapes, as eachMember gives it) and the index its value
+// starts at; fn returns the index just past the value (skipValid's, or that of a walk of its own
+// through it, so that a nested object is read once). walkObject returns the index past the object.
+func walkObject(b []byte, i int, fn func(key []byte, escaped bool, at int) (end int)) int {
+	for i = skipSpace(b, i+1); i < len(b) && b[i] == '"'; i = skipSpace(b, i+1) {
+		key, escaped, kEnd := validKey(b, i)
+		at := skipSpace(b, skipSpace(b, kEnd)+1) // past the ':'
+		if i = skipSpace(b, fn(key, escaped, at)); i >= len(b) || b[i] != ',' {
+			break
+		}
+	}
+	return i + 1
+}
+
+// validKey reads the member name at b[i] (a '"'), decoded when written with escapes, as
+// eachMember gives it, and returns it with the index past it.
+func validKey(b []byte, i int) (key []byte, escaped bool, end int) {
+	if end, escaped = skipValidString(b, i); escaped {
+		return appendUnquoted(nil, b[i:end]), true, end
+	}
+	return b[i+1 : end-1], false, end
+}
+
+// walkArray is walkObject for the valid array at b[i]: fn gets where each element starts.
+func walkArray(b []byte, i int, fn func(at int) (end int)) int {
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != ']'; i = skipSpace(b, i+1) {
+		if i = skipSpace(b, fn(i)); i >= len(b) || b[i] != ',' {
+			break
+		}
+	}
+	return i + 1
+}
+
 // eachValidMember is eachMember for a valid object: it calls fn for every member of obj, which
 // starts with '{', in order, names with escapes decoded as eachMember does. Anything that is not
 // an object has no members.
@@ -84,20 +121,15 @@ func eachValidMember(obj []byte, fn func(m member)) {
 	if len(obj) == 0 || obj[0] != '{' {
 		return
 	}
-	i := skipSpace(obj, 1)
-	for i < len(obj) && obj[i] == '"' {
-		kEnd, escaped := skipValidString(obj, i)
-		key := obj[i+1 : kEnd-1]
-		if escaped {
-			key = appendUnquoted(nil, obj[i:kEnd])
-		}
-		i = skipSpace(obj, skipSpace(obj, kEnd)+1) // past the ':'
-		vEnd := skipValid(obj, i)
-		fn(member{key: key, val: obj[i:vEnd], escaped: escaped})
-		if i = skipSpace(obj, vEnd); i >= len(obj) || obj[i] != ',' {
+	// walkObject's loop, without a call through a func value per member.
+	for i := skipSpace(obj, 1); i < len(obj) && obj[i] == '"'; i = skipSpace(obj, i+1) {
+		key, escaped, kEnd := validKey(obj, i)
+		at := skipSpace(obj, skipSpace(obj, kEnd)+1) // past the ':'
+		end := skipValid(obj, at)
+		fn(member{key: key, val: obj[at:end], escaped: escaped})
+		if i = skipSpace(obj, end); i >= len(obj) || obj[i] != ',' {
 			return
 		}
-		i = skipSpace(obj, i+1)
 	}
 }
 
@@ -106,14 +138,11 @@ func eachValidElement(arr []byte, fn func(el []byte)) {
 	if len(arr) == 0 || arr[0] != '[' {
 		return
 	}
-	for i := skipSpace(arr, 1); i < len(arr) && arr[i] != ']'; {
-		end := skipValid(arr, i)
-		fn(arr[i:end])
-		if i = skipSpace(arr, end); i >= len(arr) || arr[i] != ',' {
-			return
-		}
-		i = skipSpace(arr, i+1)
-	}
+	walkArray(arr, 0, func(at int) int {
+		end := skipValid(arr, at)
+		fn(arr[at:end])
+		return end
+	})
 }
 
 // validMember is nestedMember for a valid object: the value of its first member named key, or nil.

@@ -160,39 +160,52 @@ func muxNormalize(c *Callback, ev *Event) error {
 
 // appendWithout appends the validated JSON value v compacted, leaving out every member named in
 // drop in it and in the objects and arrays it holds, at any depth. v is read as valid (it is
-// nested in a body members accepted): each level is walked once, never checked again.
+// nested in a body members accepted), each level once.
 func appendWithout(dst, v []byte, drop []string) []byte {
-	v = v[skipSpace(v, 0):]
+	dst, _ = appendValueWithout(dst, v[skipSpace(v, 0):], drop)
+	return dst
+}
+
+// appendValueWithout is appendWithout for the value v starts with (v may run past it); it
+// returns the value's length too.
+func appendValueWithout(dst, v []byte, drop []string) ([]byte, int) {
+	var n int
 	switch {
 	case len(v) > 0 && v[0] == '{':
 		dst = append(dst, '{')
 		first := true
-		eachValidMember(v, func(m member) {
+		n = walkObject(v, 0, func(key []byte, escaped bool, at int) int {
 			for _, k := range drop {
-				if string(m.key) == k {
-					return
+				if string(key) == k {
+					return skipValid(v, at)
 				}
 			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendWithout(appendKey(dst, m), m.val, drop)
+			dst = appendKey(dst, member{key: key, escaped: escaped})
+			var k int
+			dst, k = appendValueWithout(dst, v[at:], drop)
+			return at + k
 		})
-		return append(dst, '}')
+		return append(dst, '}'), n
 	case len(v) > 0 && v[0] == '[':
 		dst = append(dst, '[')
 		first := true
-		eachValidElement(v, func(el []byte) {
+		n = walkArray(v, 0, func(at int) int {
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendWithout(dst, el, drop)
+			var k int
+			dst, k = appendValueWithout(dst, v[at:], drop)
+			return at + k
 		})
-		return append(dst, ']')
+		return append(dst, ']'), n
 	}
-	return appendCompact(dst, v)
+	n = skipValid(v, 0)
+	return appendCompact(dst, v[:n]), n
 }
 
 // signMux signs body as Mux does at now: Mux-Signature t=<now>,v1=<hex>. The body is sent as

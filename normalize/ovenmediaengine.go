@@ -141,7 +141,7 @@ func omeNormalize(c *Callback, ev *Event) error {
 		return payloadErr("request", "missing or not an object")
 	}
 	var r omeRequest
-	eachValidMember(request, r.collect) // the body is valid JSON once members accepted it
+	omeData(ev, top, &r) // first: it uses the scratch space the values are decoded in below
 	status, scratch, ok := stringValue(r.status, ev.scratch[:0])
 	if !ok || len(status) == 0 || r.status[0] != '"' {
 		return payloadErr("request.status", "missing or not a string")
@@ -183,13 +183,13 @@ func omeNormalize(c *Callback, ev *Event) error {
 		}
 	})
 	ev.hashID(address, port, direction, protocol, ev.Subject, withoutQuery(newURL))
-	omeData(ev, top) // after the id: it reuses the scratch space the decoded values are in
 	return nil
 }
 
 // omeData sets data: the body compacted, request without time (a send time) and with the
-// queries of url and new_url left out (they carry tokens).
-func omeData(ev *Event, top []member) {
+// queries of url and new_url left out (they carry tokens). It collects request's members into r
+// on the way, reading the body once (it is valid JSON once members accepted it).
+func omeData(ev *Event, top []member, r *omeRequest) {
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
 		if string(m.key) != "request" || len(m.val) == 0 || m.val[0] != '{' {
@@ -202,7 +202,7 @@ func omeData(ev *Event, top []member) {
 		d = append(appendKey(d, m), '{')
 		first := true
 		eachValidMember(m.val, func(rm member) {
-			if string(rm.key) == "time" {
+			if r.collect(rm); string(rm.key) == "time" {
 				return
 			}
 			if !first {

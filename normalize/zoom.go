@@ -168,7 +168,7 @@ func zoomNormalize(c *Callback, ev *Event) error {
 	w := zoomWalk{d: append(ev.data[:0], '{')}
 	first := true
 	for _, m := range top {
-		first = w.member(m, first, zoomAtTop)
+		_, first = w.member(m, first, zoomAtTop)
 	}
 	ev.data = append(w.d, '}')
 	ev.Data = ev.data
@@ -234,12 +234,13 @@ const (
 	zoomAtNested         // any other
 )
 
-// member appends m, a member of an object at where, after a comma unless first is true; it
-// reports whether the object's next member is still the first.
-func (w *zoomWalk) member(m member, first bool, where int) bool {
+// member appends m, a member of an object at where, after a comma unless first is true. m.val
+// starts with the member's value and may run past it: member returns the value's length, and
+// whether the object's next member is still the first. An object is walked as it is copied, once.
+func (w *zoomWalk) member(m member, first bool, where int) (n int, stillFirst bool) {
 	for _, k := range zoomCredentials {
 		if string(m.key) == k {
-			return first
+			return skipValid(m.val, 0), first
 		}
 	}
 	if !first {
@@ -254,19 +255,23 @@ func (w *zoomWalk) member(m member, first bool, where int) bool {
 		w.objectSeen, inner = true, zoomAtObject
 	}
 	if len(m.val) == 0 || m.val[0] != '{' {
-		w.d = appendCompact(w.d, m.val)
-		return false
+		n = skipValid(m.val, 0)
+		w.d = appendCompact(w.d, m.val[:n])
+		return n, false
 	}
+	v := m.val
 	w.d = append(w.d, '{')
 	innerFirst := true
-	eachValidMember(m.val, func(n member) {
+	n = walkObject(v, 0, func(key []byte, escaped bool, at int) int {
+		var k int
+		k, innerFirst = w.member(member{key: key, val: v[at:], escaped: escaped}, innerFirst, inner)
 		if inner == zoomAtObject {
-			w.o.collect(n)
+			w.o.collect(member{key: key, val: v[at : at+k], escaped: escaped})
 		}
-		innerFirst = w.member(n, innerFirst, inner)
+		return at + k
 	})
 	w.d = append(w.d, '}')
-	return false
+	return n, false
 }
 
 // zoomSetID hashes what identifies the event (§2e): event_ts, the entity, the user or
