@@ -129,7 +129,7 @@ func sparkNormalize(c *Callback, ev *Event) error {
 	}
 
 	// data is the callback as sent, compacted: the signature, rand and timestamp are headers.
-	ev.data = appendCompact(ev.data[:0], c.Body)
+	ev.data = appendCompactObject(ev.data[:0], c.Body, top)
 	ev.Data = ev.data
 
 	if f.job == nil && f.task == nil {

@@ -45,6 +45,25 @@ func appendCompact(dst, v []byte) []byte {
 	return append(dst, v[start:]...)
 }
 
+// appendCompactObject is appendCompact for obj, a valid object whose members are ms (as
+// eachMember gave them, so slices of obj): when every value is a scalar and the members sit
+// where a compact object has them, obj holds no white space to leave out and is copied as it
+// is, without reading its strings again.
+func appendCompactObject(dst, obj []byte, ms []member) []byte {
+	next := 1 // where the next member's name starts, in a compact obj
+	for _, m := range ms {
+		if m.escaped || len(m.val) == 0 || m.val[0] == '{' || m.val[0] == '[' ||
+			cap(obj)-cap(m.key) != next+1 || cap(obj)-cap(m.val) != next+len(m.key)+3 {
+			return appendCompact(dst, obj)
+		}
+		next = cap(obj) - cap(m.val) + len(m.val) + 1 // past the ','
+	}
+	if len(ms) == 0 || next != len(obj) {
+		return appendCompact(dst, obj)
+	}
+	return append(dst, obj...)
+}
+
 // skipToken returns the index of the first '"' or byte of ' ' or less at or after i: outside
 // strings, where white space may start.
 func skipToken(b []byte, i int) int {
