@@ -133,15 +133,16 @@ func muxNormalize(c *Callback, ev *Event) error {
 	// data: the envelope without attempts (it grows on every retry), credentials removed.
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
-		switch string(m.key) {
-		case "attempts":
-		case "data":
-			if len(d) > 1 {
-				d = append(d, ',')
-			}
-			d = appendWithout(appendKey(d, m), m.val, muxCredentials)
-		default:
-			d = appendMember(d, m)
+		if string(m.key) == "attempts" {
+			continue
+		}
+		if len(d) > 1 {
+			d = append(d, ',')
+		}
+		if d = appendKey(d, m); string(m.key) == "data" {
+			d = appendWithout(d, m.val, muxCredentials)
+		} else {
+			d = appendValidCompact(d, m.val)
 		}
 	}
 	ev.data = append(d, '}')
@@ -205,7 +206,7 @@ func appendValueWithout(dst, v []byte, drop []string) ([]byte, int) {
 		return append(dst, ']'), n
 	}
 	n = skipValid(v, 0)
-	return appendCompact(dst, v[:n]), n
+	return appendValidCompact(dst, v[:n]), n
 }
 
 // signMux signs body as Mux does at now: Mux-Signature t=<now>,v1=<hex>. The body is sent as

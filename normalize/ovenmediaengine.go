@@ -213,7 +213,7 @@ func omeData(ev *Event, top []member, r *omeRequest) {
 			if string(rm.key) == "url" || string(rm.key) == "new_url" {
 				d, ev.scratch = appendURLWithoutQuery(d, rm.val, ev.scratch)
 			} else {
-				d = appendCompact(d, rm.val)
+				d = appendValidCompact(d, rm.val)
 			}
 		})
 		d = append(d, '}')

@@ -256,7 +256,7 @@ func (w *zoomWalk) member(m member, first bool, where int) (n int, stillFirst bo
 	}
 	if len(m.val) == 0 || m.val[0] != '{' {
 		n = skipValid(m.val, 0)
-		w.d = appendCompact(w.d, m.val[:n])
+		w.d = appendValidCompact(w.d, m.val[:n])
 		return n, false
 	}
 	v := m.val
