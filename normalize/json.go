@@ -38,7 +38,7 @@ func skipPlain(b []byte, i int) int {
 		w := binary.LittleEndian.Uint64(b[i:])
 		quote, backslash := w^(ones*'"'), w^(ones*'\\')
 		special := w | // a byte >= 0x80
-			(w-ones*0x20)&^w | // a byte < 0x20
+			(w - ones*0x20) | // a byte < 0x20 (or >= 0x80: flagged already)
 			(quote-ones)&^quote | // a '"'
 			(backslash-ones)&^backslash // a '\\'
 		// The lowest flagged byte is the first one not plain (a borrow flags only bytes above one).
