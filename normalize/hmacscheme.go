@@ -292,10 +292,19 @@ func eachSigParam(header []byte, fn func(k, v []byte)) {
 	for rest := header; len(rest) > 0; {
 		var pair []byte
 		pair, rest, _ = bytes.Cut(rest, []byte{','})
-		if k, v, ok := bytes.Cut(bytes.TrimSpace(pair), []byte{'='}); ok {
-			fn(bytes.TrimSpace(k), bytes.TrimSpace(v))
+		if k, v, ok := bytes.Cut(trimSpace(pair), []byte{'='}); ok {
+			fn(trimSpace(k), trimSpace(v))
 		}
 	}
+}
+
+// trimSpace is bytes.TrimSpace, which it calls only when b starts or ends with a byte that is
+// not a printable ASCII one: in a header, rarely.
+func trimSpace(b []byte) []byte {
+	if len(b) > 0 && b[0] > ' ' && b[0] < 0x7f && b[len(b)-1] > ' ' && b[len(b)-1] < 0x7f {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 // Verify checks c's signature and signed timestamp against a (no secret: the unsigned policy).

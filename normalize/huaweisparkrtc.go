@@ -68,45 +68,75 @@ var sparkEvents = []EventDef{
 	{"RTC_VIDEO_STREAM_CLOSE", "video.stream.closed", "a user closed a video stream (body UNCONFIRMED)"},
 }
 
+// sparkFields is what Normalize reads of the body, in one pass over its members (which are
+// unique: members refuses a body with two of a name).
+type sparkFields struct {
+	eventType, room, app, end, start, job, task, obsObject, asset []byte
+}
+
+func (f *sparkFields) collect(top []member) {
+	for _, m := range top {
+		switch string(m.key) {
+		case "event_type":
+			f.eventType = m.val
+		case "room_id":
+			f.room = m.val
+		case "app_id":
+			f.app = m.val
+		case "end_time":
+			f.end = m.val
+		case "start_time":
+			f.start = m.val
+		case "job_id":
+			f.job = m.val
+		case "task_id":
+			f.task = m.val
+		case "obs_object":
+			f.obsObject = m.val
+		case "asset_id":
+			f.asset = m.val
+		}
+	}
+}
+
 func sparkNormalize(c *Callback, ev *Event) error {
 	top, err := c.members()
 	if err != nil {
 		return err
 	}
-	raw := lookup(top, "event_type")
-	code, scratch, ok := stringValue(raw, ev.scratch[:0])
-	if !ok || len(code) == 0 || raw[0] != '"' {
+	var f sparkFields
+	f.collect(top)
+	code, scratch, ok := stringValue(f.eventType, ev.scratch[:0])
+	if !ok || len(code) == 0 || f.eventType[0] != '"' {
 		return payloadErr("event_type", "missing or not a non-empty string")
 	}
 	ev.scratch = scratch
 	ev.ProviderEventType = ev.keep(code)
 	ev.setTypeFrom(sparkEvents, sparkPrefix)
 
-	subject, scratch, _ := stringValue(lookup(top, "room_id"), ev.scratch[:0])
+	subject, scratch, _ := stringValue(f.room, ev.scratch[:0])
 	ev.Subject = ev.keep(subject)
-	appRaw := lookup(top, "app_id")
-	app, scratch, _ := stringValue(appRaw, scratch[:0])
+	app, scratch, _ := stringValue(f.app, scratch[:0])
 	ev.scratch = scratch
 	ev.setSource(app)
 
 	ev.Time = c.Received.UTC()
-	for _, name := range [...]string{"end_time", "start_time"} {
-		if at, ok := parseRFC3339(lookup(top, name)); ok && at.Year() >= 1970 && at.Year() <= 9999 {
+	for _, raw := range [...][]byte{f.end, f.start} {
+		if at, ok := parseRFC3339(raw); ok && at.Year() >= 1970 && at.Year() <= 9999 {
 			ev.Time = at.UTC()
 			break
 		}
 	}
 
 	// data is the callback as sent, compacted: the signature, rand and timestamp are headers.
-	ev.data = appendCompact(ev.data[:0], c.Body)
+	ev.data = appendCompactObject(ev.data[:0], c.Body, top)
 	ev.Data = ev.data
 
-	job, task := lookup(top, "job_id"), lookup(top, "task_id")
-	if job == nil && task == nil {
+	if f.job == nil && f.task == nil {
 		ev.hashID([]byte("body"), ev.Data)
 		return nil
 	}
-	ev.hashID(appRaw, task, job, lookup(top, "obs_object"), lookup(top, "asset_id"))
+	ev.hashID(f.app, f.task, f.job, f.obsObject, f.asset)
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -36,11 +38,12 @@ func skipPlain(b []byte, i int) int {
 		w := binary.LittleEndian.Uint64(b[i:])
 		quote, backslash := w^(ones*'"'), w^(ones*'\\')
 		special := w | // a byte >= 0x80
-			(w-ones*0x20)&^w | // a byte < 0x20
+			(w - ones*0x20) | // a byte < 0x20 (or >= 0x80: flagged already)
 			(quote-ones)&^quote | // a '"'
 			(backslash-ones)&^backslash // a '\\'
-		if special&highs != 0 {
-			break
+		// The lowest flagged byte is the first one not plain (a borrow flags only bytes above one).
+		if special &= highs; special != 0 {
+			return i + bits.TrailingZeros64(special)>>3
 		}
 		i += 8
 	}
@@ -370,12 +373,10 @@ func stringValue(raw, scratch []byte) (text, newScratch []byte, ok bool) {
 	switch raw[0] {
 	case '"':
 		inner := raw[1 : len(raw)-1]
-		for _, c := range inner {
-			if c == '\\' {
-				start := len(scratch)
-				scratch = appendUnquoted(scratch, raw)
-				return scratch[start:len(scratch):len(scratch)], scratch, true
-			}
+		if bytes.IndexByte(inner, '\\') >= 0 {
+			start := len(scratch)
+			scratch = appendUnquoted(scratch, raw)
+			return scratch[start:len(scratch):len(scratch)], scratch, true
 		}
 		return inner, scratch, true
 	case '{', '[', 'n':

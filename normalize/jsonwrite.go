@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -9,16 +11,18 @@ import (
 // bytes, without reflection and, on the callback path, without allocation.
 
 // appendCompact appends the validated JSON value v without insignificant white space, copying
-// runs rather than bytes.
+// runs rather than bytes: outside strings it looks for the next '"' or white space, inside one for
+// its closing quote, each eight bytes at a time.
 func appendCompact(dst, v []byte) []byte {
 	start := 0
 	for i := 0; i < len(v); {
+		if i = skipToken(v, i); i >= len(v) {
+			break
+		}
 		switch c := v[i]; {
 		case c == '"':
-			i++
-			for {
-				i = skipPlain(v, i)
-				if i >= len(v) {
+			for i++; ; {
+				if i = skipToQuote(v, i); i >= len(v) {
 					break
 				}
 				if v[i] == '\\' {
@@ -26,9 +30,7 @@ func appendCompact(dst, v []byte) []byte {
 					continue
 				}
 				i++
-				if v[i-1] == '"' {
-					break
-				}
+				break
 			}
 		case isSpace(c):
 			dst = append(dst, v[start:i]...)
@@ -36,11 +38,49 @@ func appendCompact(dst, v []byte) []byte {
 				i++
 			}
 			start = i
-		default:
+		default: // a control byte outside strings: not in valid JSON
 			i++
 		}
 	}
 	return append(dst, v[start:]...)
+}
+
+// appendCompactObject is appendCompact for obj, a valid object whose members are ms (as
+// eachMember gave them, so slices of obj): when every value is a scalar and the members sit
+// where a compact object has them, obj holds no white space to leave out and is copied as it
+// is, without reading its strings again.
+func appendCompactObject(dst, obj []byte, ms []member) []byte {
+	next := 1 // where the next member's name starts, in a compact obj
+	for _, m := range ms {
+		if m.escaped || len(m.val) == 0 || m.val[0] == '{' || m.val[0] == '[' ||
+			cap(obj)-cap(m.key) != next+1 || cap(obj)-cap(m.val) != next+len(m.key)+3 {
+			return appendCompact(dst, obj)
+		}
+		next = cap(obj) - cap(m.val) + len(m.val) + 1 // past the ','
+	}
+	if len(ms) == 0 || next != len(obj) {
+		return appendCompact(dst, obj)
+	}
+	return append(dst, obj...)
+}
+
+// skipToken returns the index of the first '"' or byte of ' ' or less at or after i: outside
+// strings, where white space may start.
+func skipToken(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		quote := w ^ (ones * '"')
+		// The lowest flagged byte is the first one sought (a borrow flags only bytes above one).
+		if m := ((w-ones*0x21)&^w | (quote-ones)&^quote) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && b[i] != '"' && b[i] > ' ' {
+		i++
+	}
+	return i
 }
 
 // appendString appends s as a JSON string literal.

@@ -121,7 +121,7 @@ func muxNormalize(c *Callback, ev *Event) error {
 		ev.setUnknownType(muxPrefix, ev.ProviderEventType)
 	}
 
-	subject, scratch, _ := stringValue(nestedMember(lookup(top, "object"), "id"), ev.scratch[:0])
+	subject, scratch, _ := stringValue(validMember(lookup(top, "object"), "id"), ev.scratch[:0])
 	ev.scratch = scratch
 	ev.Subject = ev.keep(subject)
 
@@ -133,15 +133,16 @@ func muxNormalize(c *Callback, ev *Event) error {
 	// data: the envelope without attempts (it grows on every retry), credentials removed.
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
-		switch string(m.key) {
-		case "attempts":
-		case "data":
-			if len(d) > 1 {
-				d = append(d, ',')
-			}
-			d = appendWithout(appendKey(d, m), m.val, muxCredentials)
-		default:
-			d = appendMember(d, m)
+		if string(m.key) == "attempts" {
+			continue
+		}
+		if len(d) > 1 {
+			d = append(d, ',')
+		}
+		if d = appendKey(d, m); string(m.key) == "data" {
+			d = appendWithout(d, m.val, muxCredentials)
+		} else {
+			d = appendValidCompact(d, m.val)
 		}
 	}
 	ev.data = append(d, '}')
@@ -159,45 +160,53 @@ func muxNormalize(c *Callback, ev *Event) error {
 }
 
 // appendWithout appends the validated JSON value v compacted, leaving out every member named in
-// drop in it and in the objects and arrays it holds, at any depth.
+// drop in it and in the objects and arrays it holds, at any depth. v is read as valid (it is
+// nested in a body members accepted), each level once.
 func appendWithout(dst, v []byte, drop []string) []byte {
-	v = v[skipSpace(v, 0):]
+	dst, _ = appendValueWithout(dst, v[skipSpace(v, 0):], drop)
+	return dst
+}
+
+// appendValueWithout is appendWithout for the value v starts with (v may run past it); it
+// returns the value's length too.
+func appendValueWithout(dst, v []byte, drop []string) ([]byte, int) {
+	var n int
 	switch {
 	case len(v) > 0 && v[0] == '{':
 		dst = append(dst, '{')
 		first := true
-		eachMember(v, func(m member) {
+		n = walkObject(v, 0, func(key []byte, escaped bool, at int) int {
 			for _, k := range drop {
-				if string(m.key) == k {
-					return
+				if string(key) == k {
+					return skipValid(v, at)
 				}
 			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendWithout(appendKey(dst, m), m.val, drop)
+			dst = appendKey(dst, member{key: key, escaped: escaped})
+			var k int
+			dst, k = appendValueWithout(dst, v[at:], drop)
+			return at + k
 		})
-		return append(dst, '}')
+		return append(dst, '}'), n
 	case len(v) > 0 && v[0] == '[':
 		dst = append(dst, '[')
-		for i, n := skipSpace(v, 1), 0; i < len(v) && v[i] != ']'; n++ {
-			end, err := scanValue(v, i, 0)
-			if err != nil {
-				break
-			}
-			if n > 0 {
+		first := true
+		n = walkArray(v, 0, func(at int) int {
+			if !first {
 				dst = append(dst, ',')
 			}
-			dst = appendWithout(dst, v[i:end], drop)
-			var done bool
-			if i, done, err = nextElement(v, end, ']'); err != nil || done {
-				break
-			}
-		}
-		return append(dst, ']')
+			first = false
+			var k int
+			dst, k = appendValueWithout(dst, v[at:], drop)
+			return at + k
+		})
+		return append(dst, ']'), n
 	}
-	return appendCompact(dst, v)
+	n = skipValid(v, 0)
+	return appendValidCompact(dst, v[:n]), n
 }
 
 // signMux signs body as Mux does at now: Mux-Signature t=<now>,v1=<hex>. The body is sent as

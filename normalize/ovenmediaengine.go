@@ -141,9 +141,7 @@ func omeNormalize(c *Callback, ev *Event) error {
 		return payloadErr("request", "missing or not an object")
 	}
 	var r omeRequest
-	if err := eachMember(request, r.collect); err != nil {
-		return payloadErr("request", "not a JSON object")
-	}
+	omeData(ev, top, &r) // first: it uses the scratch space the values are decoded in below
 	status, scratch, ok := stringValue(r.status, ev.scratch[:0])
 	if !ok || len(status) == 0 || r.status[0] != '"' {
 		return payloadErr("request.status", "missing or not a string")
@@ -175,14 +173,23 @@ func omeNormalize(c *Callback, ev *Event) error {
 	client := lookup(top, "client")
 	newURL, scratch, _ := stringValue(r.newURL, ev.scratch)
 	ev.scratch = scratch
-	ev.hashID(nestedMember(client, "address"), nestedMember(client, "port"), direction, protocol, ev.Subject, withoutQuery(newURL))
-	omeData(ev, top) // after the id: it reuses the scratch space the decoded values are in
+	var address, port []byte
+	eachValidMember(client, func(m member) {
+		switch {
+		case address == nil && string(m.key) == "address":
+			address = m.val
+		case port == nil && string(m.key) == "port":
+			port = m.val
+		}
+	})
+	ev.hashID(address, port, direction, protocol, ev.Subject, withoutQuery(newURL))
 	return nil
 }
 
 // omeData sets data: the body compacted, request without time (a send time) and with the
-// queries of url and new_url left out (they carry tokens).
-func omeData(ev *Event, top []member) {
+// queries of url and new_url left out (they carry tokens). It collects request's members into r
+// on the way, reading the body once (it is valid JSON once members accepted it).
+func omeData(ev *Event, top []member, r *omeRequest) {
 	d := append(ev.data[:0], '{')
 	for _, m := range top {
 		if string(m.key) != "request" || len(m.val) == 0 || m.val[0] != '{' {
@@ -194,8 +201,8 @@ func omeData(ev *Event, top []member) {
 		}
 		d = append(appendKey(d, m), '{')
 		first := true
-		eachMember(m.val, func(rm member) {
-			if string(rm.key) == "time" {
+		eachValidMember(m.val, func(rm member) {
+			if r.collect(rm); string(rm.key) == "time" {
 				return
 			}
 			if !first {
@@ -206,7 +213,7 @@ func omeData(ev *Event, top []member) {
 			if string(rm.key) == "url" || string(rm.key) == "new_url" {
 				d, ev.scratch = appendURLWithoutQuery(d, rm.val, ev.scratch)
 			} else {
-				d = appendCompact(d, rm.val)
+				d = appendValidCompact(d, rm.val)
 			}
 		})
 		d = append(d, '}')

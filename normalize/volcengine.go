@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -244,15 +245,9 @@ func parseRFC3339(raw []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var buf [40]byte
-	b := buf[:0]
-	for _, c := range raw[1 : len(raw)-1] {
-		if c == ' ' {
-			continue
-		}
-		if len(b) == len(buf) {
-			return time.Time{}, false
-		}
-		b = append(b, c)
+	b, ok := withoutSpaces(raw[1:len(raw)-1], &buf)
+	if !ok {
+		return time.Time{}, false
 	}
 	num := func(s []byte) (int, bool) {
 		n := 0
@@ -309,11 +304,44 @@ func parseRFC3339(raw []byte) (time.Time, bool) {
 	default:
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day { // 2024-02-30 would roll over
+	if day > daysIn(month, year) { // 2024-02-30 would roll over
 		return time.Time{}, false
 	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// withoutSpaces is s without its spaces, in buf when it has any: false when that is longer than buf.
+func withoutSpaces(s []byte, buf *[40]byte) ([]byte, bool) {
+	if bytes.IndexByte(s, ' ') < 0 {
+		return s, len(s) <= len(buf)
+	}
+	b := buf[:0]
+	for _, c := range s {
+		if c == ' ' {
+			continue
+		}
+		if len(b) == len(buf) {
+			return nil, false
+		}
+		b = append(b, c)
+	}
+	return b, true
+}
+
+// daysIn is the number of days of month (1-12) in year, in the proleptic Gregorian calendar
+// time.Date counts in.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // signVolcengine sets EventTime to now, as a fresh event has it, and Signature to the signature

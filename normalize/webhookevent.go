@@ -137,7 +137,7 @@ func jsonPath(c *Callback, path []string) ([]byte, error) {
 			return nil, nil
 		}
 		var found []byte
-		eachMember(v, func(m member) {
+		eachValidMember(v, func(m member) { // nested in the body members accepted: valid
 			if string(m.key) == step {
 				if found != nil {
 					dup = true

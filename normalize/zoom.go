@@ -120,8 +120,40 @@ var zoomEvents = []EventDef{
 // zoomCredentials are the members dropped from data wherever they are in an object.
 var zoomCredentials = [...]string{"download_token", "password", "recording_play_passcode", "join_url", "start_url", "stream_key"}
 
-// zoomFileLists are the arrays of payload.object whose elements' ids make a recording event's id.
-var zoomFileLists = [...]string{"recording_files", "participant_audio_files", "participant_video_files"}
+// zoomObject is what the event's id and subject take from payload.object: the last of each
+// member, but the first of each file list (recording_files, participant_audio_files,
+// participant_video_files: the arrays whose elements' ids make a recording event's id).
+type zoomObject struct {
+	sessionID, id, uuid, user, participant []byte
+	files                                  [3][]byte
+}
+
+func (o *zoomObject) collect(m member) {
+	switch string(m.key) {
+	case "session_id":
+		o.sessionID = m.val
+	case "id":
+		o.id = m.val
+	case "uuid":
+		o.uuid = m.val
+	case "user":
+		o.user = m.val
+	case "participant":
+		o.participant = m.val
+	case "recording_files":
+		o.setFiles(0, m.val)
+	case "participant_audio_files":
+		o.setFiles(1, m.val)
+	case "participant_video_files":
+		o.setFiles(2, m.val)
+	}
+}
+
+func (o *zoomObject) setFiles(i int, list []byte) {
+	if o.files[i] == nil {
+		o.files[i] = list
+	}
+}
 
 func zoomNormalize(c *Callback, ev *Event) error {
 	top, err := c.members()
@@ -131,35 +163,24 @@ func zoomNormalize(c *Callback, ev *Event) error {
 	if err := setDottedType(ev, lookup(top, "event"), "event", zoomEvents, zoomPrefix); err != nil {
 		return err
 	}
-	object := nestedMember(lookup(top, "payload"), "object")
-	var sessionID, id, uuid, user, participant []byte
-	eachMember(object, func(m member) {
-		switch string(m.key) {
-		case "session_id":
-			sessionID = m.val
-		case "id":
-			id = m.val
-		case "uuid":
-			uuid = m.val
-		case "user":
-			user = m.val
-		case "participant":
-			participant = m.val
-		}
-	})
+	// data and payload.object's members in one walk over the body, which is valid JSON once
+	// members accepted it: each object is read once, never checked again.
+	w := zoomWalk{d: append(ev.data[:0], '{')}
+	first := true
+	for _, m := range top {
+		_, first = w.member(m, first, zoomAtTop)
+	}
+	ev.data = append(w.d, '}')
+	ev.Data = ev.data
 
-	ev.setFirstSubject(sessionID, id, uuid)
+	ev.setFirstSubject(w.o.sessionID, w.o.id, w.o.uuid)
 
 	eventTS := lookup(top, "event_ts")
 	ev.Time = c.Received.UTC()
 	ev.setTime(intValue(eventTS))
 
-	d := zoomAppendRedacted(append(ev.data[:0], '{'), top)
-	ev.data = append(d, '}')
-	ev.Data = ev.data
-
 	ev.setSource(nil)
-	zoomSetID(ev, object, eventTS, sessionID, id, uuid, user, participant)
+	zoomSetID(ev, &w.o, eventTS)
 	return nil
 }
 
@@ -196,49 +217,85 @@ func (ev *Event) setFirstSubject(raws ...[]byte) {
 	}
 }
 
-// zoomAppendRedacted appends the members of ms without zoomCredentials, looking into nested
-// objects too (arrays are copied as they are: Zoom's arrays hold files and issues).
-func zoomAppendRedacted(d []byte, ms []member) []byte {
-	first := true
-	for _, m := range ms {
-		d, first = zoomAppendMember(d, m, first)
-	}
-	return d
+// zoomWalk builds data: the members of the body without zoomCredentials, looking into nested
+// objects too (arrays are copied as they are: Zoom's arrays hold files and issues). On the way
+// it collects the members of payload.object (its first member of that name) into o.
+type zoomWalk struct {
+	d          []byte
+	o          zoomObject
+	objectSeen bool
 }
 
-func zoomAppendMember(d []byte, m member, first bool) ([]byte, bool) {
+// Where a member is: what the walk does with the object it holds.
+const (
+	zoomAtTop     = iota // the body's: payload is walked as zoomAtPayload
+	zoomAtPayload        // payload's: object (the first) is walked as zoomAtObject
+	zoomAtObject         // payload.object's: collected
+	zoomAtNested         // any other
+)
+
+// member appends m, a member of an object at where, after a comma unless first is true. m.val
+// starts with the member's value and may run past it: member returns the value's length, and
+// whether the object's next member is still the first. An object is walked as it is copied, once.
+func (w *zoomWalk) member(m member, first bool, where int) (n int, stillFirst bool) {
 	for _, k := range zoomCredentials {
 		if string(m.key) == k {
-			return d, first
+			return skipValid(m.val, 0), first
 		}
 	}
 	if !first {
-		d = append(d, ',')
+		w.d = append(w.d, ',')
 	}
-	d = appendKey(d, m)
+	w.d = appendKey(w.d, m)
+	inner := zoomAtNested
+	switch {
+	case where == zoomAtTop && string(m.key) == "payload":
+		inner = zoomAtPayload
+	case where == zoomAtPayload && string(m.key) == "object" && !w.objectSeen:
+		w.objectSeen, inner = true, zoomAtObject
+	}
 	if len(m.val) == 0 || m.val[0] != '{' {
-		return appendCompact(d, m.val), false
+		n = skipValid(m.val, 0)
+		w.d = appendValidCompact(w.d, m.val[:n])
+		return n, false
 	}
-	d = append(d, '{')
-	inner := true
-	eachMember(m.val, func(n member) { d, inner = zoomAppendMember(d, n, inner) })
-	return append(d, '}'), false
+	v := m.val
+	w.d = append(w.d, '{')
+	innerFirst := true
+	n = walkObject(v, 0, func(key []byte, escaped bool, at int) int {
+		var k int
+		k, innerFirst = w.member(member{key: key, val: v[at:], escaped: escaped}, innerFirst, inner)
+		if inner == zoomAtObject {
+			w.o.collect(member{key: key, val: v[at : at+k], escaped: escaped})
+		}
+		return at + k
+	})
+	w.d = append(w.d, '}')
+	return n, false
 }
 
 // zoomSetID hashes what identifies the event (§2e): event_ts, the entity, the user or
 // participant, and the recording files' ids, as sent.
-func zoomSetID(ev *Event, object, eventTS, sessionID, id, uuid, user, participant []byte) {
+func zoomSetID(ev *Event, o *zoomObject, eventTS []byte) {
 	start := len(ev.scratch)
 	ids := ev.scratch
-	for _, name := range zoomFileLists {
-		if list := nestedMember(object, name); len(list) > 0 && list[0] == '[' {
-			eachElement(list, func(f []byte) { ids = appendIdentityPart(ids, nestedMember(f, "id")) })
-		}
+	for _, list := range o.files {
+		eachValidElement(list, func(f []byte) { ids = appendIdentityPart(ids, validMember(f, "id")) })
 	}
 	ev.scratch = ids
-	ev.hashID(eventTS, sessionID, id, uuid, nestedMember(user, "id"),
-		nestedMember(participant, "user_id"), nestedMember(participant, "participant_uuid"), nestedMember(participant, "id"),
-		ids[start:])
+	var userID, participantUserID, participantUUID, participantID []byte
+	userID = validMember(o.user, "id")
+	eachValidMember(o.participant, func(m member) {
+		switch {
+		case participantUserID == nil && string(m.key) == "user_id":
+			participantUserID = m.val
+		case participantUUID == nil && string(m.key) == "participant_uuid":
+			participantUUID = m.val
+		case participantID == nil && string(m.key) == "id":
+			participantID = m.val
+		}
+	})
+	ev.hashID(eventTS, o.sessionID, o.id, o.uuid, userID, participantUserID, participantUUID, participantID, ids[start:])
 	ev.scratch = ev.scratch[:start]
 }
 
