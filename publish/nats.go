@@ -29,6 +29,10 @@ type NATSConfig struct {
 	MaxPending      int           // async publishes awaiting their ack
 	MaxAge          time.Duration // retention of a stream we create; 0: none
 	MaxBytes        int64         // size bound of a stream we create (oldest go first); 0 or less: none
+	Replicas        int           // replicas of a stream we create; 0: 1
+	// CheckReplicas refuses an existing stream without Replicas replicas (CALLBRIDGE_NATS_REPLICAS
+	// was set); otherwise an existing stream is used as it is.
+	CheckReplicas bool
 	// EmbeddedMaxPayload is the embedded server's message size limit; 0: the server's 1 MiB.
 	EmbeddedMaxPayload int32
 	// EmbeddedSync is when the embedded server fsyncs its store: "always" (every write) or an
@@ -242,9 +246,13 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 			MaxAge:      s.cfg.MaxAge,
 			MaxBytes:    maxBytes,
 			Discard:     jetstream.DiscardOld,
+			Replicas:    s.replicas(),
 		})
 		if noStorage(err) { // a stream larger than the disk: say what fits (natsstorage.go)
 			return s.noStorageError(err)
+		}
+		if noPeers(err) { // more replicas than the cluster has servers
+			return s.replicasError(err)
 		}
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", s.cfg.Stream, err)
@@ -255,6 +263,9 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 		return fmt.Errorf("look up stream %s: %w", s.cfg.Stream, err)
 	}
 	info := stream.CachedInfo()
+	if s.cfg.CheckReplicas && info.Config.Replicas != s.replicas() {
+		return s.replicasMismatch(info.Config.Replicas)
+	}
 	for _, want := range s.streamSubjects() {
 		if !covered(info.Config.Subjects, want) {
 			return fmt.Errorf("stream %s has subjects %v, which do not cover %q", s.cfg.Stream, info.Config.Subjects, want)
