@@ -9,8 +9,10 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +65,40 @@ func JetStream(t testing.TB, opts ...NATSOption) *server.Server {
 		t.Fatal("nats-server did not start")
 	}
 	return s
+}
+
+// JetStreamCluster starts n in-process nats-servers with JetStream, clustered over routes on
+// loopback (cluster "testenv"), and waits until they have elected a meta leader, so that a
+// replicated stream (up to n replicas) can be created at once. Each is shut down at the end of
+// the test.
+func JetStreamCluster(t testing.TB, n int) []*server.Server {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = FreePort(t)
+	}
+	servers := make([]*server.Server, n)
+	for i := range servers {
+		servers[i] = JetStream(t, Options(func(o *server.Options) {
+			o.ServerName = fmt.Sprintf("n%d", i+1)
+			o.Cluster = server.ClusterOpts{Name: "testenv", Host: "127.0.0.1", Port: ports[i]}
+			for j, p := range ports {
+				if j != i {
+					o.Routes = append(o.Routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+				}
+			}
+		}))
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, s := range servers {
+			if s.JetStreamIsLeader() {
+				return servers
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no JetStream meta leader among %d clustered servers within 20s", n)
+		}
+	}
 }
 
 // Kafka starts an in-process Kafka cluster (kfake) of one broker, unless opts say otherwise,
