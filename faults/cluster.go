@@ -146,7 +146,10 @@ type leaderSample struct {
 
 // WatchLeader starts polling stream's leader on the cluster at url.
 func WatchLeader(url, stream string) (*LeaderWatch, error) {
-	nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	// Pings every second: a watch connected to a node that hangs moves to another within seconds,
+	// rather than reporting the hang as a stream without a leader.
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond),
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(2))
 	if err != nil {
 		return nil, err
 	}

@@ -199,3 +199,43 @@ func TestClusterSameCallbackToBoth(t *testing.T) {
 		t.Errorf("SPEC §10: the same callback reaching two bridges at once is answered 200 by both; %d of %d requests were not (%s)", n, rep.Attempts, rep.statuses())
 	}
 }
+
+// Kafka with three brokers (kfake in its own process): every partition's leader moves to a
+// broker picked at random every 500 ms, and every 10th produce request is answered
+// NOT_ENOUGH_REPLICAS or REQUEST_TIMED_OUT, throughout the load, in front of two bridges
+// (acks=all). Retried within the publish timeout: lost 0, and most callbacks answer 200;
+// duplicates are allowed on Kafka (consumers drop them by source and id) and reported.
+func TestKafkaClusterLeadersMove(t *testing.T) {
+	p := settings()
+	ks := StartKafkaCluster(t, bins.Path(t, KfakePkg), 3, "-shuffle", "500ms", "-fail-every", "10")
+	env := bridgeEnv(p, map[string]string{
+		"CALLBRIDGE_SINK":                    "kafka",
+		"CALLBRIDGE_KAFKA_BROKERS":           ks.Brokers(),
+		"CALLBRIDGE_KAFKA_CREATE_TOPICS":     "true",
+		"CALLBRIDGE_KAFKA_REQUIRED_ACKS":     "all",
+		"CALLBRIDGE_KAFKA_TOPIC_REPLICATION": "3",
+	})
+	var bridges [2]*Bridge
+	for i := range bridges {
+		bridges[i] = NewBridge(t, bins.Path(t, BridgePkg), env)
+		bridges[i].Start()
+		if err := bridges[i].WaitReady(60 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := scenario{name: "kafka-cluster-moves", sink: "kafka", b: bridges[0], mirrors: bridges[1:], p: p,
+		fault: "3 kfake brokers: leaders shuffled every 500ms, every 10th produce NOT_ENOUGH_REPLICAS or REQUEST_TIMED_OUT; two bridges",
+		inject: func() Timeline {
+			tl := Timeline{Start: time.Now()}
+			time.Sleep(p.load - p.faultAt)
+			tl.End = time.Now()
+			return tl
+		},
+		read: kafkaReader(ks),
+	}.run(t)
+	checkNoLoss(t, rep)
+	checkRetryAfter(t, rep)
+	if ok := rep.Statuses[200]; 2*ok <= rep.Attempts {
+		t.Errorf("SPEC §10: retriable produce errors are retried within the publish timeout; only %d of %d requests answered 200", ok, rep.Attempts)
+	}
+}

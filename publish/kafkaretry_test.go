@@ -11,8 +11,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/callbridge/callbridge/internal/kfakefail"
 	"github.com/callbridge/callbridge/internal/testenv"
 )
 
@@ -20,24 +20,12 @@ import (
 // anything is appended), and counts the produce requests c sees.
 func failProduce(c *kfake.Cluster, code int16, n int64) *atomic.Int64 {
 	var seen atomic.Int64
-	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if seen.Add(1) > n {
-			return nil, nil, false
+	kfakefail.Produce(c, func(i int64) int16 {
+		seen.Store(i)
+		if i > n {
+			return 0
 		}
-		preq := req.(*kmsg.ProduceRequest)
-		resp := preq.ResponseKind().(*kmsg.ProduceResponse)
-		for _, t := range preq.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = t.Topic
-			for _, p := range t.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition, rp.ErrorCode = p.Partition, code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return code
 	})
 	return &seen
 }
