@@ -30,8 +30,8 @@ func noStorage(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStorageResourcesExceededErr)
 }
 
-// noPeers reports the JetStream error of a server that cannot place a stream's replicas: a
-// cluster with fewer servers, or a single server.
+// noPeers reports the JetStream error of servers that cannot place a stream's replicas: a
+// single server, or a cluster without that many servers current.
 func noPeers(err error) bool {
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {
@@ -45,13 +45,27 @@ func noPeers(err error) bool {
 	return false
 }
 
+// singleServer reports the refusal of a server that is not clustered: it never will be without
+// a restart, unlike a cluster whose servers are still joining.
+func singleServer(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStreamReplicasNotSupportedErr)
+}
+
 // replicas is how many replicas a stream we create has.
 func (s *NATS) replicas() int { return max(1, s.cfg.Replicas) }
 
-// replicasError explains a stream of s.replicas() replicas that the servers cannot place.
+// replicasError explains a stream of s.replicas() replicas that the servers cannot place. A
+// single server refuses for good (a SettingError: exit 2); a cluster may be one whose servers
+// are still joining (they start together with the bridges), so start-up retries, saying why,
+// while /readyz says 503.
 func (s *NATS) replicasError(err error) error {
-	return &SettingError{Line: fmt.Sprintf("CALLBRIDGE_NATS_REPLICAS=%q: the NATS servers cannot place stream %s on that many servers (%v); "+
-		"want at most the number of JetStream servers in the cluster (1 for a single server)", strconv.Itoa(s.replicas()), s.cfg.Stream, err)}
+	line := fmt.Sprintf("CALLBRIDGE_NATS_REPLICAS=%q: the NATS servers cannot place stream %s on that many servers (%v); "+
+		"want at most the number of JetStream servers in the cluster (1 for a single server)", strconv.Itoa(s.replicas()), s.cfg.Stream, err)
+	if singleServer(err) {
+		return &SettingError{Line: line}
+	}
+	return fmt.Errorf("%w: %s", ErrNotReady, line)
 }
 
 // replicasMismatch refuses an existing stream of has replicas when CALLBRIDGE_NATS_REPLICAS asks

@@ -68,9 +68,9 @@ func JetStream(t testing.TB, opts ...NATSOption) *server.Server {
 }
 
 // JetStreamCluster starts n in-process nats-servers with JetStream, clustered over routes on
-// loopback (cluster "testenv"), and waits until they have elected a meta leader, so that a
-// replicated stream (up to n replicas) can be created at once. Each is shut down at the end of
-// the test.
+// loopback (cluster "testenv"), and waits until their meta leader knows all n as current peers,
+// so that a replicated stream (up to n replicas) can be placed at once. Each is shut down at the
+// end of the test.
 func JetStreamCluster(t testing.TB, n int) []*server.Server {
 	t.Helper()
 	ports := make([]int, n)
@@ -91,12 +91,12 @@ func JetStreamCluster(t testing.TB, n int) []*server.Server {
 	}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		for _, s := range servers {
-			if s.JetStreamIsLeader() {
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == n {
 				return servers
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no JetStream meta leader among %d clustered servers within 20s", n)
+			t.Fatalf("no JetStream meta leader knowing all %d clustered servers within 20s", n)
 		}
 	}
 }
