@@ -48,7 +48,7 @@ func TestKafkaRetriesWhatPasses(t *testing.T) {
 		{"not enough replicas", kafka.NotEnoughReplicas, 5, true, 6, 0},
 		{"request timed out", kafka.RequestTimedOut, 5, true, 6, 0},
 		// The last try may be cut by the deadline: that error, or the broker's, is a 503.
-		{"not enough replicas past the timeout", kafka.NotEnoughReplicas, 1 << 30, false, 5, 0},
+		{"not enough replicas past the timeout", kafka.NotEnoughReplicas, 1 << 30, false, 4, 0}, // more than kafka-go's own 3
 		{"not authorized: not retried", kafka.TopicAuthorizationFailed, 1 << 30, false, 1, 1},
 	}
 	for _, tt := range tests {
