@@ -8,6 +8,9 @@
 #              long as the nats bridge's: what answering after a round trip costs a server that
 #              does nothing else
 #   kafka      the bridge with kfake in its own process (faults/internal/kfakeproc)
+#   nats-r3    the bridge with three clustered nats-server processes and an R3 stream
+#              (CALLBRIDGE_NATS_REPLICAS=3): what a quorum costs against nats (R1); its broker
+#              CPU is the three servers' together
 #
 # Load, for each: `callbridge bench -c 64 -providers anyrtc` for SECONDS, then wrk -t2 -c64 with
 # distinct pre-signed anyRTC callbacks (bench/presigned.lua) as an independent check. Every
@@ -30,7 +33,7 @@ go build -o "$dir/bare" ./bench/bare
 go build -o "$dir/nats-server" github.com/nats-io/nats-server/v2
 go build -o "$dir/kfakeproc" ./faults/internal/kfakeproc
 
-base=$((20000 + RANDOM % 20000)) # ports base..base+3
+base=$((20000 + RANDOM % 20000)) # ports base..base+1, base+5..base+7 and base+11..base+13 (nats-r3)
 http_port=$base
 broker_port=$((base + 1))
 
@@ -163,6 +166,25 @@ measure nats "$br" "$ns"
 stop "$br"
 stop "$ns"
 
+echo "== bridge, three clustered nats-servers, R3 stream" >&2
+r3urls=() r3pids=() r3routes=()
+for i in 1 2 3; do r3routes+=("\"nats-route://127.0.0.1:$((base + 10 + i))\""); done
+for i in 1 2 3; do
+	mkdir -p "$dir/r3-$i"
+	printf 'server_name: n%s\nlisten: "127.0.0.1:%s"\njetstream { store_dir: "%s" }\ncluster {\n  name: bench\n  listen: "127.0.0.1:%s"\n  routes: [%s]\n}\n' \
+		"$i" $((base + 4 + i)) "$dir/r3-$i/js" $((base + 10 + i)) "$(IFS=,; echo "${r3routes[*]}")" >"$dir/r3-$i/nats.conf"
+	start nats "$dir/r3-$i.log" "$dir/nats-server" -c "$dir/r3-$i/nats.conf"
+	r3pids+=("$last")
+	r3urls+=("nats://127.0.0.1:$((base + 4 + i))")
+done
+start bridge "$dir/r3-bridge.log" env "${bridge_env[@]}" CALLBRIDGE_DATA_DIR="$dir/r3-bridge" \
+	CALLBRIDGE_NATS_URL="$(IFS=,; echo "${r3urls[*]}")" CALLBRIDGE_NATS_REPLICAS=3 "$dir/callbridge"
+br=$last
+wait_http "http://127.0.0.1:$http_port/readyz"
+measure nats-r3 "$br" "$(IFS=,; echo "${r3pids[*]}")"
+stop "$br"
+for p in "${r3pids[@]}"; do stop "$p"; done
+
 # The bare responder waits on a timer, which oversleeps (the poller's timeouts are whole
 # milliseconds): a first short run finds by how much, so that its median answer takes as long
 # as the nats bridge's.
@@ -208,4 +230,8 @@ echo
 for load in "callbridge bench" wrk; do
 	awk -v load="$load" -v b="${cpu_of["bare $load"]}" -v w="${cpu_of["bare-wait $load"]}" -v n="${cpu_of["nats $load"]}" -v d="$wait_ms" 'BEGIN {
 		if (b > 0 && w > 0) printf "%s: bridge (nats) CPU per request %.1f µs = %.2f × bare (%.1f µs) = %.2f × bare waiting %s ms per answer (%.1f µs)\n", load, n, n / b, b, n / w, d, w }'
+done
+for load in "callbridge bench" wrk; do
+	awk -v load="$load" -v r1="${cpu_of["nats $load"]}" -v r3="${cpu_of["nats-r3 $load"]}" 'BEGIN {
+		if (r1 > 0) printf "%s: bridge CPU per request on an R3 stream %.1f µs against R1 %.1f µs (%.2f ×)\n", load, r3, r1, r3 / r1 }'
 done

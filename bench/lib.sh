@@ -25,8 +25,14 @@ clear_callbridge_env() {
 	done
 }
 
-# cpu PID: utime+stime of a process in ticks (10 ms).
-cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# cpu PID[,PID...]: utime+stime of the processes together, in ticks (10 ms).
+cpu() {
+	local sum=0 p
+	for p in ${1//,/ }; do
+		sum=$((sum + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+	done
+	echo "$sum"
+}
 
 wait_http() { # URL: up to 30 s
 	for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done

@@ -123,6 +123,8 @@ func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template
 		MaxPending:         2 * cfg.MaxInflight,
 		MaxAge:             cfg.NATSMaxAge,
 		MaxBytes:           cfg.NATSMaxBytes,
+		Replicas:           cfg.NATSReplicas,
+		CheckReplicas:      cfg.NATSReplicasSet,
 		EmbeddedMaxPayload: embeddedMaxPayload(cfg),
 		EmbeddedSync:       cfg.NATSSync,
 		Logger:             logger,

@@ -51,6 +51,7 @@ type Config struct {
 	NATSDuplicateWindow time.Duration `envconfig:"CALLBRIDGE_NATS_DUPLICATE_WINDOW" default:"1h" desc:"JetStream duplicate window; at least 15m, longer than Tencent's 12-minute retry horizon"`
 	NATSMaxAge          time.Duration `envconfig:"CALLBRIDGE_NATS_MAX_AGE" default:"168h" desc:"retention of the stream callbridge creates (events and dead letters); 0: none"`
 	NATSMaxBytes        int64         `envconfig:"CALLBRIDGE_NATS_MAX_BYTES" default:"1073741824" desc:"size of the stream callbridge creates, at most; the oldest messages go first; 0: no bound"`
+	NATSReplicas        int           `envconfig:"CALLBRIDGE_NATS_REPLICAS" default:"1" desc:"replicas of the stream callbridge creates (1 to 5; 3 on a NATS cluster: a PubAck then means a quorum stored it); when set, an existing stream with another count stops start-up"`
 	TopicTemplate       string        `envconfig:"CALLBRIDGE_TOPIC_TEMPLATE" default:"callbacks.{provider}.{eventtype}" desc:"subject or topic; placeholders {provider} {eventtype} {type} {subject}"`
 	CEMode              string        `envconfig:"CALLBRIDGE_CE_MODE" default:"structured" desc:"CloudEvents content mode: structured (the JSON event is the message) or binary (data is the message, attributes are headers)"`
 	AckMode             string        `envconfig:"CALLBRIDGE_ACK_MODE" default:"broker" desc:"broker: answer 200 after the broker acknowledged; buffer: after an fsynced write to a local buffer in CALLBRIDGE_DATA_DIR, forwarded to the broker (which must be external)"`
@@ -105,6 +106,9 @@ type Config struct {
 	// MaxBodyBytesSet is whether CALLBRIDGE_MAX_BODY_BYTES was set, rather than defaulted: a
 	// default over the broker's message limit is lowered to fit, a value set is refused.
 	MaxBodyBytesSet bool `ignored:"true"`
+	// NATSReplicasSet is whether CALLBRIDGE_NATS_REPLICAS was set: only then must an existing
+	// stream have that many replicas (unset, the stream is used as it is).
+	NATSReplicasSet bool `ignored:"true"`
 
 	secretFiles map[string]string // secret variable name → the _FILE path it was read from
 }
@@ -261,6 +265,7 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		}
 	}
 	_, c.MaxBodyBytesSet = os.LookupEnv("CALLBRIDGE_MAX_BODY_BYTES")
+	_, c.NATSReplicasSet = os.LookupEnv("CALLBRIDGE_NATS_REPLICAS")
 	if err := check(c.rules()); err != nil {
 		return nil, err
 	}

@@ -96,6 +96,7 @@ func TestDefaults(t *testing.T) {
 		NATSDuplicateWindow:   time.Hour,
 		NATSMaxAge:            7 * 24 * time.Hour,
 		NATSMaxBytes:          1 << 30,
+		NATSReplicas:          1,
 		BufferMaxBytes:        1 << 30,
 		BufferMaxAge:          24 * time.Hour,
 		NATSSync:              "2m",
@@ -157,6 +158,7 @@ func TestValidValues(t *testing.T) {
 		"NATS_URL":                 "nats://nats:4222",
 		"NATS_STREAM":              "EVENTS_1",
 		"NATS_DUPLICATE_WINDOW":    "15m",
+		"NATS_REPLICAS":            "3",
 		"TOPIC_TEMPLATE":           "cb.{type}",
 		"SHUTDOWN_DELAY":           "0s",
 		"TENCENT_CSS_EXPIRY_GRACE": "0s",
@@ -168,7 +170,7 @@ func TestValidValues(t *testing.T) {
 	})
 	if c.Listen != "127.0.0.1:9000" || c.MaxBodyBytes != 65536 || c.RetryAfter != time.Second ||
 		c.EmbeddedNATSListen != ":0" || c.NATSURL != "nats://nats:4222" || c.NATSStream != "EVENTS_1" ||
-		c.NATSDuplicateWindow != 15*time.Minute || c.TopicTemplate != "cb.{type}" || c.ShutdownDelay != 0 ||
+		c.NATSDuplicateWindow != 15*time.Minute || c.NATSReplicas != 3 || !c.NATSReplicasSet || c.TopicTemplate != "cb.{type}" || c.ShutdownDelay != 0 ||
 		c.Providers["tencent-css"].Own["EXPIRY_GRACE"] != "0s" || c.LogLevel != "debug" || c.LogFormat != "text" ||
 		c.Providers["anyrtc"].Own["SIGNATURE"] != "hmac-sha256" || c.Providers["anyrtc"].Verify != VerifyReport ||
 		c.Providers["tencent-css"].Verify != VerifyEnforce || c.SchemaBaseURL != "https://events.example.com/contract/schemas" {
@@ -250,6 +252,10 @@ func TestInvalid(t *testing.T) {
 		{"BODY_MEMORY_BYTES", "1048576", "more than CALLBRIDGE_MAX_BODY_BYTES"},
 		{"NATS_MAX_AGE", "10m", "at least CALLBRIDGE_NATS_DUPLICATE_WINDOW"},
 		{"NATS_MAX_BYTES", "-1", "want 0 (no bound)"},
+		{"NATS_REPLICAS", "0", "want 1 to 5"},
+		{"NATS_REPLICAS", "6", "want 1 to 5"},
+		{"NATS_REPLICAS", "three", "want 1 to 5"},
+		{"NATS_REPLICAS", "3", "the embedded NATS server is one node"},
 		{"LOG_LEVEL", "trace", "allowed: debug, info, warn, error"},
 		{"LOG_LEVEL", "INFO", "allowed: debug, info, warn, error"},
 		{"LOG_LEVEL", "info\nCALLBRIDGE_INJECTED=1", "allowed: debug, info, warn, error"},
@@ -476,7 +482,7 @@ func TestVarNames(t *testing.T) {
 		"LISTEN", "MAX_BODY_BYTES", "READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT", "MAX_INFLIGHT",
 		"MAX_HEADER_BYTES", "MAX_CONNS", "BODY_MEMORY_BYTES",
 		"RETRY_AFTER", "SINK", "NATS_URL", "EMBEDDED_NATS_LISTEN", "DATA_DIR", "NATS_STREAM",
-		"NATS_DUPLICATE_WINDOW", "NATS_MAX_AGE", "NATS_MAX_BYTES", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "BUFFER_MAX_BYTES", "BUFFER_MAX_AGE", "NATS_SYNC", "PUBLISH_TIMEOUT",
+		"NATS_DUPLICATE_WINDOW", "NATS_MAX_AGE", "NATS_MAX_BYTES", "NATS_REPLICAS", "TOPIC_TEMPLATE", "CE_MODE", "ACK_MODE", "BUFFER_MAX_BYTES", "BUFFER_MAX_AGE", "NATS_SYNC", "PUBLISH_TIMEOUT",
 		"SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "PPROF_LISTEN", "SCHEMA_BASE_URL",
 		"NATS_USER", "NATS_PASSWORD", "NATS_PASSWORD_FILE", "NATS_TOKEN", "NATS_TOKEN_FILE",
 		"NATS_NKEY_SEED_FILE", "NATS_CREDS_FILE", "NATS_TLS_CA_FILE", "NATS_TLS_CERT_FILE",

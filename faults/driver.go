@@ -37,6 +37,12 @@ type DriverConfig struct {
 	Retry []time.Duration
 	// Prefix makes the callbacks' distinct values (anyRTC's noticeId) unique to a run.
 	Prefix string
+	// Mirrors are more bridges (http://127.0.0.1:port) behind the same broker. Without Fanout
+	// the callbacks are spread over BaseURL and the mirrors, one each in turn, as a Service
+	// spreads them over pods; with Fanout every try goes to all of them at the same moment, as
+	// one provider retry reaching two pods at once, and counts as answered 200 when one did.
+	Mirrors []string
+	Fanout  bool
 }
 
 // Sender is one provider of the load: its n-th distinct callback, signed by the provider's own
@@ -330,7 +336,37 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		d.callbacks[j.cb].CEID = string(ev.ID)
 		d.mu.Unlock()
 	}
+	urls := append([]string{d.cfg.BaseURL}, d.cfg.Mirrors...)
+	if !d.cfg.Fanout {
+		urls = urls[j.cb%len(urls) : j.cb%len(urls)+1]
+	}
+	results := make(chan Attempt, len(urls))
+	for _, url := range urls {
+		go func() { results <- d.try(ctx, client, url, j, s.Provider.ID, method, body, hdrs, now) }()
+	}
+	ok := false
+	for range urls {
+		a := <-results
+		ok = ok || a.Status == http.StatusOK
+		d.mu.Lock()
+		d.attempts = append(d.attempts, a)
+		d.mu.Unlock()
+	}
+	if ok || j.try >= len(d.cfg.Retry) {
+		return
+	}
+	delay := d.cfg.Retry[j.try]
+	d.pending.Add(1)
+	next := job{cb: j.cb, try: j.try + 1, due: j.due}
+	time.AfterFunc(delay, func() { d.queue <- next })
+}
+
+// try sends one request of try j to the bridge at url (its base), as SignFor made it. A mirror
+// gets the request signed for the first bridge: a provider signing the request line (Qiniu)
+// would refuse it there, and the suite's senders sign the body only.
+func (d *Driver) try(ctx context.Context, client *http.Client, url string, j job, provider, method string, body []byte, hdrs []normalize.Header, now time.Time) Attempt {
 	a := Attempt{Callback: j.cb, Try: j.try, Due: j.due, Sent: now}
+	url += "/v1/callbacks/" + provider
 	var reqBody io.Reader = bytes.NewReader(body)
 	if method == http.MethodGet { // the callback is its query string
 		url, reqBody = url+"?"+string(body), nil
@@ -357,16 +393,7 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		a.Err, a.ErrText = classifyTry(err, a.NewConn), err.Error()
 	}
 	a.Done = time.Now()
-	d.mu.Lock()
-	d.attempts = append(d.attempts, a)
-	d.mu.Unlock()
-	if a.Status == http.StatusOK || j.try >= len(d.cfg.Retry) {
-		return
-	}
-	delay := d.cfg.Retry[j.try]
-	d.pending.Add(1)
-	next := job{cb: j.cb, try: j.try + 1, due: j.due}
-	time.AfterFunc(delay, func() { d.queue <- next })
+	return a
 }
 
 // Results returns the callbacks and every attempt, in the order they finished.

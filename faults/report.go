@@ -51,6 +51,21 @@ type Report struct {
 	SilentCloses, OldConns int
 	Fault                  string // what was done, for the table
 	FaultAt, End           time.Time
+
+	attempts []Attempt // every request, for AnsweredBetween
+}
+
+// AnsweredBetween counts the requests sent in [from, to): all of them, and those answered 200.
+func (r *Report) AnsweredBetween(from, to time.Time) (ok, all int) {
+	for _, a := range r.attempts {
+		if !a.Sent.Before(from) && a.Sent.Before(to) {
+			all++
+			if a.Status == http.StatusOK {
+				ok++
+			}
+		}
+	}
+	return ok, all
 }
 
 // Timeline marks a fault: it started at Start and was cleared (the process was back) at End.
@@ -67,7 +82,7 @@ func Analyse(name, sink string, d *Driver, st *Stored, tl Timeline, readyz *Prob
 	r := &Report{Scenario: name, Sink: sink, Stored: st, Statuses: map[int]int{}, Errors: map[ErrClass]int{},
 		AckedBy: map[string]int{}, LostBy: map[string]int{},
 		Abandoned: abandoned, Attempts: len(atts), Recovery: -1, ReadyDown: -1, ReadyUp: -1,
-		FaultAt: tl.Start, End: tl.End}
+		FaultAt: tl.Start, End: tl.End, attempts: atts}
 	t := r.countAttempts(len(cbs), atts, tl)
 	r.countConns(atts, tl)
 	r.setLatencies(t)

@@ -22,6 +22,10 @@ type scenario struct {
 	inject            func() Timeline
 	read              func(context.Context) (*Stored, error)
 	settle            time.Duration
+	// mirrors are more bridges in front of the same broker (DriverConfig.Mirrors); fanout sends
+	// every try to b and all of them at once.
+	mirrors []*Bridge
+	fanout  bool
 }
 
 func (s scenario) run(t *testing.T) *Report {
@@ -31,8 +35,11 @@ func (s scenario) run(t *testing.T) *Report {
 	d := NewDriver(DriverConfig{
 		BaseURL: s.b.URL(), Senders: loadMix(), Rate: s.p.rate, Duration: s.p.load,
 		Conns: s.p.conns, Timeout: 15 * time.Second, Retry: s.p.retry,
-		Prefix: s.name + "-" + hex.EncodeToString(nonce),
+		Prefix: s.name + "-" + hex.EncodeToString(nonce), Fanout: s.fanout,
 	})
+	for _, m := range s.mirrors {
+		d.cfg.Mirrors = append(d.cfg.Mirrors, m.URL())
+	}
 	readyz := StartProber(s.b.URL()+"/readyz", 100*time.Millisecond)
 	defer readyz.Stop()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -89,14 +89,31 @@ type KafkaServer struct {
 	t    testing.TB
 	bin  string
 	dir  string
-	Addr string
+	Addr string   // the first broker's
+	More []string // more brokers' addresses (StartKafkaCluster)
+	args []string // kfakeproc's flags beside -port and -dir
 	Proc *Proc
 }
 
 // StartKafka starts kfakeproc on a free loopback port and waits until it listens.
 func StartKafka(t testing.TB, bin string) *KafkaServer {
+	return StartKafkaCluster(t, bin, 1)
+}
+
+// StartKafkaCluster starts kfakeproc with brokers brokers on free loopback ports, and args
+// (-shuffle, -fail-every), and waits until the first listens.
+func StartKafkaCluster(t testing.TB, bin string, brokers int, args ...string) *KafkaServer {
 	t.Helper()
-	k := &KafkaServer{t: t, bin: bin, dir: t.TempDir(), Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t))}
+	k := &KafkaServer{t: t, bin: bin, dir: t.TempDir(), Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), args: args}
+	var ports []string
+	for range brokers - 1 {
+		p := FreePort(t)
+		ports = append(ports, strconv.Itoa(p))
+		k.More = append(k.More, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	if len(ports) > 0 {
+		k.args = append(k.args, "-more-ports", strings.Join(ports, ","))
+	}
 	k.Start()
 	return k
 }
@@ -108,7 +125,7 @@ func (k *KafkaServer) Start() {
 		k.t.Fatalf("kfake: port %s still busy", k.Addr)
 	}
 	_, port, _ := net.SplitHostPort(k.Addr)
-	k.Proc = StartProc(k.t, "kfake", k.bin, []string{"-port", port, "-dir", filepath.Join(k.dir, "data")}, baseEnv(),
+	k.Proc = StartProc(k.t, "kfake", k.bin, append([]string{"-port", port, "-dir", filepath.Join(k.dir, "data")}, k.args...), baseEnv(),
 		filepath.Join(k.dir, "kfake.log"))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -122,6 +139,9 @@ func (k *KafkaServer) Start() {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Brokers is every broker's address, comma-separated, as CALLBRIDGE_KAFKA_BROKERS takes it.
+func (k *KafkaServer) Brokers() string { return strings.Join(append([]string{k.Addr}, k.More...), ",") }
 
 // Kill SIGKILLs the broker.
 func (k *KafkaServer) Kill() { k.Proc.Kill() }

@@ -42,7 +42,7 @@ func ReadJetStream(ctx context.Context, url, stream string) (*Stored, error) {
 	}
 	info, err := str.Info(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stream %s info: %w", stream, err)
 	}
 	out := &Stored{}
 	last := info.State.LastSeq
@@ -51,14 +51,14 @@ func ReadJetStream(ctx context.Context, url, stream string) (*Stored, error) {
 	}
 	cons, err := str.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ordered consumer on %s: %w", stream, err)
 	}
+	var seq uint64
 	for {
 		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("fetch from %s after sequence %d of %d: %w", stream, seq, last, err)
 		}
-		var seq uint64
 		for m := range batch.Messages() {
 			md, err := m.Metadata()
 			if err != nil {

@@ -233,7 +233,8 @@ func testNATSHungServer(t *testing.T, traffic bool) {
 }
 
 // Acknowledgement timeouts flip readiness only when they are newer than every ack: publishes
-// sent before a reconnect time out after it, while new ones are acknowledged.
+// sent before a reconnect time out after it, while new ones are acknowledged. (state is what
+// Ready reports once it has held for readyGrace: TestNATSReadyGrace.)
 func TestNATSHealthAckOrdering(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -252,8 +253,46 @@ func TestNATSHealthAckOrdering(t *testing.T) {
 		for _, step := range tt.steps {
 			step(h)
 		}
-		if got := h.ready() == nil; got != tt.ready {
+		if got := h.state() == nil; got != tt.ready {
 			t.Errorf("%s: ready %v, want %v", tt.name, got, tt.ready)
 		}
+	}
+}
+
+// Ready turns not-ready only once publishing has looked impossible for readyGrace: a
+// sub-second blip (a reconnect to another server, an election's first moments) keeps the pod
+// in its Service; a blip that clears starts the count again; a connection closed for good is
+// reported at once.
+func TestNATSReadyGrace(t *testing.T) {
+	const s = int64(time.Second)
+	grace := int64(readyGrace)
+	type step struct {
+		at    int64 // ns since the test's start
+		bad   bool  // disconnected at that time
+		ready bool  // what Ready says then
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"healthy", []step{{0, false, true}, {10 * s, false, true}}},
+		{"a blip", []step{{0, true, true}, {grace / 2, true, true}, {grace - 1, false, true}, {2 * grace, false, true}}},
+		{"held past the grace", []step{{0, true, true}, {grace - 1, true, true}, {grace, true, false}, {3 * grace, true, false}}},
+		{"back", []step{{0, true, true}, {2 * grace, true, false}, {2*grace + 1, false, true}}},
+		{"a blip, then another", []step{{0, true, true}, {grace / 2, false, true}, {grace, true, true}, {grace + grace/2, true, true}, {2 * grace, true, false}}},
+	}
+	for _, tt := range tests {
+		h := &natsHealth{wake: make(chan struct{}, 1)}
+		for i, st := range tt.steps {
+			h.connected.Store(!st.bad)
+			if got := h.readyAt(1e18+st.at) == nil; got != st.ready {
+				t.Errorf("%s, step %d (%v in, disconnected %v): ready %v, want %v", tt.name, i, time.Duration(st.at), st.bad, got, st.ready)
+			}
+		}
+	}
+	h := &natsHealth{}
+	h.dead.Store(true)
+	if err := h.readyAt(1); !errors.Is(err, ErrClosed) {
+		t.Errorf("closed for good: %v, want ErrClosed at once", err)
 	}
 }

@@ -113,6 +113,9 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		ClientID:    cfg.ClientID,
 		DialTimeout: cfg.Timeout,
 		SASL:        mechanism,
+		// kafka-go learns that a partition's leader moved only from fresh metadata, never from
+		// a NOT_LEADER answer: kafkaMetadataTTL keeps that within the publish timeout.
+		MetadataTTL: kafkaMetadataTTL,
 	}
 	if cfg.TLS != nil {
 		if transport.TLS, err = cfg.TLS.Config(); err != nil {
@@ -363,7 +366,7 @@ func (k *Kafka) write(b *kafkaBuf) error {
 		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
 	}
 	b.out[0] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Data, Headers: b.headers}
-	err = k.writer.WriteMessages(ctx, b.out[:]...)
+	err = k.writeRetrying(ctx, b.out[:])
 	if err == nil {
 		if k.writeErr.Load() != nil {
 			k.writeErr.Store(nil)

@@ -29,6 +29,10 @@ type NATSConfig struct {
 	MaxPending      int           // async publishes awaiting their ack
 	MaxAge          time.Duration // retention of a stream we create; 0: none
 	MaxBytes        int64         // size bound of a stream we create (oldest go first); 0 or less: none
+	Replicas        int           // replicas of a stream we create; 0: 1
+	// CheckReplicas refuses an existing stream without Replicas replicas (CALLBRIDGE_NATS_REPLICAS
+	// was set); otherwise an existing stream is used as it is.
+	CheckReplicas bool
 	// EmbeddedMaxPayload is the embedded server's message size limit; 0: the server's 1 MiB.
 	EmbeddedMaxPayload int32
 	// EmbeddedSync is when the embedded server fsyncs its store: "always" (every write) or an
@@ -242,9 +246,13 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 			MaxAge:      s.cfg.MaxAge,
 			MaxBytes:    maxBytes,
 			Discard:     jetstream.DiscardOld,
+			Replicas:    s.replicas(),
 		})
 		if noStorage(err) { // a stream larger than the disk: say what fits (natsstorage.go)
 			return s.noStorageError(err)
+		}
+		if noPeers(err) { // more replicas than the cluster has servers
+			return s.replicasError(err)
 		}
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", s.cfg.Stream, err)
@@ -255,6 +263,9 @@ func (s *NATS) ensureStream(ctx context.Context) error {
 		return fmt.Errorf("look up stream %s: %w", s.cfg.Stream, err)
 	}
 	info := stream.CachedInfo()
+	if s.cfg.CheckReplicas && info.Config.Replicas != s.replicas() {
+		return s.replicasMismatch(info.Config.Replicas)
+	}
 	for _, want := range s.streamSubjects() {
 		if !covered(info.Config.Subjects, want) {
 			return fmt.Errorf("stream %s has subjects %v, which do not cover %q", s.cfg.Stream, info.Config.Subjects, want)
@@ -321,7 +332,9 @@ func (s *NATS) Publish(ev *normalize.Event) error {
 		m.recycle()
 		return err
 	}
-	return s.deliver(m)
+	err := s.deliver(m)
+	m.recycle()
+	return err
 }
 
 // DeadLetter sends body as it arrived to DeadLetterSubject(provider); its id is a hash of the
@@ -334,33 +347,32 @@ func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
 		m.recycle()
 		return err
 	}
-	return s.deliver(m)
+	err := s.deliver(m)
+	m.recycle()
+	return err
 }
 
 // Send publishes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits
-// for the acknowledgement. m is copied: the caller may use it again once Send returns.
+// for the acknowledgement. m stays the caller's: it may use it again once Send returns.
 func (s *NATS) Send(m *Message) error {
 	if len(m.Subject) > maxNATSSubject {
 		return fmt.Errorf("%w: a %d-byte subject (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
 	}
-	c := newMessage()
-	c.copyFrom(m)
-	return s.deliver(c)
+	return s.deliver(m)
 }
 
-// deliver sends m, which is the publisher's from then on, and says what failed.
+// deliver sends m, which stays the caller's, retrying within the publish timeout what an
+// election or a lost acknowledgement explains (natsretry.go), and says what failed.
 func (s *NATS) deliver(m *Message) error {
-	var name [maxExcerpt]byte // the subject's start, for an error: m is not ours once sent
-	n, full, size := copy(name[:], m.Subject), len(m.Subject), s.enc.Size(m)
-	if err := s.send(m); err != nil {
-		return s.failed(err, name[:n], full, size)
+	if err := s.sendRetrying(m); err != nil {
+		return s.failed(err, m.Subject, len(m.Subject), s.enc.Size(m))
 	}
 	return nil
 }
 
-// send publishes m and waits for its acknowledgement, keeping the health state. m is the
-// publisher's from the call on.
-func (s *NATS) send(m *Message) error {
+// send publishes m and waits for its acknowledgement until deadline (unix ns), keeping the
+// health state. m is the publisher's from the call on.
+func (s *NATS) send(m *Message, deadline int64) error {
 	// The state the handlers keep, not nc.IsConnected: that takes the client's lock, which a
 	// reconnect attempt holds for as long as its dial takes.
 	if !s.health.connected.Load() {
@@ -368,7 +380,7 @@ func (s *NATS) send(m *Message) error {
 		return ErrNotReady
 	}
 	sent := time.Now().UnixNano()
-	err := s.pub.publish(m)
+	err := s.pub.publishUntil(m, deadline)
 	switch {
 	case err == nil:
 		s.health.acked(sent)

@@ -110,10 +110,16 @@ func newJSPublisher(nc *nats.Conn, timeout time.Duration, max int) (*jsPublisher
 // publish sends msg and waits for JetStream's acknowledgement; msg belongs to the publisher
 // from the call on (it is recycled once sent). A nil error means the stream holds the message.
 func (p *jsPublisher) publish(msg *Message) error {
+	return p.publishUntil(msg, time.Now().Add(p.timeout).UnixNano())
+}
+
+// publishUntil is publish with the acknowledgement awaited until deadline (unix ns) rather than
+// for the publisher's timeout: one attempt of several within the publish timeout.
+func (p *jsPublisher) publishUntil(msg *Message, deadline int64) error {
 	id := p.seq.Add(1)
 	msg.seq = id
 	w := pubWaits.Get().(*pubWait)
-	w.deadline = time.Now().Add(p.timeout).UnixNano()
+	w.deadline = deadline
 
 	p.mu.Lock()
 	if err := p.room(w.deadline); err != nil {

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,8 @@ type natsHealth struct {
 	// ones are acknowledged: they must not flip readiness back.) failSent is cleared by a newer
 	// ack, or by the probe once JetStream answers it.
 	okSent, failSent atomic.Int64
+	// badSince is when state first reported what it still reports (unix ns); 0: nothing.
+	badSince atomic.Int64
 
 	wake       chan struct{}
 	stop, done chan struct{}
@@ -58,7 +61,33 @@ func (h *natsHealth) ackTimedOut(sent int64) {
 
 func (h *natsHealth) ackFailing() bool { return h.failSent.Load() != 0 }
 
-func (h *natsHealth) ready() error {
+// readyGrace is how long publishing must look impossible before Ready says so: a reconnect to
+// another server of a cluster, or the first moments of a stream's election (which publishes
+// ride out by retrying, natsretry.go), are not worth taking the pod out of its Service.
+const readyGrace = time.Second
+
+// ready is state once it has held for readyGrace; a connection closed for good at once.
+func (h *natsHealth) ready() error { return h.readyAt(time.Now().UnixNano()) }
+
+func (h *natsHealth) readyAt(now int64) error {
+	err := h.state()
+	if err == nil || errors.Is(err, ErrClosed) {
+		h.badSince.Store(0)
+		return err
+	}
+	since := h.badSince.Load()
+	if since == 0 {
+		h.badSince.CompareAndSwap(0, now)
+		since = h.badSince.Load()
+	}
+	if now-since < int64(readyGrace) {
+		return nil
+	}
+	return err
+}
+
+// state is what stands in the way of publishing now.
+func (h *natsHealth) state() error {
 	switch {
 	case h.dead.Load():
 		return ErrClosed
@@ -88,6 +117,7 @@ func (s *NATS) probe() {
 		case <-t.C:
 		case <-s.health.wake:
 		}
+		s.health.ready() // keeps badSince while nobody asks
 		if !s.health.connected.Load() {
 			continue // the client is reconnecting; Ready already says so
 		}

@@ -30,6 +30,52 @@ func noStorage(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStorageResourcesExceededErr)
 }
 
+// noPeers reports the JetStream error of servers that cannot place a stream's replicas: a
+// single server, or a cluster without that many servers current.
+func noPeers(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jetstream.ErrorCode(server.JSClusterNoPeersErrF), jetstream.ErrorCode(server.JSStreamReplicasNotSupportedErr),
+		jetstream.ErrorCode(server.JSInsufficientResourcesErr):
+		return true
+	}
+	return false
+}
+
+// singleServer reports the refusal of a server that is not clustered: it never will be without
+// a restart, unlike a cluster whose servers are still joining.
+func singleServer(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStreamReplicasNotSupportedErr)
+}
+
+// replicas is how many replicas a stream we create has.
+func (s *NATS) replicas() int { return max(1, s.cfg.Replicas) }
+
+// replicasError explains a stream of s.replicas() replicas that the servers cannot place. A
+// single server refuses for good (a SettingError: exit 2); a cluster may be one whose servers
+// are still joining (they start together with the bridges), so start-up retries, saying why,
+// while /readyz says 503.
+func (s *NATS) replicasError(err error) error {
+	line := fmt.Sprintf("CALLBRIDGE_NATS_REPLICAS=%q: the NATS servers cannot place stream %s on that many servers (%v); "+
+		"want at most the number of JetStream servers in the cluster (1 for a single server)", strconv.Itoa(s.replicas()), s.cfg.Stream, err)
+	if singleServer(err) {
+		return &SettingError{Line: line}
+	}
+	return fmt.Errorf("%w: %s", ErrNotReady, line)
+}
+
+// replicasMismatch refuses an existing stream of has replicas when CALLBRIDGE_NATS_REPLICAS asks
+// for another count: the operator expects the durability of the count they set.
+func (s *NATS) replicasMismatch(has int) error {
+	return &SettingError{Line: fmt.Sprintf("CALLBRIDGE_NATS_REPLICAS=%q: stream %s exists with %d replicas; "+
+		"set it to %d, leave it unset to use the stream as it is, or change the stream (nats stream edit %s --replicas %d)",
+		strconv.Itoa(s.replicas()), s.cfg.Stream, has, has, s.cfg.Stream, s.replicas())}
+}
+
 // diskFree is what an unprivileged writer may still use in dir's file system.
 func diskFree(dir string) (int64, error) {
 	var fs syscall.Statfs_t

@@ -77,3 +77,58 @@ func TestStreamLargerThanExternalServer(t *testing.T) {
 		t.Fatalf("got %T %v, want a *SettingError naming CALLBRIDGE_NATS_MAX_BYTES", err, err)
 	}
 }
+
+// CALLBRIDGE_NATS_REPLICAS: a stream is created with that many replicas; more than the servers
+// can place stops start-up naming the variable; an existing stream with another count stops it
+// only when the variable was set (CheckReplicas), and otherwise is used as it is.
+func TestStreamReplicas(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing int // replicas of a stream made beforehand; 0: none
+		replicas int
+		check    bool
+		want     string // part of the SettingError's line; empty: start-up succeeds
+	}{
+		{name: "created R1", replicas: 1, check: true},
+		{name: "default", replicas: 0},
+		{name: "R3 on one server", replicas: 3, check: true, want: `CALLBRIDGE_NATS_REPLICAS="3": the NATS servers cannot place stream CALLBACKS`},
+		{name: "existing R1, unset", existing: 1, replicas: 1},
+		{name: "existing R1, set to 1", existing: 1, replicas: 1, check: true},
+		{name: "existing R1, 3 not set", existing: 1, replicas: 3},
+		{name: "existing R1, set to 3", existing: 1, replicas: 3, check: true,
+			want: `CALLBRIDGE_NATS_REPLICAS="3": stream CALLBACKS exists with 1 replicas; set it to 1, leave it unset`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := runAuthServer(t, server.Options{})
+			cfg := externalConfig(url)
+			if tt.existing > 0 {
+				s, err := NewNATS(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Close(context.Background())
+			}
+			cfg.Replicas, cfg.CheckReplicas = tt.replicas, tt.check
+			s, err := NewNATS(context.Background(), cfg)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("start-up refused: %v", err)
+				}
+				defer s.Close(context.Background())
+				info, err := s.js.Stream(context.Background(), cfg.Stream)
+				if err != nil || info.CachedInfo().Config.Replicas != 1 {
+					t.Fatalf("stream info %v, want one replica", err)
+				}
+				return
+			}
+			var serr *SettingError
+			if !errors.As(err, &serr) || !strings.Contains(serr.Line, tt.want) || strings.Contains(serr.Line, "\n") {
+				if s != nil {
+					s.Close(context.Background())
+				}
+				t.Fatalf("got %T %v, want a one-line *SettingError with %q", err, err, tt.want)
+			}
+		})
+	}
+}

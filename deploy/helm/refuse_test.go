@@ -60,6 +60,8 @@ func TestTemplateRefuses(t *testing.T) {
 		{"kafka without brokers", []string{"env.CALLBRIDGE_SINK=kafka"}, "needs CALLBRIDGE_KAFKA_BROKERS"},
 		{"unknown top-level value", []string{"replicas=2"}, "schema"},
 		{"env not CALLBRIDGE_", []string{"env.LISTEN=:80"}, "schema"},
+		{"stream replicas over JetStream's 5", []string{"env.CALLBRIDGE_NATS_URL=nats://nats:4222", "env.CALLBRIDGE_NATS_REPLICAS=7"}, "schema"},
+		{"stream replicas as a word", []string{"env.CALLBRIDGE_NATS_URL=nats://nats:4222", "env.CALLBRIDGE_NATS_REPLICAS=three"}, "schema"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := tools.Template(t, nil, c.sets...)

@@ -9,9 +9,10 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
-	neturl "net/url"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,40 @@ func JetStream(t testing.TB, opts ...NATSOption) *server.Server {
 	return s
 }
 
+// JetStreamCluster starts n in-process nats-servers with JetStream, clustered over routes on
+// loopback (cluster "testenv"), and waits until their meta leader knows all n as current peers,
+// so that a replicated stream (up to n replicas) can be placed at once. Each is shut down at the
+// end of the test.
+func JetStreamCluster(t testing.TB, n int) []*server.Server {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = FreePort(t)
+	}
+	servers := make([]*server.Server, n)
+	for i := range servers {
+		servers[i] = JetStream(t, Options(func(o *server.Options) {
+			o.ServerName = fmt.Sprintf("n%d", i+1)
+			o.Cluster = server.ClusterOpts{Name: "testenv", Host: "127.0.0.1", Port: ports[i]}
+			for j, p := range ports {
+				if j != i {
+					o.Routes = append(o.Routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+				}
+			}
+		}))
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, s := range servers {
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == n {
+				return servers
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no JetStream meta leader knowing all %d clustered servers within 20s", n)
+		}
+	}
+}
+
 // Kafka starts an in-process Kafka cluster (kfake) of one broker, unless opts say otherwise,
 // closed at the end of the test. Its addresses are c.ListenAddrs(); kfake.DataDir and
 // kfake.Ports make one that can be stopped and started again like a real broker.
@@ -118,17 +153,17 @@ type Callback struct {
 	Header http.Header // the signature's headers and the provider's SampleHeaders
 }
 
-// Sign makes body the callback p sends to url at now, signed with a (p.SignFor; a.Secret empty:
-// unsigned), with p's SampleHeaders beside the signature's headers and p's method for it. The
-// Host header is url's host (unless Sign set one): send it as the request's Host, since a
+// Sign makes body the callback p sends to target (a URL) at now, signed with a (p.SignFor;
+// a.Secret empty: unsigned), with p's SampleHeaders beside the signature's headers and p's method
+// for it. The Host header is target's host (unless Sign set one): send it as the request's Host, since a
 // scheme may sign it (Qiniu).
-func Sign(p *normalize.Provider, a *normalize.Auth, url string, body []byte, now time.Time) (Callback, error) {
-	method, body, headers, err := p.SignFor(url, body, a, now)
+func Sign(p *normalize.Provider, a *normalize.Auth, target string, body []byte, now time.Time) (Callback, error) {
+	method, body, headers, err := p.SignFor(target, body, a, now)
 	if err != nil {
 		return Callback{}, err
 	}
 	h := http.Header{}
-	if u, err := neturl.Parse(url); err == nil && u.Host != "" {
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
 		h.Set("Host", u.Host)
 	}
 	for _, kv := range append(append([]normalize.Header(nil), p.SampleHeaders...), headers...) {
