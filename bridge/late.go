@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
@@ -15,6 +16,8 @@ import (
 type lateSink struct {
 	sink atomic.Pointer[publish.Target]
 }
+
+var _ publish.Within = (*lateSink)(nil)
 
 var errConnecting = errors.New("connecting to the broker")
 
@@ -32,6 +35,18 @@ func (l *lateSink) Publish(ev *normalize.Event) error {
 		return s.Publish(ev)
 	}
 	return errConnecting
+}
+
+// PublishWithin forwards to the sink's PublishWithin (publish.Within), else its Publish.
+func (l *lateSink) PublishWithin(ev *normalize.Event, d time.Duration) error {
+	switch s := l.get().(type) {
+	case nil:
+		return errConnecting
+	case publish.Within:
+		return s.PublishWithin(ev, d)
+	default:
+		return s.Publish(ev)
+	}
 }
 
 func (l *lateSink) DeadLetter(provider string, body []byte, reason string) error {

@@ -20,7 +20,7 @@ func ProviderSpecs() []config.ProviderSpec {
 	sources := sourceDefaults()
 	specs := make([]config.ProviderSpec, 0, len(builtins)+len(sources))
 	for i, p := range append(builtins, sources...) {
-		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar, SecretName: p.SecretName}
+		spec := config.ProviderSpec{ID: p.ID, SecretVar: p.SecretVar, SecretName: p.SecretName, PublishTimeout: p.PublishTimeout}
 		if p.RouteAuthenticated() {
 			spec.SecretVar = config.TokenSecret // signs nothing (SRS): its URL token is its secret
 		}
@@ -107,12 +107,16 @@ func routes(cfg *config.Config, registry *normalize.Registry, logger *slog.Logge
 		if err != nil {
 			return nil, err
 		}
-		routes = append(routes, ingest.Route{
+		r := ingest.Route{
 			Provider: p,
 			Auth:     auth,
 			Enforce:  ps.Verify != "report",
 			URLToken: []byte(ps.URLToken),
-		})
+		}
+		if d := cfg.ProviderPublishTimeout(p.ID); d < cfg.PublishTimeout {
+			r.PublishTimeout = d // shorter than the sink's own: ingest publishes within it
+		}
+		routes = append(routes, r)
 		if ps.Secret == "" && !cfg.AllowUnsigned() {
 			logger.Warn("provider has no secret and unsigned callbacks are not allowed: all its callbacks get 401", "provider", p.ID)
 		}

@@ -99,7 +99,7 @@ type Config struct {
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
 	AllowUnsignedSetting AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
 	MaxClockSkew         time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"signature window: how far a signed send time (NetEase CurTime, anyRTC notifyMs, ...; see each provider's page in docs/providers) may be from now, either way"`
-	WebhookSources       string        `envconfig:"CALLBRIDGE_WEBHOOK_SOURCES" desc:"generic sources (SPEC §6a): comma-separated names ([a-z0-9-], not a built-in provider id), each served at /v1/callbacks/<name> and configured by CALLBRIDGE_WEBHOOK_<NAME>_* (SCHEME, SECRET, signature template, timestamp, token or challenge, ID, TYPE, SUBJECT, TIME, URL_TOKEN, VERIFY; callbridge env lists them; see docs/generic-sources.md)"`
+	WebhookSources       string        `envconfig:"CALLBRIDGE_WEBHOOK_SOURCES" desc:"generic sources (SPEC §6a): comma-separated names ([a-z0-9-], not a built-in provider id), each served at /v1/callbacks/<name> and configured by CALLBRIDGE_WEBHOOK_<NAME>_* (SCHEME, SECRET, signature template, timestamp, token or challenge, ID, TYPE, SUBJECT, TIME, URL_TOKEN, VERIFY, PUBLISH_TIMEOUT; callbridge env lists them; see docs/generic-sources.md)"`
 
 	// Providers holds every provider's settings by provider id, one entry per ProviderSpec.
 	Providers map[string]ProviderSettings `ignored:"true"`
@@ -114,7 +114,7 @@ type Config struct {
 }
 
 // ProviderSpec names one provider's variables: CALLBRIDGE_<ENV>_<SecretVar>, _URL_TOKEN, _VERIFY,
-// and the ones the provider declares itself.
+// _PUBLISH_TIMEOUT and the ones the provider declares itself.
 type ProviderSpec struct {
 	ID        string // e.g. "netease-nertc"; ENV is ID upper-cased with '-' → '_': NETEASE_NERTC
 	SecretVar string // e.g. "APP_SECRET", "SECRET", "CALLBACK_KEY"; TokenSecret: the URL token is the secret
@@ -123,6 +123,9 @@ type ProviderSpec struct {
 	// describes it so): "App Secret", "SNS topic ARN allow-list"; empty: a signing secret.
 	SecretName string
 	Own        []ProviderVar
+	// PublishTimeout is the default of CALLBRIDGE_<ENV>_PUBLISH_TIMEOUT; 0: none, the provider's
+	// callbacks wait CALLBRIDGE_PUBLISH_TIMEOUT.
+	PublishTimeout time.Duration
 }
 
 // ProviderVar is a variable of one provider's own, CALLBRIDGE_<ENV>_<Name>, such as
@@ -174,38 +177,12 @@ type ProviderSettings struct {
 	URLToken string `envconfig:"URL_TOKEN" secret:"true" desc:"when set, callbacks are accepted only on /v1/callbacks/{provider}/{token}"`
 	// Verify is VerifyEnforce or VerifyReport.
 	Verify string `envconfig:"VERIFY" default:"enforce" desc:"enforce (a failed check gets 401) or report (it is logged, counted and accepted with verified=false)"`
+	// PublishTimeout, when set, is how long this provider's callbacks wait for the broker, at
+	// most Config.PublishTimeout; 0: that. Its default is the provider's (ProviderSpec).
+	PublishTimeout time.Duration `envconfig:"PUBLISH_TIMEOUT" desc:"longest wait for the broker's acknowledgement of this provider's events, for a sender that stops waiting sooner; at most CALLBRIDGE_PUBLISH_TIMEOUT; empty or 0: CALLBRIDGE_PUBLISH_TIMEOUT"`
 	// Own holds the provider's own variables (ProviderSpec.Own) by name, as set or defaulted,
 	// each accepted by its Check; nil when the provider declares none.
 	Own map[string]string `ignored:"true"`
-}
-
-// AutoBool is a setting that is true, false, or auto (also the zero value): decided by Load from
-// other settings.
-type AutoBool string
-
-// Decode implements envconfig.Decoder.
-func (b *AutoBool) Decode(s string) error {
-	if s == "" || strings.EqualFold(s, "auto") {
-		*b = "auto"
-		return nil
-	}
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	*b = AutoBool(strconv.FormatBool(v))
-	return nil
-}
-
-// Bool returns b's value; ok is false when b is auto.
-func (b AutoBool) Bool() (value, ok bool) {
-	switch b {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	return false, false
 }
 
 // EmbeddedNATS reports whether callbridge runs its own NATS JetStream server (no broker configured).
@@ -277,14 +254,18 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		var s ProviderSettings
 		for _, f := range providerFields(spec, &s) {
 			v, err := c.read(f)
+			if err == nil {
+				err = set(f, v)
+			}
 			if err != nil {
 				return nil, err
 			}
-			f.value.SetString(v)
 		}
-		if err := check(s.rules(spec)); err != nil {
+		if err := check(s.rules(spec, c.PublishTimeout)); err != nil {
 			return nil, err
 		}
+		// A default over CALLBRIDGE_PUBLISH_TIMEOUT (only a value set is refused) gives way to it.
+		s.PublishTimeout = min(s.PublishTimeout, c.PublishTimeout)
 		if spec.SecretVar == TokenSecret {
 			s.Secret = s.URLToken
 		}
@@ -310,6 +291,15 @@ func Load(providers []ProviderSpec) (*Config, error) {
 		c.Providers[spec.ID] = s
 	}
 	return c, nil
+}
+
+// ProviderPublishTimeout is how long provider id's callbacks wait for the broker: its
+// CALLBRIDGE_<ENV>_PUBLISH_TIMEOUT, else CALLBRIDGE_PUBLISH_TIMEOUT.
+func (c *Config) ProviderPublishTimeout(id string) time.Duration {
+	if d := c.Providers[id].PublishTimeout; d > 0 {
+		return d
+	}
+	return c.PublishTimeout
 }
 
 // read returns the value of one provider variable, recording where a secret came from.

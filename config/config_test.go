@@ -495,11 +495,11 @@ func TestVarNames(t *testing.T) {
 		"ALLOW_UNSIGNED",
 		"MAX_CLOCK_SKEW", "WEBHOOK_SOURCES",
 		"NETEASE_NERTC_APP_SECRET", "NETEASE_NERTC_APP_SECRET_FILE",
-		"NETEASE_NERTC_URL_TOKEN", "NETEASE_NERTC_URL_TOKEN_FILE", "NETEASE_NERTC_VERIFY",
+		"NETEASE_NERTC_URL_TOKEN", "NETEASE_NERTC_URL_TOKEN_FILE", "NETEASE_NERTC_VERIFY", "NETEASE_NERTC_PUBLISH_TIMEOUT",
 		"ANYRTC_SECRET", "ANYRTC_SECRET_FILE", "ANYRTC_URL_TOKEN", "ANYRTC_URL_TOKEN_FILE", "ANYRTC_VERIFY",
-		"ANYRTC_SIGNATURE",
+		"ANYRTC_PUBLISH_TIMEOUT", "ANYRTC_SIGNATURE",
 		"TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_CALLBACK_KEY_FILE",
-		"TENCENT_CSS_URL_TOKEN", "TENCENT_CSS_URL_TOKEN_FILE", "TENCENT_CSS_VERIFY",
+		"TENCENT_CSS_URL_TOKEN", "TENCENT_CSS_URL_TOKEN_FILE", "TENCENT_CSS_VERIFY", "TENCENT_CSS_PUBLISH_TIMEOUT",
 		"TENCENT_CSS_EXPIRY_GRACE", "TENCENT_CSS_OLD_KEY", "TENCENT_CSS_OLD_KEY_FILE",
 	} {
 		want = append(want, Prefix+n)
@@ -527,7 +527,7 @@ func TestVarNames(t *testing.T) {
 	c := &Config{}
 	rules := c.rules()
 	for _, s := range specs {
-		rules = append(rules, (&ProviderSettings{}).rules(s)...)
+		rules = append(rules, (&ProviderSettings{}).rules(s, 0)...)
 	}
 	for _, r := range rules {
 		if !slices.Contains(got, r.name) {
@@ -724,7 +724,7 @@ func TestTokenSecret(t *testing.T) {
 			names = append(names, v.Name)
 		}
 	}
-	if want := []string{"CALLBRIDGE_SRS_URL_TOKEN", "CALLBRIDGE_SRS_URL_TOKEN_FILE", "CALLBRIDGE_SRS_VERIFY"}; !slices.Equal(names, want) {
+	if want := []string{"CALLBRIDGE_SRS_URL_TOKEN", "CALLBRIDGE_SRS_URL_TOKEN_FILE", "CALLBRIDGE_SRS_VERIFY", "CALLBRIDGE_SRS_PUBLISH_TIMEOUT"}; !slices.Equal(names, want) {
 		t.Errorf("variables %v, want %v", names, want)
 	}
 	file := filepath.Join(t.TempDir(), "token")

@@ -242,8 +242,28 @@ func providerFields(spec ProviderSpec, s *ProviderSettings) []field {
 	}
 	for i := range fs {
 		fs[i].desc = spec.ID + ": " + fs[i].desc
+		if fs[i].name == spec.varName("PUBLISH_TIMEOUT") && spec.PublishTimeout > 0 {
+			fs[i].def = formatDuration(spec.PublishTimeout)
+		}
 	}
 	return fs
+}
+
+// set sets f to v, one provider variable's text: a duration parsed ("" is 0), else as it is.
+func set(f field, v string) error {
+	if f.value.Type() != reflect.TypeFor[time.Duration]() {
+		f.value.SetString(v)
+		return nil
+	}
+	var d time.Duration
+	if v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return invalid(f.name, v, "want a duration such as 2500ms or 2s")
+		}
+	}
+	f.value.SetInt(int64(d))
+	return nil
 }
 
 // ownFields lists the variables spec's provider declares itself, with their values in s.

@@ -126,11 +126,16 @@ func isHostPortList(s string) bool {
 	return s != ""
 }
 
-func (s *ProviderSettings) rules(spec ProviderSpec) []rule {
+// rules checks s; publishTimeout is CALLBRIDGE_PUBLISH_TIMEOUT, which a provider's own may not
+// exceed when set (its default may: Load lowers it).
+func (s *ProviderSettings) rules(spec ProviderSpec, publishTimeout time.Duration) []rule {
+	_, timeoutSet := os.LookupEnv(spec.varName("PUBLISH_TIMEOUT"))
 	return []rule{
 		{name: spec.varName("URL_TOKEN"), ok: isPathSegment(s.URLToken), secret: true,
 			want: "want only letters, digits and - . _ ~ (the token is one URL path segment)"},
 		enum(spec.varName("VERIFY"), s.Verify, "", VerifyEnforce, VerifyReport),
+		{name: spec.varName("PUBLISH_TIMEOUT"), ok: s.PublishTimeout >= 0 && (!timeoutSet || s.PublishTimeout <= publishTimeout),
+			want: fmt.Sprintf("want a duration from 0 (CALLBRIDGE_PUBLISH_TIMEOUT) to CALLBRIDGE_PUBLISH_TIMEOUT (%s): the broker is never waited for longer", publishTimeout)},
 	}
 }
 

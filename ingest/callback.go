@@ -45,7 +45,7 @@ func (s *Server) callback(ctx *fasthttp.RequestCtx, rest []byte) {
 	if answered {
 		return
 	}
-	s.answer(ctx, r.Provider, w, m, tr, err)
+	s.answer(ctx, r, w, m, tr, err)
 }
 
 // authorise finds the route for rest ({provider}[/{token}]) and checks the method and the URL
@@ -185,12 +185,13 @@ func (s *Server) answerProbe(ctx *fasthttp.RequestCtx, p *normalize.Provider, m 
 // answer replies to a processed callback: 401 for a failed check, 503 for a check that could not
 // be made (the sender retries), a dead letter and 400 for a body of the wrong shape, else the
 // event published and the provider's reply.
-func (s *Server) answer(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *work, m *providerMetrics, tr spans, err error) {
+func (s *Server) answer(ctx *fasthttp.RequestCtx, r *Route, w *work, m *providerMetrics, tr spans, err error) {
+	p := r.Provider
 	// A type switch, not errors.As: Run returns these types unwrapped, and As's targets would
 	// escape to the heap, two allocations on every callback.
 	switch e := err.(type) {
 	case nil:
-		s.publishEvent(ctx, p, w, m, tr)
+		s.publishEvent(ctx, r, w, m, tr)
 	case *normalize.AuthError:
 		m.verifyFailures.Inc()
 		m.unauthorized.Inc()
@@ -235,11 +236,18 @@ func (s *Server) deadLetter(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *
 	s.replyError(ctx, fasthttp.StatusBadRequest, e.Error(), e.Field)
 }
 
-// publishEvent hands the event to the sink and answers the provider once it is acknowledged.
-func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *work, m *providerMetrics, tr spans) {
+// publishEvent hands the event to the sink and answers the provider once it is acknowledged,
+// within the route's PublishTimeout when it has one.
+func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, r *Route, w *work, m *providerMetrics, tr spans) {
+	p := r.Provider
 	start := time.Now()
 	tr.startPublish(&w.ev)
-	err := s.sink.Publish(&w.ev)
+	var err error
+	if s.within != nil && r.PublishTimeout > 0 {
+		err = s.within.PublishWithin(&w.ev, r.PublishTimeout)
+	} else {
+		err = s.sink.Publish(&w.ev)
+	}
 	tr.endPublish(err)
 	if errors.Is(err, publish.ErrNameTooLong) {
 		s.refuseName(ctx, m, tr, p, &w.cb, w.ev.Unverified, err)

@@ -48,6 +48,10 @@ type Route struct {
 	Auth     normalize.Auth
 	Enforce  bool   // false: report mode, failed checks are logged and the event marked verified=false
 	URLToken []byte // when set, the provider is served only on /v1/callbacks/{provider}/{token}
+	// PublishTimeout, when set, is the provider's own deadline, shorter than the sink's timeout
+	// (CALLBRIDGE_<ID>_PUBLISH_TIMEOUT): its events are published with the sink's PublishWithin,
+	// when it has one (publish.Within), so that it is answered 503 before it stops waiting.
+	PublishTimeout time.Duration
 }
 
 // Config is the server's part of the configuration.
@@ -76,6 +80,7 @@ type Config struct {
 type Server struct {
 	cfg          Config
 	sink         publish.Sink
+	within       publish.Within // sink, when it can publish within a route's PublishTimeout
 	http         *fasthttp.Server
 	retryAfter   []byte
 	draining     atomic.Bool
@@ -117,6 +122,7 @@ func New(cfg Config, sink publish.Sink) *Server {
 		metrics:      newMetrics(cfg.Registry),
 		tokenDigests: map[string][32]byte{},
 	}
+	s.within, _ = sink.(publish.Within)
 	s.maxBody.Store(int64(cfg.MaxBodyBytes))
 	s.metrics.inflightFunc(func() float64 { return float64(s.inflight.Load()) })
 	for _, r := range cfg.Routes {

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
 )
 
-var _ publish.Sink = (*testSink)(nil)
+var (
+	_ publish.Sink   = (*testSink)(nil)
+	_ publish.Within = (*testSink)(nil)
+)
 
 // published is an event as the sink saw it at Publish time. The Event handed to Publish is
 // pooled and reused once Publish returns, so everything is copied.
@@ -28,9 +32,10 @@ type deadLetter struct {
 // testSink is an in-memory publish.Sink whose failures the test controls.
 type testSink struct {
 	mu         sync.Mutex
-	events     []published  // acknowledged events only
-	attempts   int          // Publish calls, acknowledged or not
-	dead       []deadLetter // acknowledged dead letters only
+	events     []published     // acknowledged events only
+	attempts   int             // Publish calls, acknowledged or not
+	given      []time.Duration // per Publish call: 0, or PublishWithin's d
+	dead       []deadLetter    // acknowledged dead letters only
 	publishErr error
 	deadErr    error
 	readyErr   error
@@ -43,10 +48,18 @@ type testSink struct {
 	received chan published
 }
 
-func (k *testSink) Publish(ev *normalize.Event) error {
+func (k *testSink) Publish(ev *normalize.Event) error { return k.publish(ev, 0) }
+
+// PublishWithin is Publish, recording d (publish.Within).
+func (k *testSink) PublishWithin(ev *normalize.Event, d time.Duration) error {
+	return k.publish(ev, d)
+}
+
+func (k *testSink) publish(ev *normalize.Event, d time.Duration) error {
 	p := published{ID: string(ev.ID), Type: string(ev.Type), JSON: ev.AppendStructured(nil)}
 	k.mu.Lock()
 	k.attempts++
+	k.given = append(k.given, d)
 	block, received, err := k.block, k.received, k.publishErr
 	doPanic := k.panicNext > 0
 	if doPanic {

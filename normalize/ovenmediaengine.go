@@ -47,6 +47,11 @@ var OvenMediaEngine = Provider{
 	Code:        "request.status",
 	Credentials: []string{"request.url?", "request.new_url?"},
 	Sample:      []byte(`{"client":{"address":"203.0.113.10","port":29291,"user_agent":"Mozilla/5.0"},"request":{"direction":"incoming","protocol":"webrtc","status":"closing","url":"ws://ome.example.com:3333/app/stream?token=INVENTED","new_url":"ws://ome.example.com:3333/app/stream_o?token=INVENTED","time":"2025-01-01T00:30:00+00:00"}}`),
+
+	// Under OME's <AdmissionWebhooks><Timeout>, 3000 ms in its documented configuration: an
+	// answer after it is a stream refused while the bridge would count a 200. A <Timeout> set
+	// lower needs CALLBRIDGE_OVENMEDIAENGINE_PUBLISH_TIMEOUT lower still.
+	PublishTimeout: 2500 * time.Millisecond,
 }
 
 const omePrefix = "com.airensoft.ovenmediaengine."

@@ -168,7 +168,13 @@ type Provider struct {
 	// (Alibaba Live's publish callbacks). The bridge hands such a query string to Verify and
 	// Normalize as the Callback's body, and a dead letter keeps it.
 	AcceptsGET bool
-	// Settings are the provider's own variables beside the secret, _URL_TOKEN and _VERIFY.
+	// PublishTimeout, when set, is the default of CALLBRIDGE_<ID>_PUBLISH_TIMEOUT: the longest
+	// the bridge waits for the broker before it answers 503, for a sender that stops waiting
+	// sooner than CALLBRIDGE_PUBLISH_TIMEOUT (an answer after that is lost, or worse, read as a
+	// refusal); 0: CALLBRIDGE_PUBLISH_TIMEOUT.
+	PublishTimeout time.Duration
+	// Settings are the provider's own variables beside the secret, _URL_TOKEN, _VERIFY and
+	// _PUBLISH_TIMEOUT.
 	Settings []Setting
 	// Distinct are the dotted JSON paths of Sample's fields that make the event id: `callbridge
 	// bench` writes a distinct value there in every callback it sends. In Distinct and Code, a

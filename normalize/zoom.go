@@ -35,6 +35,8 @@ var Zoom = Provider{
 	Reply:      []byte(`{}`), // Zoom reads only the status: 200 or 204 within 3 s
 	SecretName: "Secret Token (app > Features > Access > Secret Token)",
 	SecretVar:  "SECRET_TOKEN",
+	// Zoom waits 3 s for the answer; 2.5 s leaves it room to travel.
+	PublishTimeout: 2500 * time.Millisecond,
 	Scheme: "header `x-zm-signature` = `v0=` + lower hex(HMAC-SHA256(secret token, `v0:<x-zm-request-timestamp>:<body>`)); " +
 		"`endpoint.url_validation` is answered `{\"plainToken\",\"encryptedToken\"}` (hex HMAC-SHA256 of plainToken) only when its own signature verifies, and never published",
 	Window: "`x-zm-request-timestamp` (s, signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way. Zoom documents no window, and whether a retry (+5, +20, +60 min) carries a fresh timestamp is UNCONFIRMED: " +

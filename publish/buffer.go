@@ -251,6 +251,10 @@ func (b *Buffer) getBuf() *[]byte {
 	return &p
 }
 
+// PublishWithin is Publish (publish.Within): the buffer's answer waits for its own fsync'd
+// write, never for the broker, so a provider's shorter timeout does not apply to it.
+func (b *Buffer) PublishWithin(ev *normalize.Event, _ time.Duration) error { return b.Publish(ev) }
+
 // Publish renders ev with the target's Encoder and stores the Message; it returns once the
 // write is fsynced. ErrNameTooLong and ErrTooLarge (over the target's limit, once known, or the
 // buffer's) are permanent: the target could never take the event.

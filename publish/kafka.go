@@ -305,6 +305,12 @@ func (k *Kafka) putBuf(b *kafkaBuf) {
 // are "ce_" headers, per the CloudEvents Kafka binding. Nothing handed to the writer points into
 // ev, which is reused once Publish returns. A topic name over Kafka's limit is ErrNameTooLong.
 func (k *Kafka) Publish(ev *normalize.Event) error {
+	return k.PublishWithin(ev, k.cfg.Timeout)
+}
+
+// PublishWithin is Publish, waiting at most d (publish.Within): the write's retries stop at d
+// too. A d over the sink's timeout is the sink's timeout.
+func (k *Kafka) PublishWithin(ev *normalize.Event, d time.Duration) error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
@@ -313,7 +319,7 @@ func (k *Kafka) Publish(ev *normalize.Event) error {
 		k.putBuf(b)
 		return err
 	}
-	return k.send(b)
+	return k.send(b, min(d, k.cfg.Timeout))
 }
 
 // DeadLetter sends body as it arrived to DeadLetterSubject(provider), without a key, with the
@@ -328,7 +334,7 @@ func (k *Kafka) DeadLetter(provider string, body []byte, reason string) error {
 		k.putBuf(b)
 		return err
 	}
-	return k.send(b)
+	return k.send(b, k.cfg.Timeout)
 }
 
 // Send writes m, rendered by an Encoder like this sink's (the buffer's forwarder), and waits for
@@ -342,20 +348,21 @@ func (k *Kafka) Send(m *Message) error {
 	}
 	b := k.getBuf()
 	b.msg.copyFrom(m)
-	return k.send(b)
+	return k.send(b, k.cfg.Timeout)
 }
 
-func (k *Kafka) send(b *kafkaBuf) error {
-	err := k.write(b)
+func (k *Kafka) send(b *kafkaBuf, timeout time.Duration) error {
+	err := k.write(b, timeout)
 	if err == nil {
 		k.putBuf(b)
 	} // else the writer may still hold the batch (a call that timed out): leave it to the GC
 	return err
 }
 
-// write ensures the topic exists (or lets the broker say it does not) and writes b's message.
-func (k *Kafka) write(b *kafkaBuf) error {
-	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.Timeout)
+// write ensures the topic exists (or lets the broker say it does not) and writes b's message,
+// within timeout.
+func (k *Kafka) write(b *kafkaBuf, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	m := &b.msg
 	topic, err := k.topic(ctx, m.Subject)
@@ -376,13 +383,13 @@ func (k *Kafka) write(b *kafkaBuf) error {
 		}
 		return nil
 	}
-	return k.writeFailed(err, topic, len(m.Data))
+	return k.writeFailed(err, topic, len(m.Data), timeout)
 }
 
 // writeFailed says what a write of size bytes to topic met: ErrTooLarge when it can never fit,
 // a topic to create, or the brokers not answering (then the sink is not ready until they do).
 // The topic is quoted as an excerpt: it may hold payload values.
-func (k *Kafka) writeFailed(err error, topic string, size int) error {
+func (k *Kafka) writeFailed(err error, topic string, size int, timeout time.Duration) error {
 	name := nameExcerpt([]byte(topic), len(topic))
 	var werr kafka.WriteErrors
 	if errors.As(err, &werr) && len(werr) == 1 && werr[0] != nil {
@@ -392,7 +399,7 @@ func (k *Kafka) writeFailed(err error, topic string, size int) error {
 		return k.topicMissing(err, topic, name)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no acknowledgement within %s: %w", k.cfg.Timeout, err)
+		err = fmt.Errorf("no acknowledgement within %s: %w", timeout, err)
 	}
 	var kerr kafka.Error
 	var tooLarge kafka.MessageTooLargeError

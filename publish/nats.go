@@ -327,12 +327,18 @@ const binaryDataContentTypeHeader = "ce-datacontenttype"
 // "ce-" headers, lower case: NATS headers are case-sensitive and that is how the CloudEvents SDK
 // reads them. A subject too long for the server is ErrNameTooLong, and never sent.
 func (s *NATS) Publish(ev *normalize.Event) error {
+	return s.PublishWithin(ev, s.cfg.Timeout)
+}
+
+// PublishWithin is Publish, waiting at most d (publish.Within): the retries of an election stop
+// at d too. A d over the sink's timeout is the sink's timeout.
+func (s *NATS) PublishWithin(ev *normalize.Event, d time.Duration) error {
 	m := newMessage()
 	if err := s.enc.Event(m, ev); err != nil {
 		m.recycle()
 		return err
 	}
-	err := s.deliver(m)
+	err := s.deliver(m, min(d, s.cfg.Timeout))
 	m.recycle()
 	return err
 }
@@ -347,7 +353,7 @@ func (s *NATS) DeadLetter(provider string, body []byte, reason string) error {
 		m.recycle()
 		return err
 	}
-	err := s.deliver(m)
+	err := s.deliver(m, s.cfg.Timeout)
 	m.recycle()
 	return err
 }
@@ -358,13 +364,13 @@ func (s *NATS) Send(m *Message) error {
 	if len(m.Subject) > maxNATSSubject {
 		return fmt.Errorf("%w: a %d-byte subject (%s)", ErrNameTooLong, len(m.Subject), nameExcerpt(m.Subject, len(m.Subject)))
 	}
-	return s.deliver(m)
+	return s.deliver(m, s.cfg.Timeout)
 }
 
-// deliver sends m, which stays the caller's, retrying within the publish timeout what an
-// election or a lost acknowledgement explains (natsretry.go), and says what failed.
-func (s *NATS) deliver(m *Message) error {
-	if err := s.sendRetrying(m); err != nil {
+// deliver sends m, which stays the caller's, retrying within timeout what an election or a lost
+// acknowledgement explains (natsretry.go), and says what failed.
+func (s *NATS) deliver(m *Message, timeout time.Duration) error {
+	if err := s.sendRetrying(m, timeout); err != nil {
 		return s.failed(err, m.Subject, len(m.Subject), s.enc.Size(m))
 	}
 	return nil

@@ -15,9 +15,9 @@ import (
 // err_code 10008; a publish sent to a leader that hung is never answered at all; and when two
 // bridges send the same provider retry at once, the stream answers the second 409 with err_code
 // 10158 while the first is still being replicated. Each of these is retried with the SAME
-// message, so the same Nats-Msg-Id, within CALLBRIDGE_PUBLISH_TIMEOUT: the stream's duplicate
-// window makes a retry of a message it already holds a duplicate PubAck, which is a success
-// (isPlainPubAck). A lost acknowledgement is never retried with a new id. 429 with err_code
+// message, so the same Nats-Msg-Id, within CALLBRIDGE_PUBLISH_TIMEOUT (or the provider's
+// shorter CALLBRIDGE_<ID>_PUBLISH_TIMEOUT): the stream's duplicate window makes a retry of a
+// message it already holds a duplicate PubAck, which is a success (isPlainPubAck). A lost acknowledgement is never retried with a new id. 429 with err_code
 // 10167 (the stream is shedding load) is answered 503 at once: retrying would add to the load.
 // A connection that is down is not waited for either (SPEC §2: broker unreachable, 503 now).
 
@@ -34,16 +34,17 @@ const (
 // timeout, between 250 ms and 2 s, so that a publish sent to a leader that hung is sent again
 // to the next leader within the timeout, and a healthy stream's slowest acks (milliseconds)
 // are far from it.
-func (s *NATS) attemptTimeout() time.Duration {
-	return min(max(s.cfg.Timeout/4, 250*time.Millisecond), 2*time.Second)
+func attemptTimeout(timeout time.Duration) time.Duration {
+	return min(max(timeout/4, 250*time.Millisecond), 2*time.Second)
 }
 
 // sendRetrying publishes copies of m until one is acknowledged, the error is not one to retry,
-// or the publish timeout leaves no room for another try. m stays the caller's.
-func (s *NATS) sendRetrying(m *Message) error {
+// or timeout (the publish timeout, or a provider's shorter one: publish.Within) leaves no room
+// for another try. m stays the caller's.
+func (s *NATS) sendRetrying(m *Message, timeout time.Duration) error {
 	now := time.Now().UnixNano()
-	deadline := now + int64(s.cfg.Timeout)
-	per := int64(s.attemptTimeout())
+	deadline := now + int64(timeout)
+	per := int64(attemptTimeout(timeout))
 	for attempt := 0; ; attempt++ {
 		c := newMessage()
 		c.copyFrom(m)

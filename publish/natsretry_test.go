@@ -54,6 +54,22 @@ func (f *fakeStream) answer(m *nats.Msg) {
 	}
 }
 
+// listen makes f answer on callbacks.> of the server at url, until the test ends.
+func (f *fakeStream) listen(t *testing.T, url string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if _, err := nc.Subscribe("callbacks.>", f.answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f *fakeStream) tries() (ids, data []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -107,19 +123,11 @@ func TestNATSRetriesOnClusterAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, url := newFakeStreamSink(t, 1500*time.Millisecond)
 			f := &fakeStream{script: tt.script}
-			answerer, err := nats.Connect(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer answerer.Close()
-			if _, err := answerer.Subscribe("callbacks.>", f.answer); err != nil {
-				t.Fatal(err)
-			}
-			answerer.Flush()
+			f.listen(t, url)
 			m := out("callbacks.test.x", "anyrtc/evt-1")
 			defer m.recycle()
 			start := time.Now()
-			err = s.Send(m)
+			err := s.Send(m)
 			took := time.Since(start)
 			switch {
 			case tt.wantErr == nil && err != nil:

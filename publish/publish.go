@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callbridge/callbridge/normalize"
 )
@@ -65,6 +66,21 @@ type Sink interface {
 	// Close flushes what is in flight and disconnects. It is safe to call more than once.
 	Close(ctx context.Context) error
 }
+
+// Within is a Sink that can publish within a deadline shorter than its own timeout, for a
+// provider that stops waiting for its answer sooner (CALLBRIDGE_<ID>_PUBLISH_TIMEOUT: Zoom,
+// OvenMediaEngine): answered 503 before the sender gives up, the bridge's 200s and metrics stay
+// true. PublishWithin is Publish, with its errors, except that it waits at most d for the
+// acknowledgement; a d at least the sink's own timeout behaves as Publish.
+type Within interface {
+	PublishWithin(ev *normalize.Event, d time.Duration) error
+}
+
+var (
+	_ Within = (*NATS)(nil)
+	_ Within = (*Kafka)(nil)
+	_ Within = (*Buffer)(nil)
+)
 
 // Target is a Sink the buffer forwards to: besides publishing events, it sends Messages that
 // an Encoder of its own kind and templates rendered earlier (and the buffer stored), and waits

@@ -152,9 +152,9 @@ func providerMarkdown(t *testing.T, p *normalize.Provider) string {
 
 	b.WriteString("### Variables\n\n")
 	if p.RouteAuthenticated() {
-		b.WriteString("`_URL_TOKEN` (and its `_FILE`), which is its secret, and `_VERIFY`")
+		b.WriteString("`_URL_TOKEN` (and its `_FILE`), which is its secret, `_VERIFY` and `_PUBLISH_TIMEOUT`")
 	} else {
-		b.WriteString("The secret (and its `_FILE`), `_URL_TOKEN` and `_VERIFY`, which every provider has")
+		b.WriteString("The secret (and its `_FILE`), `_URL_TOKEN`, `_VERIFY` and `_PUBLISH_TIMEOUT`, which every provider has")
 	}
 	if len(p.Settings) > 0 {
 		b.WriteString(", then its own settings, parsed once at start-up")

@@ -39,6 +39,8 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 		{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", []string{"CALLBRIDGE_PUBLISH_TIMEOUT", "soon", "duration"}},
 		{"CALLBRIDGE_TOPIC_TEMPLATE", "callbacks.{nope}", []string{"CALLBRIDGE_TOPIC_TEMPLATE", "{nope}", "{provider}"}},
 		{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", []string{"CALLBRIDGE_NETEASE_NERTC_VERIFY", "sometimes", "report"}},
+		// A provider's publish timeout may not exceed the global one (5s by default).
+		{"CALLBRIDGE_OVENMEDIAENGINE_PUBLISH_TIMEOUT", "6s", []string{`CALLBRIDGE_OVENMEDIAENGINE_PUBLISH_TIMEOUT="6s"`, "CALLBRIDGE_PUBLISH_TIMEOUT (5s)"}},
 		// Variables providers declare themselves keep their names and their one-line errors.
 		{"CALLBRIDGE_ANYRTC_SIGNATURE", "md5", []string{`CALLBRIDGE_ANYRTC_SIGNATURE="md5": allowed: hmac-sha1, hmac-sha256`}},
 		{"CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE", "-5m", []string{`CALLBRIDGE_TENCENT_CSS_EXPIRY_GRACE="-5m": want a duration of 0 or more`}},
