@@ -166,6 +166,9 @@ func (s *Server) answerProbe(ctx *fasthttp.RequestCtx, p *normalize.Provider, m 
 	switch e := err.(type) {
 	case nil:
 		m.probes.Inc()
+		// Rare (a console check, Zoom every 72 h, an SNS subscription): worth a line, and
+		// the only trace of an SNS subscription confirmed or ended.
+		s.cfg.Logger.Info("probe answered, not published", "provider", p.ID, "remote", ctx.RemoteIP().String())
 		s.reply(ctx, fasthttp.StatusOK, reply)
 	case *normalize.AuthError:
 		m.verifyFailures.Inc()

@@ -358,6 +358,9 @@ func statusRows(t *testing.T) []row {
 				if n := outcome(t, f.reg, "netease-nertc", "url_check"); n != 1 {
 					t.Errorf("url_check counter = %v, want 1", n)
 				}
+				if !strings.Contains(f.logs.String(), "probe answered, not published") {
+					t.Errorf("no log line for the probe:\n%s", f.logs)
+				}
 			},
 		},
 		{name: "netease URL check {}", path: neteasePath, body: []byte(`{}`), status: 200, body200: `{"code":200}`},
