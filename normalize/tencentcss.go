@@ -27,6 +27,8 @@ var TencentCSS = Provider{
 	Subject:     "relay (314): `task_id`; others: `stream_id` (else `streamId`, `channel_id`)",
 	TimeSource:  "`event_time` (s, number or string), else `create_time` (s), else push exception `data_time` (ms), else moderation `screenshotTime` (s), else relay `msg.task_exit_time`/`msg.task_start_time` (ms, when not 0), else receipt",
 	Events:      tencentEvents,
+	Data:        tencentCSSData,
+	EventData:   tencentCSSEventData,
 	Unknown:     "unknown.<event_type>; 314: relay.unknown; 332: recording.status.unknown",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      tencentVerify,
