@@ -37,6 +37,8 @@ var TencentTRTC = Provider{
 	Subject:    "`EventInfo.TaskId` when there is one (recording and other task events), else `EventInfo.RoomId` (string or number)",
 	TimeSource: "`EventInfo.EventMsTs` (or `EventTsMs`; ms), else `EventInfo.EventTs` (s), else `CallbackTs`/`CallbackMsTs` (ms), else receipt",
 	Events:     trtcEvents,
+	Data:       trtcData,
+	EventData:  trtcEventData,
 	Unknown:    "unknown.<EventType>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     trtcVerify,
