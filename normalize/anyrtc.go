@@ -27,6 +27,7 @@ var AnyRTC = Provider{
 	Subject:    "RTC: `payload.channelName`; CDN push: `payload.stream` (else `payload.channel`)",
 	TimeSource: "RTC: `payload.ts` (s); CDN push: `payload.time` (ms); recording: `payload.sendts` (ms); else `notifyMs` (ms)",
 	Events:     anyrtcEvents,
+	EventData:  anyrtcEventData,
 	Unknown:    "unknown.<productId>.<eventType>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     anyrtcVerify,
