@@ -1,6 +1,8 @@
 package normalize
 
-// tencentCSSData: the callback as published, from Tencent's CSS callback pages and examples (PROTOCOLS.md); t and sign (signature material) and stream_param (the push URL's parameters) are left out, msg, source_urls, callback_ext and record_detail are decoded from their JSON strings.
+// tencentCSSData: the callback as published, from Tencent's CSS callback pages and examples
+// (PROTOCOLS.md); t and sign (signature material) and stream_param (the push URL's parameters) are
+// left out, msg, source_urls, callback_ext and record_detail are decoded from their JSON strings.
 var tencentCSSData = []Field{
 	{Path: "appid", Type: TInteger, Required: true, Desc: "the Tencent Cloud account's APPID"},
 	{Path: "event_type", Type: TInteger, Required: true, Desc: "the event's code: 0 push ended, 1 push started, 100 recording, 200 snapshot, 314 relay, 317 moderation, 321 push exception, 332 recording status"},

@@ -1,6 +1,7 @@
 package normalize
 
-// trtcData: the callback as published, from TRTC's room, media and cloud-recording callback pages (PROTOCOLS-MORE.md §2); CallbackTs, the send time, is left out.
+// trtcData: the callback as published, from TRTC's room, media and cloud-recording callback pages
+// (PROTOCOLS-MORE.md §2); CallbackTs, the send time, is left out.
 var trtcData = []Field{
 	{Path: "EventGroupId", Type: TInteger, Required: true, Desc: "1 room events, 2 media events, 3 cloud recording"},
 	{Path: "EventType", Type: TInteger, Required: true, Desc: "the event's code, unique across groups"},

@@ -34,6 +34,8 @@ var VolcengineRTC = Provider{
 	Subject:    "`EventData.TaskId`, else `EventData.RoomId`, else `EventData.UserId`",
 	TimeSource: "`EventTime` (RFC 3339), else receipt",
 	Events:     volcEvents,
+	Data:       volcData,
+	EventData:  volcEventData,
 	Unknown:    "unknown.<EventType>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     volcVerify,
