@@ -38,6 +38,7 @@ var AlibabaLive = Provider{
 	Subject:    "publish: `id` (the stream); recording: `stream`",
 	TimeSource: "publish: `time` (s); recording file: `stop_time` (s); recording status: `ALI-LIVE-TIMESTAMP` (s); else receipt",
 	Events:     alibabaEvents,
+	EventData:  alibabaEventData,
 	Unknown:    "unknown.<action or event>; a callback with neither, nor uri: unknown.callback",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     alibabaVerify,
