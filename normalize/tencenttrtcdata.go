@@ -1,5 +1,30 @@
 package normalize
 
+import "slices"
+
+// trtcRecStatus: a cloud-recording event reporting a Status.
+var trtcRecStatus = []Field{
+	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
+	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+	{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
+}
+
+// trtcRecLeave: a cloud-recording event reporting a LeaveCode.
+var trtcRecLeave = []Field{
+	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
+	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+	{Path: "EventInfo.Payload.LeaveCode", Type: TInteger, Desc: "why the module stopped: 0 normal, else abnormal"},
+}
+
+// trtcRecording: the members of every cloud-recording event (EventGroupId 3).
+var trtcRecording = []Field{
+	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
+	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+}
+
 // trtcData: the callback as published, from TRTC's room, media and cloud-recording callback pages
 // (PROTOCOLS-MORE.md §2); CallbackTs, the send time, is left out.
 var trtcData = []Field{
@@ -55,78 +80,36 @@ var trtcEventData = map[string][]Field{
 		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
 		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
 	},
-	"recording.recorder.started": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
-	},
-	"recording.recorder.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.LeaveCode", Type: TInteger, Desc: "why the module stopped: 0 normal, else abnormal"},
-	},
-	"recording.upload.started": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
-	},
-	"recording.file.info": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+	"recording.recorder.started": trtcRecStatus,
+	"recording.recorder.stopped": trtcRecLeave,
+	"recording.upload.started":   trtcRecStatus,
+	"recording.file.info": slices.Concat(trtcRecording, []Field{
 		{Path: "EventInfo.Payload.FileList", Type: TString, Desc: "the m3u8 index file's name"},
-	},
-	"recording.upload.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.LeaveCode", Type: TInteger, Desc: "why the module stopped: 0 normal, else abnormal"},
-	},
-	"recording.failover": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
-	},
-	"recording.file.slice": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+	}),
+	"recording.upload.stopped": trtcRecLeave,
+	"recording.failover":       trtcRecStatus,
+	"recording.file.slice": slices.Concat(trtcRecording, []Field{
 		{Path: "EventInfo.Payload.FileName", Type: TString, Desc: "the file's name"},
 		{Path: "EventInfo.Payload.UserId", Type: TString, Desc: "the user recorded"},
 		{Path: "EventInfo.Payload.TrackType", Type: TString, Desc: "audio, video or audio_video"},
 		{Path: "EventInfo.Payload.BeginTimeStamp", Type: TString, Unit: "ms", Desc: "when the slice started (Unix time, a decimal string)"},
-	},
-	"recording.image.download_failed": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
+	}),
+	"recording.image.download_failed": slices.Concat(trtcRecording, []Field{
 		{Path: "EventInfo.Payload.Url", Type: TString, Desc: "the image that failed to download"},
-	},
-	"recording.mp4.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
+	}),
+	"recording.mp4.stopped": slices.Concat(trtcRecStatus, []Field{
 		{Path: "EventInfo.Payload.FileList", Type: TArray, Desc: "the files written"},
 		{Path: "EventInfo.Payload.FileList[]", Type: TString, Desc: "a file's name"},
 		{Path: "EventInfo.Payload.FileMessage", Type: TArray, Desc: "the files written, in detail"},
-		{Path: "EventInfo.Payload.FileMessage[]", Type: TObject, Desc: "the files written, in detail"},
+		{Path: "EventInfo.Payload.FileMessage[]", Type: TObject, Desc: "a file"},
 		{Path: "EventInfo.Payload.FileMessage[].FileName", Type: TString, Desc: "the file's name"},
 		{Path: "EventInfo.Payload.FileMessage[].UserId", Type: TString, Desc: "the user recorded"},
 		{Path: "EventInfo.Payload.FileMessage[].TrackType", Type: TString, Desc: "audio, video or audio_video"},
 		{Path: "EventInfo.Payload.FileMessage[].MediaId", Type: TString, Desc: "main or aux (the substream)"},
 		{Path: "EventInfo.Payload.FileMessage[].StartTimeStamp", Type: TInteger, Unit: "ms", Desc: "when the file's recording started (Unix time)"},
 		{Path: "EventInfo.Payload.FileMessage[].EndTimeStamp", Type: TInteger, Unit: "ms", Desc: "when the file's recording ended (Unix time)"},
-	},
-	"recording.vod.committed": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
+	}),
+	"recording.vod.committed": slices.Concat(trtcRecStatus, []Field{
 		{Path: "EventInfo.Payload.TencentVod", Type: TObject, Desc: "the file committed to VOD"},
 		{Path: "EventInfo.Payload.TencentVod.UserId", Type: TString, Desc: "the user recorded"},
 		{Path: "EventInfo.Payload.TencentVod.TrackType", Type: TString, Desc: "audio, video or audio_video"},
@@ -136,11 +119,6 @@ var trtcEventData = map[string][]Field{
 		{Path: "EventInfo.Payload.TencentVod.CacheFile", Type: TString, Desc: "the file's name before upload"},
 		{Path: "EventInfo.Payload.TencentVod.StartTimeStamp", Type: TInteger, Unit: "ms", Desc: "when the file's recording started (Unix time)"},
 		{Path: "EventInfo.Payload.TencentVod.EndTimeStamp", Type: TInteger, Unit: "ms", Desc: "when the file's recording ended (Unix time)"},
-	},
-	"recording.vod.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
-		{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
-		{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
-	},
+	}),
+	"recording.vod.stopped": trtcRecStatus,
 }

@@ -1,5 +1,24 @@
 package normalize
 
+import "slices"
+
+// volcTask: the members of a task event reporting a Code (not documented but for RecordStarted).
+var volcTask = []Field{
+	{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
+	{Path: "EventData.Code", Type: TInteger, Desc: "0 success, 1 failure"},
+}
+
+// volcStreams: the members of a segment or snapshot event: its task and, per file, the stream
+// captured.
+var volcStreams = []Field{
+	{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
+	{Path: "EventData.Data", Type: TArray, Desc: "the files made"},
+	{Path: "EventData.Data[]", Type: TObject, Desc: "a file"},
+	{Path: "EventData.Data[].Stream", Type: TObject, Desc: "the stream captured"},
+	{Path: "EventData.Data[].Stream.UserId", Type: TString, Desc: "the user whose stream it is"},
+	{Path: "EventData.Data[].Stream.StreamType", Type: TInteger, Desc: "0 main stream, 1 screen share"},
+}
+
 // volcData: the callback as published, from Volcengine's callback pages (75124 the envelope, 75125
 // RecordStarted's EventData; PROTOCOLS-MORE.md §3), with EventData decoded from its string and
 // EventTime (the event's time), Signature and Nonce left out. Only RecordStarted's EventData is
@@ -28,10 +47,7 @@ var volcEventData = map[string][]Field{
 		{Path: "EventData.Code", Type: TInteger, Required: true, Desc: "0 success, 1 failure"},
 		{Path: "EventData.ErrorMessage", Type: TString, Desc: "why it failed, when Code is not 0"},
 	},
-	"recording.stopped": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Code", Type: TInteger, Desc: "0 success, 1 failure"},
-	},
+	"recording.stopped": volcTask,
 	"room.user.visible": {
 		{Path: "EventData.UserId", Type: TString, Desc: "the user's id"},
 	},
@@ -39,41 +55,20 @@ var volcEventData = map[string][]Field{
 		{Path: "EventData.UserId", Type: TString, Desc: "the user's id"},
 	},
 	"room.destroyed": {},
-	"segment.realtime_data": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Data", Type: TArray, Desc: "the files made"},
-		{Path: "EventData.Data[]", Type: TObject, Desc: "a file"},
-		{Path: "EventData.Data[].Stream", Type: TObject, Desc: "the stream captured"},
-		{Path: "EventData.Data[].Stream.UserId", Type: TString, Desc: "the user whose stream it is"},
-		{Path: "EventData.Data[].Stream.StreamType", Type: TInteger, Desc: "0 main stream, 1 screen share"},
+	"segment.realtime_data": slices.Concat(volcStreams, []Field{
 		{Path: "EventData.Data[].Segment", Type: TString, Desc: "the audio segment's URL"},
 		{Path: "EventData.Data[].Duration", Type: TInteger, Unit: "s", Desc: "the segment's length"},
-	},
-	"snapshot.realtime_data": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Data", Type: TArray, Desc: "the files made"},
-		{Path: "EventData.Data[]", Type: TObject, Desc: "a file"},
-		{Path: "EventData.Data[].Stream", Type: TObject, Desc: "the stream captured"},
-		{Path: "EventData.Data[].Stream.UserId", Type: TString, Desc: "the user whose stream it is"},
-		{Path: "EventData.Data[].Stream.StreamType", Type: TInteger, Desc: "0 main stream, 1 screen share"},
+	}),
+	"snapshot.realtime_data": slices.Concat(volcStreams, []Field{
 		{Path: "EventData.Data[].Snapshot", Type: TString, Desc: "the snapshot's URL"},
-	},
-	"transcode.started": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Code", Type: TInteger, Desc: "0 success, 1 failure"},
-	},
+	}),
+	"transcode.started": volcTask,
 	"transcode.state_changed": {
 		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
 		{Path: "EventData.State", Type: TInteger, Desc: "the transcoding task's new state"},
 	},
-	"transcode.stopped": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Code", Type: TInteger, Desc: "0 success, 1 failure"},
-	},
-	"transcode.updated": {
-		{Path: "EventData.TaskId", Type: TString, Desc: "the task's id"},
-		{Path: "EventData.Code", Type: TInteger, Desc: "0 success, 1 failure"},
-	},
+	"transcode.stopped": volcTask,
+	"transcode.updated": volcTask,
 	"room.user.joined": {
 		{Path: "EventData.UserId", Type: TString, Desc: "the user's id"},
 	},
