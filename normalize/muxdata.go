@@ -20,9 +20,9 @@ var muxData = []Field{
 	{Path: "environment.id", Type: TString, Required: true},
 	{Path: "environment.name", Type: TString, Required: true},
 	{Path: "data", Type: TObject, Required: true, Desc: "the object, as the REST API returns it"},
-	{Path: "accessor", Type: TString, Desc: "deprecated"},
-	{Path: "accessor_source", Type: TString, Desc: "deprecated"},
-	{Path: "request_id", Type: TString, Desc: "deprecated"},
+	{Path: "accessor", Type: "string|null", Desc: "deprecated"},
+	{Path: "accessor_source", Type: "string|null", Desc: "deprecated"},
+	{Path: "request_id", Type: "string|null", Desc: "deprecated"},
 }
 
 // muxEventData: each event's data.data, by the family its type names.
@@ -133,6 +133,11 @@ var (
 		{Path: "passthrough", Type: TString},
 		{Path: "status", Type: TString},
 		{Path: "primary", Type: TBool},
+		{Path: "auto_language_confidence", Type: TNumber, Desc: "0 to 1, for a generated track's detected language"},
+		{Path: "error", Type: TObject, Desc: "why it failed, on errored events"},
+		{Path: "error.type", Type: TString},
+		{Path: "error.messages", Type: TArray},
+		{Path: "error.messages[]", Type: TString},
 	}
 
 	muxRendition = []Field{
@@ -148,9 +153,15 @@ var (
 		{Path: "bitrate", Type: TInteger, Unit: "bps"},
 		{Path: "filesize", Type: TString, Unit: "bytes", Desc: "int64, a decimal string"},
 		{Path: "passthrough", Type: TString},
+		{Path: "error", Type: TObject, Desc: "why it failed, on errored events"},
+		{Path: "error.type", Type: TString},
+		{Path: "error.messages", Type: TArray},
+		{Path: "error.messages[]", Type: TString},
 	}
 
-	muxUpload = slices.Concat(muxIDs, []Field{
+	muxUpload = []Field{
+		{Path: "id", Type: TString, Required: true, Desc: "the upload's id"},
+		{Path: "test", Type: TBool, Desc: "a test upload"},
 		{Path: "status", Type: TString, Required: true, Desc: "waiting, asset_created, errored, cancelled or timed_out"},
 		{Path: "timeout", Type: TInteger, Unit: "s"},
 		{Path: "new_asset_settings", Type: TObject, Desc: "the asset settings of the upload's request, echoed (open)"},
@@ -160,14 +171,14 @@ var (
 		{Path: "error.message", Type: TString},
 		{Path: "cors_origin", Type: TString},
 		{Path: "url", Type: TString},
-	})
+	}
 
 	muxSimulcast = []Field{
 		{Path: "id", Type: TString, Required: true},
 		{Path: "passthrough", Type: TString},
-		{Path: "status", Type: TString, Desc: "idle, starting, broadcasting or errored"},
-		{Path: "url", Type: TString, Desc: "the RTMP(S) or SRT URL"},
-		{Path: "error_severity", Type: TString},
+		{Path: "status", Type: TString, Required: true, Desc: "idle, starting, broadcasting or errored"},
+		{Path: "url", Type: TString, Required: true, Desc: "the RTMP(S) or SRT URL"},
+		{Path: "error_severity", Type: TString, Desc: "normal or fatal"},
 	}
 
 	muxLive = slices.Concat(muxIDs, muxPlaybackIDs, []Field{
@@ -210,12 +221,31 @@ var (
 		{Path: "transcription_vocabulary_ids[]", Type: TString},
 	}
 
-	muxHighTraffic = []Field{
+	muxHighTraffic = append([]Field{
 		{Path: "id", Type: TString},
-		{Path: "created_at", Type: TInteger, Unit: "s"},
-		{Path: "threshold", Type: TInteger, Unit: "s", Desc: "the delivered seconds that count as high traffic"},
+		{Path: "threshold", Type: TNumber, Unit: "s", Desc: "the delivered seconds that count as high traffic"},
 		{Path: "timeframe", Type: TArray, Desc: "start and end (Unix time, s)"},
 		{Path: "timeframe[]", Type: TInteger, Unit: "s"},
-		{Path: "data", Type: TArray, Desc: "delivery by asset (open items)"},
+		{Path: "data", Type: TArray, Desc: "delivery by asset"},
+	}, under("data[]", muxDelivery...)...)
+
+	muxDelivery = []Field{
+		{Path: "asset_id", Type: TString, Required: true},
+		{Path: "asset_state", Type: TString, Required: true, Desc: "ready, errored or deleted"},
+		{Path: "asset_duration", Type: TNumber, Unit: "s", Required: true},
+		{Path: "asset_encoding_tier", Type: TString, Required: true},
+		{Path: "asset_resolution_tier", Type: TString, Required: true},
+		{Path: "asset_video_quality", Type: TString},
+		{Path: "created_at", Type: TInteger, Unit: "s", Required: true, Desc: "when the asset was made (Unix time)"},
+		{Path: "deleted_at", Type: TInteger, Unit: "s", Desc: "when the asset was deleted (Unix time)"},
+		{Path: "delivered_seconds", Type: TNumber, Unit: "s", Required: true},
+		{Path: "delivered_seconds_by_resolution", Type: TObject, Required: true},
+		{Path: "delivered_seconds_by_resolution.tier_audio_only", Type: TNumber, Unit: "s"},
+		{Path: "delivered_seconds_by_resolution.tier_720p", Type: TNumber, Unit: "s"},
+		{Path: "delivered_seconds_by_resolution.tier_1080p", Type: TNumber, Unit: "s"},
+		{Path: "delivered_seconds_by_resolution.tier_1440p", Type: TNumber, Unit: "s"},
+		{Path: "delivered_seconds_by_resolution.tier_2160p", Type: TNumber, Unit: "s"},
+		{Path: "live_stream_id", Type: TString},
+		{Path: "passthrough", Type: TString},
 	}
 )
