@@ -12,13 +12,14 @@ import (
 // of what that family's events carry.
 var zoomData = []Field{
 	{Path: "event", Type: TString, Required: true, Desc: "the event's name, such as session.user_joined"},
-	{Path: "event_ts", Type: TInteger, Unit: "ms", Required: true, Desc: "when the event occurred (Unix time)"},
+	{Path: "event_ts", Type: TInteger, Unit: "ms", Desc: "when the event occurred (Unix time); optional in meeting.deleted's type"},
 	{Path: "payload", Type: TObject, Required: true},
 	{Path: "payload.account_id", Type: TString, Required: true, Desc: "the Zoom account"},
 	{Path: "payload.object", Type: TObject, Required: true, Desc: "the session, meeting, webinar or recording"},
 	{Path: "payload.operator", Type: TString, Desc: "the email of who made the change, on changes"},
 	{Path: "payload.operator_id", Type: TString, Desc: "the user id of who made the change"},
 	{Path: "payload.operation", Type: TString, Desc: "single or all (occurrences), on meeting changes"},
+	{Path: "payload.scope", Type: TString, Desc: "on meeting.updated: which occurrences the change applies to"},
 	{Path: "payload.time_stamp", Type: TInteger, Unit: "ms", Desc: "on meeting.updated"},
 	{Path: "payload.old_object", Type: TObject, Desc: "the members meeting.updated changed, before (open: any of the meeting's)"},
 }
@@ -62,7 +63,9 @@ var (
 	}
 
 	zoomSession = slices.Concat([]Field{
-		{Path: "id", Type: TString, Desc: "the session's id"},
+		{Path: "id", Type: "string|integer", BigID: true, Desc: "the session's id; a number in callout events"},
+		{Path: "uuid", Type: TString, Desc: "on callout events"},
+		{Path: "host_id", Type: TString, Desc: "on callout events"},
 		{Path: "session_id", Type: TString, Desc: "the session's id; the CloudEvent's subject"},
 		{Path: "session_name", Type: TString},
 		{Path: "session_key", Type: TString, Desc: "the app's own key of the session"},
@@ -82,11 +85,14 @@ var (
 		{Path: "recording_file.recording_end", Type: TString, Desc: "RFC 3339"},
 		{Path: "issues", Type: TArray, Desc: "on session.alert"},
 		{Path: "issues[]", Type: TString},
-		{Path: "invitee_name", Type: TString, Desc: "on callout events"},
-		{Path: "phone_number", Type: TString},
-		{Path: "from_number", Type: TString},
-		{Path: "room_system", Type: TString},
+		{Path: "message_id", Type: TString, Desc: "on room system callout events"},
+		{Path: "inviter_name", Type: TString, Desc: "on room system callout events"},
 		{Path: "reason_type", Type: TInteger, Desc: "why a room system callout failed"},
+		{Path: "participant", Type: TObject, Desc: "who is called, on callout events"},
+		{Path: "participant.invitee_name", Type: TString, Desc: "phone callouts"},
+		{Path: "participant.phone_number", Type: "string|integer", Desc: "phone callouts; a number as rivet types it"},
+		{Path: "participant.call_type", Type: TString, Desc: "room system callouts"},
+		{Path: "participant.device_ip", Type: TString, Desc: "room system callouts"},
 	}, zoomFiles, zoomLive, under("user", zoomSharing...))
 
 	zoomFiles = slices.Concat([]Field{
@@ -134,7 +140,16 @@ var (
 		{Path: "pmi", Type: TString},
 		{Path: "settings", Type: TObject, Desc: "the meeting's settings, as the REST API writes them (open)"},
 		{Path: "recurrence", Type: TObject, Desc: "the recurrence, as the REST API writes it (open)"},
+		{Path: "registration_url", Type: TString},
 		{Path: "occurrences", Type: TArray},
+		{Path: "occurrences[].occurrence_id", Type: TString},
+		{Path: "occurrences[].start_time", Type: TString, Desc: "RFC 3339"},
+		{Path: "occurrences[].duration", Type: TInteger, Unit: "min"},
+		{Path: "occurrences[].status", Type: TString},
+		{Path: "tracking_fields", Type: TArray},
+		{Path: "tracking_fields[].field", Type: TString},
+		{Path: "tracking_fields[].value", Type: TString},
+		{Path: "tracking_fields[].visible", Type: TBool},
 		{Path: "participant", Type: TObject, Desc: "on participant events"},
 	}, zoomLive, under("participant", zoomParticipant...))
 
@@ -157,6 +172,9 @@ var (
 	zoomRecording = slices.Concat(zoomMeetingIDs, []Field{
 		{Path: "account_id", Type: TString},
 		{Path: "host_email", Type: TString},
+		{Path: "on_prem", Type: TBool},
+		{Path: "auto_delete", Type: TBool},
+		{Path: "auto_delete_date", Type: TString, Desc: "a date, YYYY-MM-DD"},
 		{Path: "recording_file", Type: TObject, Desc: "on recording.started and stopped"},
 		{Path: "recording_file.recording_start", Type: TString, Desc: "RFC 3339"},
 		{Path: "recording_file.recording_end", Type: TString, Desc: "RFC 3339"},
