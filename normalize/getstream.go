@@ -30,6 +30,7 @@ var GetStream = Provider{
 	TimeSource:    "`created_at` (RFC 3339, ns), else receipt",
 	Events:        getstreamEvents,
 	Data:          getstreamData,
+	EventData:     getstreamEventData,
 	Unknown:       "<type> as sent when dotted lower-case ASCII (user.updated), else unknown.<type>",
 	IsProbe:       func(*Callback) bool { return false },
 	Verify:        func(c *Callback, a *Auth) (Verified, error) { return getstreamSig.Verify(c, a) },
