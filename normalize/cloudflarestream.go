@@ -152,7 +152,7 @@ var cfStreamData = []Field{
 	{Path: "readytoStream", Type: TBool, Desc: "readyToStream, as one spelling of the page writes it"},
 	{Path: "readyToStreamAt", Type: TString, Desc: "RFC 3339"},
 	{Path: "status", Type: TObject, Required: true},
-	{Path: "status.state", Type: TString, Desc: "ready or error (the API's: inprogress, queued, downloading, pendingupload)"},
+	{Path: "status.state", Type: TString, Desc: "ready or error (the API's: inprogress, queued, downloading, pendingupload, live-inprogress)"},
 	{Path: "status.pctComplete", Type: TString, Desc: "percent encoded, a decimal string (100.000000)"},
 	{Path: "status.errorReasonCode", Type: TString, Desc: "ERR_NON_VIDEO, …; empty when none"},
 	{Path: "status.errorReasonText", Type: TString},
@@ -181,7 +181,8 @@ var cfStreamData = []Field{
 	{Path: "creator", Type: "string|null", Desc: "the creator's id, as the upload set it"},
 	{Path: "liveInput", Type: TString, Desc: "the live input recorded into the video"},
 	{Path: "maxDurationSeconds", Type: "integer|null", Unit: "s"},
+	{Path: "maxSizeBytes", Type: "integer|null", Unit: "bytes"},
 	{Path: "clippedFrom", Type: TString, Desc: "the video it was clipped from"},
-	{Path: "watermark", Type: TObject, Desc: "the watermark profile applied, as the API returns it (open)"},
+	{Path: "watermark", Type: "object|null", Desc: "the watermark profile applied, as the API returns it (open); null when none"},
 	{Path: "publicDetails", Type: TObject, Desc: "the video's public details, as set by its owner (open)"},
 }
