@@ -260,21 +260,24 @@ var (
 		{Path: "permissions.canReceive", Type: TObject, Desc: "what it may receive, by kind and participant (open)"},
 	}
 
+	// dailyRecording: recording.* and streaming.* (Daily's event pages: integers where they say so).
 	dailyRecording = []Field{
-		{Path: "action", Type: TString},
-		{Path: "type", Type: TString, Desc: "cloud, raw-tracks, …"},
+		{Path: "action", Type: TString, Desc: "start-cloud-recording, …"},
+		{Path: "type", Type: TString, Desc: "cloud or raw-tracks"},
 		{Path: "recording_id", Type: TString},
-		{Path: "instance_id", Type: TString},
+		{Path: "instance_id", Type: TString, Desc: "the recording or streaming instance"},
+		{Path: "domain_id", Type: TString, Desc: "the Daily domain, on streaming events"},
 		{Path: "room_name", Type: TString},
-		{Path: "start_ts", Type: TNumber, Unit: "s", Desc: "Unix time"},
-		{Path: "end_ts", Type: TNumber, Unit: "s", Desc: "Unix time"},
-		{Path: "timestamp", Type: TNumber, Unit: "s", Desc: "Unix time"},
-		{Path: "status", Type: TString},
-		{Path: "max_participants", Type: TInteger},
-		{Path: "duration", Type: TNumber, Unit: "s"},
+		{Path: "started_by", Type: TString, Desc: "the participant id of who started the recording"},
+		{Path: "start_ts", Type: TInteger, Unit: "s", Desc: "when the recording started (Unix time)"},
+		{Path: "timestamp", Type: TInteger, Unit: "s", Desc: "when streaming started, changed, ended or failed (Unix time)"},
+		{Path: "status", Type: TString, Desc: "finished, on recording.ready-to-download"},
+		{Path: "max_participants", Type: TInteger, Desc: "the participants recorded"},
+		{Path: "duration", Type: TInteger, Unit: "s"},
 		{Path: "s3_key", Type: TString, Desc: "the file's key in the bucket"},
-		{Path: "tracks", Type: TArray, Desc: "raw-tracks files (open items)"},
-		{Path: "layout", Type: TObject, Desc: "the layout of the start request, echoed (open)"},
+		{Path: "share_token", Type: TString, Desc: "the recording's share token"},
+		{Path: "tracks", Type: "array|null", Desc: "raw-tracks files (open items); null when role permissions were removed"},
+		{Path: "layout", Type: TObject, Desc: "the layout of the start or update request, echoed (open)"},
 		{Path: "error_msg", Type: TString, Desc: "on *.error"},
 	}
 
