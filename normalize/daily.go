@@ -250,6 +250,7 @@ var (
 		{Path: "joined_at", Type: TNumber, Unit: "s", Desc: "Unix time"},
 		{Path: "will_eject_at", Type: TNumber, Unit: "s", Desc: "when the token or room ejects the participant (Unix time)"},
 		{Path: "owner", Type: TBool, Desc: "joined with an owner token"},
+		{Path: "networkQualityState", Type: TString, Desc: "the participant's network quality, on participant.joined"},
 		{Path: "duration", Type: TNumber, Unit: "s", Desc: "time in the room, on participant.left"},
 		{Path: "permissions", Type: TObject},
 		{Path: "permissions.hasPresence", Type: TBool},
