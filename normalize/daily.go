@@ -282,17 +282,25 @@ var (
 		{Path: "error_msg", Type: TString, Desc: "on *.error"},
 	}
 
+	// dailyTranscript: transcript.* (Daily's transcript-started, -ready-to-download and -error pages).
 	dailyTranscript = []Field{
-		{Path: "id", Type: TString, Desc: "the transcript's id"},
+		{Path: "id", Type: TString, Desc: "the transcription's id"},
+		{Path: "info", Type: TObject, Desc: "on transcript.started and transcript.error"},
+		{Path: "info.instanceId", Type: TString},
 		{Path: "room_id", Type: TString},
 		{Path: "room_name", Type: TString},
-		{Path: "mtg_session_id", Type: TString},
-		{Path: "instance_id", Type: TString},
-		{Path: "status", Type: TString},
+		{Path: "domain_id", Type: TString},
+		{Path: "mtg_session_id", Type: TString, Desc: "the meeting session"},
+		{Path: "max_participants", Type: TInteger},
 		{Path: "duration", Type: TNumber, Unit: "s"},
-		{Path: "out_params", Type: TObject, Desc: "where the transcript was written, as configured (open)"},
+		{Path: "participant_minutes", Type: TNumber, Unit: "min"},
+		{Path: "status", Type: TString, Desc: "t_in_progress, t_completed or t_failed"},
+		{Path: "out_params", Type: TObject, Desc: "where the transcript is written"},
+		{Path: "out_params.s3", Type: TObject},
+		{Path: "out_params.s3.key", Type: TString},
+		{Path: "out_params.s3.bucket", Type: TString},
+		{Path: "out_params.s3.region", Type: TString},
 		{Path: "error", Type: TString, Desc: "on transcript.error"},
-		{Path: "timestamp", Type: TNumber, Unit: "s", Desc: "Unix time"},
 	}
 
 	dailyBatch = []Field{
