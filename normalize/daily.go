@@ -211,8 +211,8 @@ var dailyData = []Field{
 	{Path: "payload", Type: TObject, Required: true, Desc: "the event's own members"},
 }
 
-// dailyEventData: each event's payload, by family (the event pages of Daily's webhook reference;
-// the pages do not list every member of the recording, transcript, streaming and batch events).
+// dailyEventData: each event's payload, by family, from the event pages of Daily's webhook
+// reference; the batch processor's and the error events' members were not re-read (UNCONFIRMED).
 var dailyEventData = func() map[string][]Field {
 	m := map[string][]Field{}
 	for _, e := range dailyEvents {
