@@ -37,6 +37,7 @@ func TestEventSchema(t *testing.T) {
 		{Path: "files[].name", Type: "string"},
 		{Path: "opts", Type: "object", Desc: "echoed"},
 		{Path: "either", Type: "string|integer"},
+		{Path: "maybe", Type: "string|null"},
 	}}
 	b, err := EventSchema(p, normalize.EventDef{Code: "1", Name: "a.b", Meaning: "m"})
 	if err != nil {
@@ -76,6 +77,8 @@ func TestEventSchema(t *testing.T) {
 		t.Errorf("an object without declared members is not open: %s", b)
 	case strings.Join(toStrings(s.Properties["either"].Type), "|") != "string|integer":
 		t.Errorf("two types: %v", s.Properties["either"].Type)
+	case strings.Join(toStrings(s.Properties["maybe"].Type), "|") != "string|null":
+		t.Errorf("a member that may be null: %v", s.Properties["maybe"].Type)
 	}
 	undeclared := &normalize.Provider{ID: "y", TypePrefix: "io.y."}
 	if b, _ := EventSchema(undeclared, normalize.EventDef{Name: "a"}); string(b) != string(Permissive()) {

@@ -99,9 +99,9 @@ func (n *node) parentOf(path string) (*node, string, error) {
 func checkType(f normalize.Field) error {
 	for _, t := range strings.Split(f.Type, "|") {
 		switch t {
-		case normalize.TString, normalize.TInteger, normalize.TNumber, normalize.TBool, normalize.TObject, normalize.TArray:
+		case normalize.TString, normalize.TInteger, normalize.TNumber, normalize.TBool, normalize.TObject, normalize.TArray, normalize.TNull:
 		default:
-			return fmt.Errorf("%s: type %q is not one of string, integer, number, boolean, object, array", f.Path, f.Type)
+			return fmt.Errorf("%s: type %q is not one of string, integer, number, boolean, object, array, null", f.Path, f.Type)
 		}
 	}
 	if f.BigID && !hasType(f.Type, normalize.TInteger) && !hasType(f.Type, normalize.TString) {

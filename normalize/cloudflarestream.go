@@ -36,6 +36,7 @@ var CloudflareStream = Provider{
 	Subject:    "`uid` (the video)",
 	TimeSource: "`modified` (RFC 3339), else `created`",
 	Events:     cfStreamEvents,
+	Data:       cfStreamData,
 	Unknown:    "unknown.<status.state>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     cfStreamSig.Verify,
@@ -140,4 +141,48 @@ func cfStreamStateOf(c *Callback, ev *Event, top []member) ([]byte, error) {
 func signCloudflareStream(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	headers, err := cfStreamSig.Sign(body, a.Secret, now, nil)
 	return body, headers, err
+}
+
+// cfStreamData: the video object of the Stream API, as the webhook posts it (§6.1a, the example
+// of cloudflare-docs' using-webhooks.mdx, and the API's video type); status's members under
+// both spellings the page uses (§6.1f).
+var cfStreamData = []Field{
+	{Path: "uid", Type: TString, Required: true, Desc: "the video's id (32 hex); the CloudEvent's subject"},
+	{Path: "readyToStream", Type: TBool, Desc: "ready for playback"},
+	{Path: "readytoStream", Type: TBool, Desc: "readyToStream, as one spelling of the page writes it"},
+	{Path: "readyToStreamAt", Type: TString, Desc: "RFC 3339"},
+	{Path: "status", Type: TObject, Required: true},
+	{Path: "status.state", Type: TString, Desc: "ready or error (the API's: inprogress, queued, downloading, pendingupload, live-inprogress)"},
+	{Path: "status.pctComplete", Type: TString, Desc: "percent encoded, a decimal string (100.000000)"},
+	{Path: "status.errorReasonCode", Type: TString, Desc: "ERR_NON_VIDEO, …; empty when none"},
+	{Path: "status.errorReasonText", Type: TString},
+	{Path: "status.errReasonCode", Type: TString, Desc: "errorReasonCode, as one spelling of the page writes it"},
+	{Path: "status.errReasonText", Type: TString, Desc: "errorReasonText, as one spelling of the page writes it"},
+	{Path: "meta", Type: TObject, Desc: "the video's key-value store, set by its owner (a free map, open; name: the upload's file name)"},
+	{Path: "created", Type: TString, Desc: "RFC 3339"},
+	{Path: "modified", Type: TString, Desc: "RFC 3339"},
+	{Path: "uploaded", Type: TString, Desc: "RFC 3339"},
+	{Path: "uploadExpiry", Type: "string|null", Desc: "RFC 3339"},
+	{Path: "scheduledDeletion", Type: "string|null", Desc: "RFC 3339"},
+	{Path: "thumbnail", Type: TString, Desc: "URL"},
+	{Path: "thumbnailTimestampPct", Type: TNumber, Desc: "where the thumbnail is taken, a fraction of the duration"},
+	{Path: "preview", Type: TString, Desc: "URL"},
+	{Path: "duration", Type: TNumber, Unit: "s", Desc: "-1 while unknown"},
+	{Path: "size", Type: TInteger, Unit: "bytes"},
+	{Path: "input", Type: TObject},
+	{Path: "input.width", Type: TInteger, Unit: "px", Desc: "-1 while unknown"},
+	{Path: "input.height", Type: TInteger, Unit: "px", Desc: "-1 while unknown"},
+	{Path: "playback", Type: TObject},
+	{Path: "playback.hls", Type: TString, Desc: "URL"},
+	{Path: "playback.dash", Type: TString, Desc: "URL"},
+	{Path: "allowedOrigins", Type: TArray},
+	{Path: "allowedOrigins[]", Type: TString},
+	{Path: "requireSignedURLs", Type: TBool},
+	{Path: "creator", Type: "string|null", Desc: "the creator's id, as the upload set it"},
+	{Path: "liveInput", Type: TString, Desc: "the live input recorded into the video"},
+	{Path: "maxDurationSeconds", Type: "integer|null", Unit: "s"},
+	{Path: "maxSizeBytes", Type: "integer|null", Unit: "bytes"},
+	{Path: "clippedFrom", Type: TString, Desc: "the video it was clipped from"},
+	{Path: "watermark", Type: "object|null", Desc: "the watermark profile applied, as the API returns it (open); null when none"},
+	{Path: "publicDetails", Type: TObject, Desc: "the video's public details, as set by its owner (open)"},
 }

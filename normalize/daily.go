@@ -46,6 +46,8 @@ var Daily = Provider{
 	Subject:    "`meeting.*`: `payload.meeting_id`; else `payload.room`, else `payload.room_name` (recordings), else `payload.meeting_id`",
 	TimeSource: "`event_ts` (s with a fraction, to the ms); else receipt",
 	Events:     dailyEvents,
+	Data:       dailyData,
+	EventData:  dailyEventData,
 	Unknown:    "the type itself when it is dotted lower-case ASCII (dialin.*, dialout.*), else unknown.<type>; the creation ping `{\"test\":\"test\"}`: answered, not published",
 	IsProbe:    dailyIsProbe,
 	Verify:     dailyVerify,
@@ -199,3 +201,114 @@ func signDaily(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	}
 	return body, append([]Header{{"Content-Type", "application/json"}}, headers...), nil
 }
+
+// dailyData: Daily's envelope (PROTOCOLS-WAVE3-GLOBAL.md §4a, Daily's webhook event pages).
+var dailyData = []Field{
+	{Path: "version", Type: TString, Required: true, Desc: "the envelope's version, 1.0.0"},
+	{Path: "type", Type: TString, Required: true, Desc: "the event's type, such as meeting.started"},
+	{Path: "id", Type: TString, Required: true, Desc: "the event's id; the CloudEvent's id"},
+	{Path: "event_ts", Type: TNumber, Unit: "s", Required: true, Desc: "Unix time with a fraction; the send or the event time (Daily's pages say both)"},
+	{Path: "payload", Type: TObject, Required: true, Desc: "the event's own members"},
+}
+
+// dailyEventData: each event's payload, by family, from the event pages of Daily's webhook
+// reference; the batch processor's and the error events' members were not re-read (UNCONFIRMED).
+var dailyEventData = func() map[string][]Field {
+	m := map[string][]Field{}
+	for _, e := range dailyEvents {
+		var fs []Field
+		switch n := e.Name; {
+		case strings.HasPrefix(n, "meeting."):
+			fs = dailyMeeting
+		case strings.Contains(n, "participant."):
+			fs = dailyParticipant
+		case strings.HasPrefix(n, "batch-processor."):
+			fs = dailyBatch
+		case strings.HasPrefix(n, "transcript."):
+			fs = dailyTranscript
+		default: // recording.*, streaming.*
+			fs = dailyRecording
+		}
+		m[e.Name] = under("payload", fs...)
+	}
+	return m
+}()
+
+var (
+	dailyMeeting = []Field{
+		{Path: "start_ts", Type: TNumber, Unit: "s", Required: true, Desc: "when the meeting began (Unix time)"},
+		{Path: "end_ts", Type: TNumber, Unit: "s", Desc: "when it ended, on meeting.ended"},
+		{Path: "meeting_id", Type: TString, Required: true, Desc: "the meeting's id (a UUID); the CloudEvent's subject"},
+		{Path: "room", Type: TString, Required: true, Desc: "the room's name"},
+	}
+
+	dailyParticipant = []Field{
+		{Path: "room", Type: TString, Desc: "the room's name"},
+		{Path: "session_id", Type: TString, Desc: "the participant's session id (a UUID)"},
+		{Path: "user_id", Type: TString},
+		{Path: "user_name", Type: TString},
+		{Path: "joined_at", Type: TNumber, Unit: "s", Desc: "Unix time"},
+		{Path: "will_eject_at", Type: TNumber, Unit: "s", Desc: "when the token or room ejects the participant (Unix time)"},
+		{Path: "owner", Type: TBool, Desc: "joined with an owner token"},
+		{Path: "networkQualityState", Type: TString, Desc: "the participant's network quality, on participant.joined"},
+		{Path: "duration", Type: TNumber, Unit: "s", Desc: "time in the room, on participant.left"},
+		{Path: "permissions", Type: TObject},
+		{Path: "permissions.hasPresence", Type: TBool},
+		{Path: "permissions.canSend", Type: "boolean|array", Desc: "true, false, or the kinds of media it may send"},
+		{Path: "permissions.canSend[]", Type: TString},
+		{Path: "permissions.canAdmin", Type: "boolean|array", Desc: "true, false, or what it may administer"},
+		{Path: "permissions.canAdmin[]", Type: TString},
+		{Path: "permissions.canReceive", Type: TObject, Desc: "what it may receive, by kind and participant (open)"},
+	}
+
+	// dailyRecording: recording.* and streaming.* (Daily's event pages: integers where they say so).
+	dailyRecording = []Field{
+		{Path: "action", Type: TString, Desc: "start-cloud-recording, …"},
+		{Path: "type", Type: TString, Desc: "cloud or raw-tracks"},
+		{Path: "recording_id", Type: TString},
+		{Path: "instance_id", Type: TString, Desc: "the recording or streaming instance"},
+		{Path: "domain_id", Type: TString, Desc: "the Daily domain, on streaming events"},
+		{Path: "room_name", Type: TString},
+		{Path: "started_by", Type: TString, Desc: "the participant id of who started the recording"},
+		{Path: "start_ts", Type: TInteger, Unit: "s", Desc: "when the recording started (Unix time)"},
+		{Path: "timestamp", Type: TInteger, Unit: "s", Desc: "when streaming started, changed, ended or failed (Unix time)"},
+		{Path: "status", Type: TString, Desc: "finished, on recording.ready-to-download"},
+		{Path: "max_participants", Type: TInteger, Desc: "the participants recorded"},
+		{Path: "duration", Type: TInteger, Unit: "s"},
+		{Path: "s3_key", Type: TString, Desc: "the file's key in the bucket"},
+		{Path: "share_token", Type: TString, Desc: "the recording's share token"},
+		{Path: "tracks", Type: "array|null", Desc: "raw-tracks files (open items); null when role permissions were removed"},
+		{Path: "layout", Type: TObject, Desc: "the layout of the start or update request, echoed (open)"},
+		{Path: "error_msg", Type: TString, Desc: "on *.error"},
+	}
+
+	// dailyTranscript: transcript.* (Daily's transcript-started, -ready-to-download and -error pages).
+	dailyTranscript = []Field{
+		{Path: "id", Type: TString, Desc: "the transcription's id"},
+		{Path: "info", Type: TObject, Desc: "on transcript.started and transcript.error"},
+		{Path: "info.instanceId", Type: TString},
+		{Path: "room_id", Type: TString},
+		{Path: "room_name", Type: TString},
+		{Path: "domain_id", Type: TString},
+		{Path: "mtg_session_id", Type: TString, Desc: "the meeting session"},
+		{Path: "max_participants", Type: TInteger},
+		{Path: "duration", Type: TNumber, Unit: "s"},
+		{Path: "participant_minutes", Type: TNumber, Unit: "min"},
+		{Path: "status", Type: TString, Desc: "t_in_progress, t_completed or t_failed"},
+		{Path: "out_params", Type: TObject, Desc: "where the transcript is written"},
+		{Path: "out_params.s3", Type: TObject},
+		{Path: "out_params.s3.key", Type: TString},
+		{Path: "out_params.s3.bucket", Type: TString},
+		{Path: "out_params.s3.region", Type: TString},
+		{Path: "error", Type: TString, Desc: "on transcript.error"},
+	}
+
+	dailyBatch = []Field{
+		{Path: "id", Type: TString, Desc: "the job's id"},
+		{Path: "preset", Type: TString},
+		{Path: "status", Type: TString},
+		{Path: "input", Type: TObject, Desc: "the job's request input, echoed (open)"},
+		{Path: "output", Type: TObject, Desc: "the job's outputs, by kind (open)"},
+		{Path: "error", Type: TString, Desc: "on batch-processor.error"},
+	}
+)

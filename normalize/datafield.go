@@ -16,7 +16,8 @@ type Field struct {
 	// items: "payload.details.fileList[].fileName". Every step before the last is declared too.
 	Path string
 	// Type is the member's JSON type: string, integer, number, boolean, object or array; two
-	// joined by "|" (string|integer) for a member a provider writes either way.
+	// joined by "|" (string|integer) for a member a provider writes either way, null among them
+	// (string|null) for one it writes as null when it has no value.
 	Type string
 	Unit string // of a quantity: "s", "ms", "us", "bytes", "kbps", "px"; "" for none
 	Desc string
@@ -46,6 +47,9 @@ const (
 	TBool    = "boolean"
 	TObject  = "object"
 	TArray   = "array"
+	// TNull, joined with another type (string|null), for a member a provider writes as null
+	// when it has no value.
+	TNull = "null"
 )
 
 // Declared reports whether p declares its events' data. Events of a provider that does not, of

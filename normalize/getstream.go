@@ -29,6 +29,8 @@ var GetStream = Provider{
 	Subject:       "`call_cid` (`<call type>:<call id>`)",
 	TimeSource:    "`created_at` (RFC 3339, ns), else receipt",
 	Events:        getstreamEvents,
+	Data:          getstreamData,
+	EventData:     getstreamEventData,
 	Unknown:       "<type> as sent when dotted lower-case ASCII (user.updated), else unknown.<type>",
 	IsProbe:       func(*Callback) bool { return false },
 	Verify:        func(c *Callback, a *Auth) (Verified, error) { return getstreamSig.Verify(c, a) },

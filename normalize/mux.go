@@ -31,6 +31,8 @@ var Mux = Provider{
 	Subject:     "`object.id` (the asset, upload or live stream id)",
 	TimeSource:  "`created_at` (RFC 3339)",
 	Events:      muxEvents,
+	Data:        muxData,
+	EventData:   muxEventData,
 	Unknown:     "a type the table lacks as Mux wrote it when dotted lower-case (`robots.job.*`, new types), else unknown.<type>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      muxSig.Verify,

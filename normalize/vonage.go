@@ -3,7 +3,9 @@ package normalize
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,6 +51,8 @@ var VonageVideo = Provider{
 	Subject:     "status callbacks (archive, render, broadcast, captions): `id` (else `sessionId`); others: `sessionId`",
 	TimeSource:  "`timestamp` (ms, session monitoring), else `updatedAt` (ms, status callbacks), else `createdAt` (ms), else receipt",
 	Events:      vonageEvents,
+	Data:        vonageFields,
+	EventData:   vonageEventFields,
 	Unknown:     "unknown.<event> (status callbacks: unknown.<event>/<status>)",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      vonageVerify,
@@ -313,3 +317,124 @@ func signVonage(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	tok := signHS256(claims, a.Secret)
 	return body, append(headers, Header{"Authorization", "Bearer " + string(tok)}), nil
 }
+
+// vonageFields: what every callback carries (§3a); connection.data, the client's token data, is
+// removed before publishing (§3f 2).
+var vonageFields = []Field{
+	{Path: "event", Type: TString, Required: true, Desc: "the session monitoring event (connectionCreated, …) or the status callback's family (archive, render, broadcast, captions)"},
+	{Path: "sessionId", Type: TString, Required: true, Desc: "the session"},
+	{Path: "projectId", Type: TString, Desc: "the project (application): its API key, a decimal string"},
+	{Path: "partnerId", Type: TInteger, Desc: "projectId, as legacy projects write it in archive callbacks (§3f 1)"},
+	{Path: "applicationId", Type: TString, Desc: "the Vonage application, in unified accounts' callbacks (§3f 1)"},
+}
+
+// vonageEventFields: each event's own members (§3a): session monitoring by event, the status
+// callbacks the REST object of their family. The SIP callbacks' payload is not documented
+// (UNCONFIRMED): declared are the members of the service-disruption guide's callDestroyed.
+var vonageEventFields = func() map[string][]Field {
+	m := map[string][]Field{}
+	for _, e := range vonageEvents {
+		family, _, status := strings.Cut(e.Code, "/")
+		switch {
+		case !status:
+			m[e.Name] = vonageMonitoring(e.Code)
+		case family == "archive":
+			m[e.Name] = vonageArchive
+		case family == "render":
+			m[e.Name] = vonageRender
+		case family == "broadcast":
+			m[e.Name] = vonageBroadcast
+		default: // captions
+			m[e.Name] = vonageCaptions
+		}
+	}
+	return m
+}()
+
+// vonageMonitoring: a session monitoring (or SIP) event's members, by its code.
+func vonageMonitoring(code string) []Field {
+	fs := []Field{
+		{Path: "timestamp", Type: TInteger, Unit: "ms", Required: true, Desc: "when the event happened (Unix time)"},
+		{Path: "reason", Type: TString, Desc: "why, on *Destroyed and sessionNotification (serverRotation, clientDisconnected, forceDisconnected, …)"},
+	}
+	switch code {
+	case "connectionCreated", "connectionDestroyed":
+		fs = append(fs, Field{Path: "connection", Type: TObject, Required: true})
+		fs = append(fs, under("connection", vonageConnection...)...)
+	case "streamCreated", "streamDestroyed":
+		fs = append(fs, vonageStream...)
+	}
+	return fs
+}
+
+var (
+	vonageConnection = []Field{
+		{Path: "id", Type: TString, Required: true, Desc: "the connection's id"},
+		{Path: "createdAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+	}
+
+	vonageStream = append([]Field{
+		{Path: "stream", Type: TObject, Required: true},
+		{Path: "stream.id", Type: TString, Required: true, Desc: "the stream's id"},
+		{Path: "stream.connection", Type: TObject, Desc: "the publishing connection"},
+		{Path: "stream.createdAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+		{Path: "stream.name", Type: TString},
+		{Path: "stream.videoType", Type: TString, Desc: "camera, screen or custom"},
+	}, under("stream.connection", vonageConnection...)...)
+
+	// vonageStatus: the members of every status callback's object (§3a).
+	vonageStatus = []Field{
+		{Path: "id", Type: TString, Required: true, Desc: "the archive's, composer's or broadcast's id (a UUID); the CloudEvent's subject"},
+		{Path: "status", Type: TString, Required: true, Desc: "the status the callback reports"},
+		{Path: "reason", Type: TString},
+		{Path: "createdAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+		{Path: "updatedAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+		{Path: "resolution", Type: TString, Desc: "WIDTHxHEIGHT, such as 1280x720"},
+	}
+
+	vonageArchive = append(slices.Clone(vonageStatus), []Field{
+		{Path: "name", Type: TString},
+		{Path: "duration", Type: TInteger, Unit: "s"},
+		{Path: "size", Type: TInteger, Unit: "bytes"},
+		{Path: "outputMode", Type: TString, Desc: "composed or individual"},
+		{Path: "streamMode", Type: TString, Desc: "auto or manual"},
+		{Path: "hasAudio", Type: TBool},
+		{Path: "hasVideo", Type: TBool},
+		{Path: "sha256sum", Type: TString},
+		{Path: "url", Type: "string|null", Desc: "where to download the archive; null until it is available"},
+		{Path: "password", Type: TString, Desc: "of an encrypted archive's download"},
+		{Path: "multiArchiveTag", Type: TString},
+	}...)
+
+	vonageRender = append(slices.Clone(vonageStatus), []Field{
+		{Path: "streamId", Type: TString, Desc: "the stream the composer publishes"},
+		{Path: "url", Type: TString, Desc: "the page the composer renders"},
+		{Path: "name", Type: TString},
+	}...)
+
+	// vonageBroadcast: the REST API's broadcast object; the callback's payload is UNCONFIRMED (§3f 4).
+	vonageBroadcast = append(slices.Clone(vonageStatus), []Field{
+		{Path: "multiBroadcastTag", Type: TString},
+		{Path: "maxDuration", Type: TInteger, Unit: "s"},
+		{Path: "maxBitrate", Type: TInteger, Unit: "bps"},
+		{Path: "streamMode", Type: TString, Desc: "auto or manual"},
+		{Path: "hasAudio", Type: TBool},
+		{Path: "hasVideo", Type: TBool},
+		{Path: "broadcastUrls", Type: TObject, Desc: "the HLS and RTMP outputs, as the start request set them (open)"},
+		{Path: "settings", Type: TObject, Desc: "the HLS settings of the start request, echoed (open)"},
+		{Path: "streams", Type: TArray, Desc: "the streams of a manual broadcast (open items)"},
+	}...)
+
+	// vonageCaptions: the REST API's captions object; the callback's payload is UNCONFIRMED (§3f 4).
+	vonageCaptions = []Field{
+		{Path: "captionId", Type: TString, Desc: "the captions' id; the CloudEvent's subject"},
+		{Path: "id", Type: TString},
+		{Path: "status", Type: TString, Required: true, Desc: "the status the callback reports"},
+		{Path: "reason", Type: TString},
+		{Path: "createdAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+		{Path: "updatedAt", Type: TInteger, Unit: "ms", Desc: "Unix time"},
+		{Path: "duration", Type: TInteger, Unit: "s"},
+		{Path: "languageCode", Type: TString},
+		{Path: "provider", Type: TString},
+	}
+)

@@ -44,6 +44,8 @@ var Zoom = Provider{
 	Subject:    "`payload.object.session_id` (Video SDK), else `payload.object.id` (meeting or webinar number), else `payload.object.uuid`",
 	TimeSource: "`event_ts` (ms, when the event occurred); else receipt",
 	Events:     zoomEvents,
+	Data:       zoomData,
+	EventData:  zoomEventData,
 	Unknown:    "the event name itself when it is dotted lower-case ASCII, else unknown.<event>; `endpoint.url_validation`: answered when signed, not published",
 	IsProbe:    zoomIsChallenge,
 	Answer:     zoomAnswer,
