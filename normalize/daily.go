@@ -43,19 +43,20 @@ var Daily = Provider{
 		"the creation ping `{\"test\":\"test\"}` is answered 200 without a check and never published",
 	Window: "`X-Webhook-Timestamp` (signed) within `CALLBRIDGE_MAX_CLOCK_SKEW` either way; its unit is not documented (13 digits, ms, observed: UNCONFIRMED), " +
 		"so 12 digits or more are read as ms and fewer as s",
-	Subject:    "`meeting.*`: `payload.meeting_id`; else `payload.room`, else `payload.room_name` (recordings), else `payload.meeting_id`",
-	TimeSource: "`event_ts` (s with a fraction, to the ms); else receipt",
-	Events:     dailyEvents,
-	Data:       dailyData,
-	EventData:  dailyEventData,
-	Unknown:    "the type itself when it is dotted lower-case ASCII (dialin.*, dialout.*), else unknown.<type>; the creation ping `{\"test\":\"test\"}`: answered, not published",
-	IsProbe:    dailyIsProbe,
-	Verify:     dailyVerify,
-	Normalize:  dailyNormalize,
-	Sign:       signDaily,
-	Distinct:   []string{"id"},
-	Code:       "type",
-	Sample:     []byte(`{"version":"1.0.0","type":"participant.joined","id":"ev-EXAMPLE-0001","payload":{"room":"example-room","user_id":"example-user","user_name":"Alice","session_id":"example-session","joined_at":1708972300,"owner":false},"event_ts":1708972300.125}`),
+	Subject:     "`meeting.*`: `payload.meeting_id`; else `payload.room`, else `payload.room_name` (recordings), else `payload.meeting_id`",
+	TimeSource:  "`event_ts` (s with a fraction, to the ms); else receipt",
+	Events:      dailyEvents,
+	Data:        dailyData,
+	EventData:   dailyEventData,
+	Unknown:     "the type itself when it is dotted lower-case ASCII (dialin.*, dialout.*), else unknown.<type>; the creation ping `{\"test\":\"test\"}`: answered, not published",
+	IsProbe:     dailyIsProbe,
+	Verify:      dailyVerify,
+	Normalize:   dailyNormalize,
+	Sign:        signDaily,
+	Distinct:    []string{"id"},
+	Code:        "type",
+	Credentials: []string{"payload.share_token"},
+	Sample:      []byte(`{"version":"1.0.0","type":"participant.joined","id":"ev-EXAMPLE-0001","payload":{"room":"example-room","user_id":"example-user","user_name":"Alice","session_id":"example-session","joined_at":1708972300,"owner":false},"event_ts":1708972300.125}`),
 }
 
 const dailyPrefix = "co.daily."
@@ -168,7 +169,21 @@ func dailyNormalize(c *Callback, ev *Event) error {
 	ts := lookup(top, "event_ts")
 	_ = ev.setTime(intValue(ts)) || ev.setTime(decimalSeconds(ts))
 
-	ev.setDataWithout(top)
+	// data: the event as sent, but for the recording's share token (a credential: it opens the
+	// recording to whoever holds it).
+	d := append(ev.data[:0], '{')
+	for _, m := range top {
+		if len(d) > 1 {
+			d = append(d, ',')
+		}
+		if d = appendKey(d, m); string(m.key) == "payload" {
+			d = appendWithout(d, m.val, dailyCredentials)
+		} else {
+			d = appendValidCompact(d, m.val)
+		}
+	}
+	ev.data = append(d, '}')
+	ev.Data = ev.data
 	ev.setSource(nil)
 	return dailySetID(ev, lookup(top, "id"))
 }
@@ -276,7 +291,6 @@ var (
 		{Path: "max_participants", Type: TInteger, Desc: "the participants recorded"},
 		{Path: "duration", Type: TInteger, Unit: "s"},
 		{Path: "s3_key", Type: TString, Desc: "the file's key in the bucket"},
-		{Path: "share_token", Type: TString, Desc: "the recording's share token"},
 		{Path: "tracks", Type: "array|null", Desc: "raw-tracks files (open items); null when role permissions were removed"},
 		{Path: "layout", Type: TObject, Desc: "the layout of the start or update request, echoed (open)"},
 		{Path: "error_msg", Type: TString, Desc: "on *.error"},
@@ -312,3 +326,6 @@ var (
 		{Path: "error", Type: TString, Desc: "on batch-processor.error"},
 	}
 )
+
+// dailyCredentials are payload members kept off the bus: a recording's share token.
+var dailyCredentials = []string{"share_token"}
