@@ -148,3 +148,16 @@ func TestGetStreamTypes(t *testing.T) {
 		t.Errorf("time %s subject %q", ev.Time, ev.Subject)
 	}
 }
+
+// An RTMP egress's stream key is a credential: it never reaches the event's data, wherever the
+// egress is in the body, and the rest of the egress is kept.
+func TestGetStreamStreamKeyOffTheBus(t *testing.T) {
+	body := []byte(`{"type":"call.live_started","call_cid":"default:c1","created_at":"2026-04-08T14:23:35.879421674Z","call":{"cid":"default:c1","egress":{"broadcasting":true,"rtmps":[{"name":"yt","stream_url":"rtmps://a.example/live","stream_key":"sk-secret-1"},{"name":"tw","stream_key":"sk-secret-2"}]}}}`)
+	ev := mustEnvelope(t, &GetStream, body, nil)
+	if strings.Contains(string(ev.Data), "sk-secret") || strings.Contains(string(ev.Data), "stream_key") {
+		t.Errorf("a stream key is in the data: %s", ev.Data)
+	}
+	if !strings.Contains(string(ev.Data), `"stream_url":"rtmps://a.example/live"`) || !strings.Contains(string(ev.Data), `"name":"tw"`) {
+		t.Errorf("more than the key was dropped: %s", ev.Data)
+	}
+}

@@ -117,7 +117,6 @@ var (
 		{Path: "rtmps[].name", Type: TString},
 		{Path: "rtmps[].started_at", Type: TString, Desc: "RFC 3339"},
 		{Path: "rtmps[].stream_url", Type: TString},
-		{Path: "rtmps[].stream_key", Type: TString},
 		{Path: "composite_recording", Type: TObject},
 		{Path: "composite_recording.status", Type: TString},
 		{Path: "individual_recording", Type: TObject},
