@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		return nil, err
 	}
 	scfg := serverConfig(cfg, routes, reg, traces, logger)
-	scfg.DataSchemas, scfg.Contract = normalize.NewDataSchemas(cfg.SchemaBaseURL, registry), files.Lookup
+	scfg.Output, scfg.Contract = normalize.NewOutput(cfg.SchemaBaseURL, registry), files.Lookup
 	server := ingest.New(scfg, front)
 	b := &Bridge{cfg: cfg, registry: registry, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
 	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer

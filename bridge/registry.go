@@ -63,7 +63,11 @@ func NewRegistry(cfg *config.Config) (*normalize.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return normalize.NewRegistry(append(normalize.Builtins(), sources...)...)
+	reg, err := normalize.NewRegistry(append(normalize.Builtins(), sources...)...)
+	if err != nil {
+		return nil, err
+	}
+	return reg.WithCanonical(cfg.CanonicalOn()), nil
 }
 
 // webhookSources builds the generic sources as configured; a setting that cannot work is a

@@ -64,6 +64,7 @@ type Config struct {
 	LogLevel            string        `envconfig:"CALLBRIDGE_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat           string        `envconfig:"CALLBRIDGE_LOG_FORMAT" default:"json" desc:"json or text"`
 	PprofListen         string        `envconfig:"CALLBRIDGE_PPROF_LISTEN" desc:"host:port serving Go's /debug/pprof/ for profiling (such as 127.0.0.1:6060); empty: off"`
+	Canonical           string        `envconfig:"CALLBRIDGE_CANONICAL" default:"on" desc:"on: every native event that has a counterpart is also published as a canonical RTC event (io.callbridge.rtc.<entity>.<verb>, {provider} rtc: callbacks.rtc.participant.joined), the 200 waiting for both; off: native events only"`
 	SchemaBaseURL       string        `envconfig:"CALLBRIDGE_SCHEMA_BASE_URL" default:"http://localhost:8080/schemas" desc:"absolute URL under which consumers find the JSON Schemas of event data: every event's dataschema is <this>/<type>/v<major>.json; the bridge serves them at /schemas/ (set the address consumers reach it at)"`
 
 	NATSUser                  string `envconfig:"CALLBRIDGE_NATS_USER" desc:"external NATS: user name (with CALLBRIDGE_NATS_PASSWORD)"`

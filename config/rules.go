@@ -85,6 +85,7 @@ func (c *Config) rules() []rule {
 
 		{name: "CALLBRIDGE_KAFKA_BROKERS", ok: c.Sink != "kafka" || isHostPortList(c.KafkaBrokers),
 			want: "want comma-separated host:port, such as kafka-0:9092,kafka-1:9092 (required with CALLBRIDGE_SINK=kafka)"},
+		enum("CALLBRIDGE_CANONICAL", c.Canonical, "", "on", "off"),
 		enum("CALLBRIDGE_KAFKA_REQUIRED_ACKS", c.KafkaRequiredAcks, "", "all", "one", "none"),
 		enum("CALLBRIDGE_KAFKA_COMPRESSION", c.KafkaCompression, "", "none", "gzip", "snappy", "lz4", "zstd"),
 		{name: "CALLBRIDGE_KAFKA_CLIENT_ID", ok: c.KafkaClientID != "", want: "want a client id, not empty"},
@@ -116,6 +117,9 @@ func isPositiveDuration(s string) bool {
 
 // BufferMode reports whether callbacks are acknowledged after the local buffer's write.
 func (c *Config) BufferMode() bool { return c.AckMode == "buffer" }
+
+// CanonicalOn reports whether the canonical RTC events are published (CALLBRIDGE_CANONICAL).
+func (c *Config) CanonicalOn() bool { return c.Canonical != "off" }
 
 func isHostPortList(s string) bool {
 	for _, hp := range strings.Split(s, ",") {

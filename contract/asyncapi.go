@@ -39,6 +39,8 @@ var attributes = []struct {
 	{"providereventtype", "the provider's own event code", true},
 	{"traceparent", "W3C trace context of the callback, when it carried one", false},
 	{"tracestate", "W3C trace state, with traceparent", false},
+	{"causationid", "canonical RTC events only: the id of the native event this one was made from", false},
+	{"partitionkey", "canonical RTC events only: <provider>:<app>:<room>, the Kafka key, so one room's events stay in order", false},
 	{"verified", `"false" when the callback was accepted without a verified signature (report mode, unsigned by policy)`, false},
 }
 
@@ -52,11 +54,14 @@ func AsyncAPI(reg *normalize.Registry, sink Sink) ([]byte, error) {
 		return nil, fmt.Errorf("topic template: %w", err)
 	}
 	channels, operations, messages := obj{}, obj{}, obj{}
-	for _, p := range reg.All() {
+	for _, p := range reg.Publishers() {
 		ch, op, msgs := providerChannel(p, sink)
 		channels = channels.add(p.ID, ch)
 		operations = operations.add("publish-"+p.ID, op)
 		messages = append(messages, msgs...)
+		if p.ID == normalize.CanonicalID {
+			continue // canonical events are derived from stored native ones: no dead letters
+		}
 		ch, op, msg := deadLetterChannel(p, sink)
 		channels = channels.add(p.ID+".deadletter", ch)
 		operations = operations.add("deadletter-"+p.ID, op)
@@ -87,14 +92,16 @@ func providerChannel(p *normalize.Provider, sink Sink) (channel, operation, mess
 		}
 		names = append(names, e.Name)
 		id := p.TypePrefix + e.Name
-		messages = messages.add(id, message(id, e.Meaning, SchemaPath(id), sink))
+		messages = messages.add(id, message(id, e.Meaning, SchemaPath(id), sink, keyOf(p, sink)))
 		refs = refs.add(e.Name, ref("#/components/messages/"+id))
 		opRefs = append(opRefs, ref("#/channels/"+p.ID+"/messages/"+e.Name))
 	}
-	undeclared := p.ID + ".undocumented"
-	messages = messages.add(undeclared, message(p.TypePrefix+"*", "an event type "+p.ID+" does not document ("+p.Unknown+"), or any type of a generic source", PermissiveFile, sink))
-	refs = refs.add("undocumented", ref("#/components/messages/"+undeclared))
-	opRefs = append(opRefs, ref("#/channels/"+p.ID+"/messages/undocumented"))
+	if p.ID != normalize.CanonicalID {
+		undeclared := p.ID + ".undocumented"
+		messages = messages.add(undeclared, message(p.TypePrefix+"*", "an event type "+p.ID+" does not document ("+p.Unknown+"), or any type of a generic source", PermissiveFile, sink, keyOf(p, sink)))
+		refs = refs.add("undocumented", ref("#/components/messages/"+undeclared))
+		opRefs = append(opRefs, ref("#/channels/"+p.ID+"/messages/undocumented"))
+	}
 
 	channel = obj{}.add("address", address).
 		add("description", fmt.Sprintf("%s's events (CloudEvents types %s*)", p.ID, p.TypePrefix)).
@@ -151,7 +158,16 @@ func parameters(address string, p *normalize.Provider, names []string) obj {
 }
 
 // message is one event type's message: headers per content mode, the Kafka key, the payload.
-func message(name, summary, schemaFile string, sink Sink) obj {
+// keyOf describes the Kafka key of p's messages: the key template's, or for the canonical events
+// their partitionkey.
+func keyOf(p *normalize.Provider, sink Sink) string {
+	if p.ID == normalize.CanonicalID {
+		return "the partitionkey attribute, <provider>:<app>:<room>: one room's events stay in one partition, in order"
+	}
+	return "CALLBRIDGE_KAFKA_KEY_TEMPLATE, " + sink.Key + "; no key when it renders empty"
+}
+
+func message(name, summary, schemaFile string, sink Sink, key string) obj {
 	data := ref(schemaFile)
 	payload := data
 	if sink.Mode == "structured" {
@@ -162,7 +178,7 @@ func message(name, summary, schemaFile string, sink Sink) obj {
 		add("headers", headers(sink)).add("payload", payload)
 	if sink.Kind == "kafka" {
 		m = m.add("bindings", obj{}.add("kafka", obj{}.
-			add("key", obj{}.add("type", "string").add("description", "CALLBRIDGE_KAFKA_KEY_TEMPLATE, "+sink.Key+"; no key when it renders empty")).
+			add("key", obj{}.add("type", "string").add("description", key)).
 			add("bindingVersion", "0.5.0")))
 	}
 	return m

@@ -31,7 +31,7 @@ const PermissiveFile = SchemasDir + "/undeclared.json"
 // document of sink (see AsyncAPI). An error is a declaration that cannot make a schema.
 func Build(reg *normalize.Registry, sink Sink) (*Files, error) {
 	f := &Files{files: map[string][]byte{PermissiveFile: Permissive()}}
-	for _, p := range reg.All() {
+	for _, p := range reg.Publishers() {
 		f.prefixes = append(f.prefixes, p.TypePrefix)
 		if err := checkEventData(p); err != nil {
 			return nil, err

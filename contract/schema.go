@@ -134,6 +134,9 @@ func (n *node) schema() obj {
 	if f.Unit != "" {
 		s = s.add("x-unit", f.Unit)
 	}
+	if len(f.Enum) > 0 {
+		s = s.add("enum", f.Enum)
+	}
 	if n.children != nil {
 		props, required := obj{}, []string{}
 		for _, name := range n.names {

@@ -149,7 +149,7 @@ func (s *Server) process(ctx *fasthttp.RequestCtx, r *Route, w *work, m *provide
 	tr.startVerify()
 	reportErr, err := p.Run(&w.cb, &r.Auth, r.Enforce, &w.ev)
 	if err == nil {
-		s.cfg.DataSchemas.Set(&w.ev)
+		w.out = s.cfg.Output.Events(p, &w.ev, &w.canon, w.out[:0])
 	}
 	tr.endVerify(err, reportErr)
 	if reportErr != nil {
@@ -239,17 +239,25 @@ func (s *Server) deadLetter(ctx *fasthttp.RequestCtx, p *normalize.Provider, w *
 	s.replyError(ctx, fasthttp.StatusBadRequest, e.Error(), e.Field)
 }
 
-// publishEvent hands the event to the sink and answers the provider once it is acknowledged,
-// within the route's PublishTimeout when it has one.
+// publishEvent hands the callback's events (the native one, then its canonical counterpart) to
+// the sink, each within the route's PublishTimeout when it has one, and answers the provider
+// once every one is acknowledged: a failure of either is answered as its error says, and the
+// provider's retry publishes both again under the same ids.
 func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, r *Route, w *work, m *providerMetrics, tr spans) {
 	p := r.Provider
 	start := time.Now()
 	tr.startPublish(&w.ev)
 	var err error
-	if s.within != nil && r.PublishTimeout > 0 {
-		err = s.within.PublishWithin(&w.ev, r.PublishTimeout)
-	} else {
-		err = s.sink.Publish(&w.ev)
+	ev := &w.ev
+	for _, ev = range w.out {
+		if s.within != nil && r.PublishTimeout > 0 {
+			err = s.within.PublishWithin(ev, r.PublishTimeout)
+		} else {
+			err = s.sink.Publish(ev)
+		}
+		if err != nil {
+			break
+		}
 	}
 	tr.endPublish(err)
 	if errors.Is(err, publish.ErrNameTooLong) {
@@ -257,7 +265,7 @@ func (s *Server) publishEvent(ctx *fasthttp.RequestCtx, r *Route, w *work, m *pr
 		return
 	}
 	if err != nil {
-		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", logValue(w.ev.Type), "id", logValue(w.ev.ID))
+		s.publishFailed(ctx, m, p.ID, "publish failed", err, "type", logValue(ev.Type), "id", logValue(ev.ID))
 		return
 	}
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())

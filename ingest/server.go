@@ -69,8 +69,9 @@ type Config struct {
 	Logger          *slog.Logger
 	Registry        *prometheus.Registry // metrics are registered here and served on /metrics
 	Tracer          Tracer               // nil: no spans (tracing.go)
-	// DataSchemas sets every event's dataschema; nil: none.
-	DataSchemas *normalize.DataSchemas
+	// Output completes every event (its dataschema) and makes its canonical counterpart; nil:
+	// the native event alone, without a dataschema.
+	Output *normalize.Output
 	// Contract answers GET /schemas/... and /asyncapi.yaml (SPEC §9): the file at path, made at
 	// start-up, and its media type; ok false: 404. Nil: both 404.
 	Contract func(path []byte) (body []byte, contentType string, ok bool)
@@ -99,6 +100,8 @@ type Server struct {
 type work struct {
 	cb       normalize.Callback
 	ev       normalize.Event
+	canon    normalize.Event    // ev's canonical counterpart, when it has one
+	out      []*normalize.Event // what the callback publishes, in order: ev, then canon
 	body     []byte
 	own      []byte // the first minBodyBuf bytes of body buffer, w's own (body.go)
 	reserved int64  // of the body budget: body's capacity when it is not own

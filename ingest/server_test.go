@@ -81,7 +81,7 @@ func testConfig(logs io.Writer) Config {
 		RetryAfter:   retryAfter,
 		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry:     prometheus.NewRegistry(),
-		DataSchemas:  normalize.NewDataSchemas("http://localhost:8080/schemas", normalize.BuiltinRegistry()),
+		Output:       normalize.NewOutput("http://localhost:8080/schemas", normalize.BuiltinRegistry()),
 	}
 }
 

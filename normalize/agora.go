@@ -32,6 +32,7 @@ var Agora = Provider{
 	Events:     agoraEvents,
 	Data:       agoraData,
 	EventData:  agoraEventData,
+	Canonical:  agoraCanonical,
 	Unknown:    "unknown.<productId>.<eventType>; health check (`channelName` `test_webhook`): answered, not published",
 	IsProbe:    agoraIsProbe,
 	Verify:     agoraVerify,

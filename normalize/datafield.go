@@ -26,6 +26,8 @@ type Field struct {
 	// BigID: a 64-bit id. As a JSON number (Type integer) it can exceed 2^53, which readers
 	// that parse numbers as doubles round; the schema says so. As a string it is exact.
 	BigID bool
+	// Enum, when set, are the only values of a string member.
+	Enum []string
 }
 
 // under returns copies of fs with their paths below prefix: under("payload", f) declares
@@ -88,7 +90,7 @@ func NewDataSchemas(base string, reg *Registry) *DataSchemas {
 		base = base[:len(base)-1]
 	}
 	d := &DataSchemas{base: []byte(base), known: map[string][]byte{}}
-	for _, p := range reg.All() {
+	for _, p := range reg.Publishers() {
 		for _, e := range p.Events {
 			typ := p.TypePrefix + e.Name
 			d.known[typ] = []byte(base + "/" + SchemaFile(typ, FirstMajor))

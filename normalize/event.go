@@ -23,7 +23,11 @@ type Event struct {
 	TraceState        []byte
 	Unverified        bool   // the signature check failed in report mode, or the callback was unsigned
 	DataSchema        []byte // URL of the JSON Schema of Data (DataSchemas.Set); empty: none
-	Data              []byte // compact JSON
+	// CausationID and PartitionKey are set on a canonical event (Canonical.Derive) only: the id
+	// of the native event it was made from, and <provider>:<app>:<room>, its Kafka key.
+	CausationID  []byte
+	PartitionKey []byte
+	Data         []byte // compact JSON
 
 	arena   []byte // storage for the small fields above
 	data    []byte // storage for Data
@@ -211,6 +215,12 @@ func (e *Event) AppendStructured(dst []byte) []byte {
 			dst = appendString(dst, e.TraceState)
 		}
 	}
+	if len(e.CausationID) > 0 {
+		dst = append(dst, `,"causationid":`...)
+		dst = appendString(dst, e.CausationID)
+		dst = append(dst, `,"partitionkey":`...)
+		dst = appendString(dst, e.PartitionKey)
+	}
 	if e.Unverified {
 		// A string, as binary mode must carry it: consumers see the same value in both modes.
 		dst = append(dst, `,"verified":"false"`...)
@@ -243,6 +253,10 @@ func (e *Event) EachAttribute(set func(name string, value []byte)) {
 		if len(e.TraceState) > 0 {
 			set("tracestate", e.TraceState)
 		}
+	}
+	if len(e.CausationID) > 0 {
+		set("causationid", e.CausationID)
+		set("partitionkey", e.PartitionKey)
 	}
 	if e.Unverified {
 		set("verified", []byte("false"))

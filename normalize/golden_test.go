@@ -27,8 +27,9 @@ func (h HeaderMap) Peek(key string) []byte {
 
 var received = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// goldenSchemas gives the goldens their dataschema, below CALLBRIDGE_SCHEMA_BASE_URL's default.
-var goldenSchemas = NewDataSchemas("http://localhost:8080/schemas", BuiltinRegistry())
+// goldenOutput gives the goldens their dataschema, below CALLBRIDGE_SCHEMA_BASE_URL's default,
+// and makes their canonical counterparts.
+var goldenOutput = NewOutput("http://localhost:8080/schemas", BuiltinRegistry())
 
 // TestGolden normalises every fixture under testdata/<provider>/ and compares the structured
 // CloudEvent with testdata/<provider>/golden/<fixture>. Run with -update to rewrite them, then
@@ -58,28 +59,46 @@ func TestGolden(t *testing.T) {
 				if err := p.Envelope(c, &ev); err != nil {
 					t.Fatalf("normalize: %v", err)
 				}
-				goldenSchemas.Set(&ev)
-				var got bytes.Buffer
-				if err := json.Indent(&got, ev.AppendStructured(nil), "", "  "); err != nil {
-					t.Fatalf("output is not JSON: %v\n%s", err, ev.AppendStructured(nil))
-				}
-				got.WriteByte('\n')
+				var canon Event
+				evs := goldenOutput.Events(p, &ev, &canon, nil)
 				golden := filepath.Join("..", "testdata", p.ID, "golden", name)
-				if *update {
-					os.MkdirAll(filepath.Dir(golden), 0o755)
-					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
+				compareGolden(t, golden, &ev)
+				canonical := strings.TrimSuffix(golden, ".json") + ".rtc.json"
+				if len(evs) == 2 {
+					compareGolden(t, canonical, &canon)
+				} else if _, err := os.Stat(canonical); err == nil {
+					if *update {
+						os.Remove(canonical)
+					} else {
+						t.Errorf("%s: no canonical event is made any more (-update removes it)", canonical)
 					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./normalize -run TestGolden -update)", err)
-				}
-				if !bytes.Equal(got.Bytes(), want) {
-					t.Errorf("CloudEvent differs from %s\n got: %s\nwant: %s", golden, got.Bytes(), want)
 				}
 			})
 		}
+	}
+}
+
+// compareGolden compares ev, as an indented structured CloudEvent, with the file golden; with
+// -update it writes it.
+func compareGolden(t *testing.T, golden string, ev *Event) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := json.Indent(&got, ev.AppendStructured(nil), "", "  "); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, ev.AppendStructured(nil))
+	}
+	got.WriteByte('\n')
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./normalize -run TestGolden -update)", err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("CloudEvent differs from %s\n got: %s\nwant: %s", golden, got.Bytes(), want)
 	}
 }

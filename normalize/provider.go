@@ -192,6 +192,8 @@ type Provider struct {
 	// has, and each event's own by its EventDef Name. Neither set: permissive schemas.
 	Data      []Field
 	EventData map[string][]Field
+	// Canonical maps native events to the canonical RTC events (canonical.go); nil: none.
+	Canonical *Canonical
 	// IsProbe reports a URL check or handshake that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
 	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers

@@ -38,11 +38,20 @@ func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 	if ev.TraceState, err = ev.storedString("tracestate", f.state, false); err != nil {
 		return err
 	}
+	if ev.CausationID, err = ev.storedString("causationid", f.causation, false); err != nil {
+		return err
+	}
+	if ev.PartitionKey, err = ev.storedString("partitionkey", f.partition, false); err != nil {
+		return err
+	}
 	name, err := ev.storedString("provider", f.provider, true)
 	if err != nil {
 		return err
 	}
 	p := reg.Lookup(name)
+	if p == nil && string(name) == CanonicalID {
+		p = &RTC
+	}
 	if p == nil {
 		return fmt.Errorf("stored event's provider %q is unknown", name)
 	}
@@ -76,6 +85,7 @@ func ParseStructured(b []byte, ev *Event, reg *Registry) error {
 // structuredFields are the members of a stored event, as ParseStructured reads them.
 type structuredFields struct {
 	id, source, typ, subject, tm, schema, provider, code, parent, state, verified, data []byte
+	causation, partition                                                                []byte
 	dataSeen                                                                            bool
 }
 
@@ -103,6 +113,10 @@ func (f *structuredFields) collect(m member) {
 		f.state = m.val
 	case "verified":
 		f.verified = m.val
+	case "causationid":
+		f.causation = m.val
+	case "partitionkey":
+		f.partition = m.val
 	case "data":
 		f.data, f.dataSeen = m.val, true
 	}

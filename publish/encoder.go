@@ -63,7 +63,11 @@ func (e *Encoder) Event(m *Message, ev *normalize.Event) error {
 	nameEnd := len(b)
 	b = appendEventID(b, ev.Provider, ev.ID)
 	idEnd := len(b)
-	if e.kafka {
+	switch {
+	case e.kafka && len(ev.PartitionKey) > 0:
+		// A canonical event: keyed by its room, so that one room's events stay in order.
+		b = append(b, ev.PartitionKey...)
+	case e.kafka:
 		b = e.key.AppendKey(b, ev)
 	}
 	keyEnd := len(b)

@@ -58,7 +58,7 @@ var structuredContentType, dataContentType = []byte(StructuredContentType), []by
 // headerNames holds, for each binding's prefix, the header name of every attribute an event
 // can have, so that binary mode does not make them again for every message.
 var headerNames = func() map[string]map[string]string {
-	every := normalize.Event{Subject: []byte("s"), DataSchema: []byte("d"), TraceParent: []byte("t"), TraceState: []byte("t"), Unverified: true}
+	every := normalize.Event{Subject: []byte("s"), DataSchema: []byte("d"), TraceParent: []byte("t"), TraceState: []byte("t"), CausationID: []byte("c"), PartitionKey: []byte("k"), Unverified: true}
 	names := make(map[string]map[string]string)
 	for _, prefix := range []string{"ce-", "ce_"} {
 		names[prefix] = make(map[string]string)

@@ -37,7 +37,7 @@ func KnownTopics(tmpl *Template, registry *normalize.Registry) []string {
 			topics = append(topics, t)
 		}
 	}
-	for _, p := range registry.All() {
+	for _, p := range registry.Publishers() {
 		for _, e := range p.Events {
 			if !perEvent {
 				break
@@ -45,7 +45,9 @@ func KnownTopics(tmpl *Template, registry *normalize.Registry) []string {
 			ev := normalize.Event{Provider: p.ID, EventType: []byte(e.Name), Type: []byte(p.TypePrefix + e.Name)}
 			add(string(tmpl.Append(nil, &ev)))
 		}
-		add(DeadLetterSubject(p.ID))
+		if p.ID != normalize.CanonicalID { // canonical events are never dead-lettered
+			add(DeadLetterSubject(p.ID))
+		}
 	}
 	return topics
 }

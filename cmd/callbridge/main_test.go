@@ -359,7 +359,9 @@ func TestEndToEnd(t *testing.T) {
 			// The provider retries: re-signed a second later. JetStream must keep one copy.
 			b.postFixture(t, p.ID, name, body, now.Add(time.Second))
 			if !strings.HasPrefix(name, "probe") {
-				want[filepath.Join("..", "..", "testdata", p.ID, "golden", name)] = r
+				for _, g := range goldensOf(p, name) {
+					want[g] = r
+				}
 			}
 		}
 	}
@@ -499,8 +501,24 @@ func goldenIDs(t *testing.T, golden map[string]string) map[string]bool {
 	return ids
 }
 
+// goldensOf are the golden files of fixture name of p: its event's, and its canonical
+// counterpart's when it has one (<name>.rtc.json).
+func goldensOf(p *normalize.Provider, name string) []string {
+	g := filepath.Join("..", "..", "testdata", p.ID, "golden", name)
+	out := []string{g}
+	if c := strings.TrimSuffix(g, ".json") + ".rtc.json"; fileExists(c) {
+		out = append(out, c)
+	}
+	return out
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 func typePrefix(typ string) string {
-	for _, p := range normalize.Builtins() {
+	for _, p := range normalize.BuiltinRegistry().Publishers() {
 		if strings.HasPrefix(typ, p.TypePrefix) {
 			return p.TypePrefix
 		}
@@ -713,11 +731,12 @@ func runStatusRows(t *testing.T, b *runningBridge, rows []statusRow) map[string]
 				}
 			}
 			if tt.published {
-				subject, id := expectedEvent(t, tt.req)
-				if events[subject] == nil {
-					events[subject] = map[string]bool{}
+				for subject, id := range expectedEvents(t, tt.req) {
+					if events[subject] == nil {
+						events[subject] = map[string]bool{}
+					}
+					events[subject][id] = true
 				}
-				events[subject][id] = true
 			}
 		})
 	}
@@ -728,16 +747,35 @@ func runStatusRows(t *testing.T, b *runningBridge, rows []statusRow) map[string]
 	return want
 }
 
-// expectedEvent normalises r as the bridge would (signed, so with the provider's own id) and
-// returns the subject it is published on and its id.
-func expectedEvent(t *testing.T, r request) (subject, id string) {
+// expectedEvents normalises r as the bridge would (signed, so with the provider's own id) and
+// returns the id of each event it publishes (the native one, its canonical counterpart) by the
+// subject it is published on.
+func expectedEvents(t *testing.T, r request) map[string]string {
 	t.Helper()
 	p, body := r.callback(t)
-	var ev normalize.Event
+	var ev, canon normalize.Event
 	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(r.header), Received: time.Now()}, &ev); err != nil {
 		t.Fatalf("%s: %v", r.path, err)
 	}
-	return "callbacks." + p.ID + "." + string(ev.EventType), string(ev.ID)
+	out := map[string]string{}
+	for _, e := range testOutput.Events(p, &ev, &canon, nil) {
+		out["callbacks."+e.Provider+"."+string(e.EventType)] = string(e.ID)
+	}
+	return out
+}
+
+// testOutput makes the events the bridge publishes for a callback, as the default
+// configuration does (canonical events on).
+var testOutput = normalize.NewOutput("http://localhost:8080/schemas", normalize.BuiltinRegistry())
+
+// eventCount is how many events the bridge publishes for p's callback body (1 or 2).
+func eventCount(t *testing.T, p *normalize.Provider, body []byte) int {
+	t.Helper()
+	var ev, canon normalize.Event
+	if err := p.Envelope(&normalize.Callback{Body: body, Header: peekHeader(nil), Received: time.Now()}, &ev); err != nil {
+		t.Fatalf("%s: %v", p.ID, err)
+	}
+	return len(testOutput.Events(p, &ev, &canon, nil))
 }
 
 // peekHeader is normalize.Headers over an http.Header.

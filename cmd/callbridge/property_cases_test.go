@@ -60,7 +60,8 @@ type propEntry struct {
 	distinct []string // paths that make the event id; none: a nonce member makes bodies distinct
 	subjects []string // paths holding the sample's subject
 	leaves   []string
-	auth     normalize.Auth // the bridge's, once it runs: for the oracle
+	auth     normalize.Auth    // the bridge's, once it runs: for the oracle
+	output   *normalize.Output // the bridge's, once it runs: the events a callback makes
 	enforce  bool
 }
 

@@ -22,8 +22,8 @@ import (
 type verdict struct {
 	status   int // 0: no verdict (refused before the provider sees it)
 	probe    bool
-	key      string // provider/id of the event, when status is 200 and it is not a probe
-	verified bool   // authenticated: a 400 dead-letters the body
+	keys     []string // provider/id of the events (the native one, its canonical counterpart), when status is 200 and it is not a probe
+	verified bool     // authenticated: a 400 dead-letters the body
 	reason   string
 	reply    string // the body of a 200: the provider's answer to this callback
 }
@@ -54,11 +54,15 @@ func (e *propEntry) oracle(r request) verdict {
 		}
 		panic(err)
 	}
-	var ev normalize.Event
+	var ev, canon normalize.Event
 	_, err := e.p.Run(&c, &e.auth, e.enforce, &ev)
 	switch err := err.(type) {
 	case nil:
-		return verdict{status: http.StatusOK, key: e.p.ID + "/" + string(ev.ID), verified: !ev.Unverified, reply: string(e.p.ReplyFor(&c))}
+		var keys []string
+		for _, ev := range e.output.Events(e.p, &ev, &canon, nil) {
+			keys = append(keys, ev.Provider+"/"+string(ev.ID))
+		}
+		return verdict{status: http.StatusOK, keys: keys, verified: !ev.Unverified, reply: string(e.p.ReplyFor(&c))}
 	case *normalize.AuthError:
 		return verdict{status: http.StatusUnauthorized, reason: err.Reason}
 	case *normalize.PayloadError:
@@ -273,9 +277,11 @@ func ackedEvents(sent []*sentCallback) (acked, predicted map[string][]*sentCallb
 		if s.v.status != http.StatusOK || s.v.probe {
 			continue
 		}
-		predicted[s.v.key] = append(predicted[s.v.key], s)
-		if s.status == http.StatusOK {
-			acked[s.v.key] = append(acked[s.v.key], s)
+		for _, key := range s.v.keys {
+			predicted[key] = append(predicted[key], s)
+			if s.status == http.StatusOK {
+				acked[key] = append(acked[key], s)
+			}
 		}
 	}
 	return acked, predicted

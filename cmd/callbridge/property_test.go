@@ -93,6 +93,7 @@ func runProperty(t *testing.T, name string, seed int64, buffer, lax bool) {
 			t.Fatal(err)
 		}
 		e.auth, e.enforce = auth, b.cfg.Providers[e.p.ID].Verify != "report"
+		e.output = normalize.NewOutput(b.cfg.SchemaBaseURL, b.registry)
 		cases = append(cases, e.cases(g, propMaxBody)...)
 	}
 	rng.Shuffle(len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })

@@ -48,10 +48,10 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normal
 	}
 	defer sink.Close(context.Background())
 
-	var ev normalize.Event
-	schemas := normalize.NewDataSchemas(cfg.SchemaBaseURL, registry)
+	var ev, canon normalize.Event
+	output := normalize.NewOutput(cfg.SchemaBaseURL, registry)
 	take := func(dl publish.StoredDeadLetter) error {
-		err := republish(sink, registry, schemas, &ev, dl)
+		err := republish(sink, registry, output, &ev, &canon, dl)
 		if err != nil {
 			kept++
 			fmt.Fprintf(out, "still failing: %s dead letter of %s: %v (was: %s)\n", dl.Provider, dl.At.UTC().Format(time.RFC3339), err, dl.Reason)
@@ -69,7 +69,9 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, registry *normal
 	return replayed, kept, err
 }
 
-func republish(sink publish.Sink, registry *normalize.Registry, schemas *normalize.DataSchemas, ev *normalize.Event, dl publish.StoredDeadLetter) error {
+// republish publishes a dead letter's events as ingest would have when it arrived: the native
+// event, then its canonical counterpart.
+func republish(sink publish.Sink, registry *normalize.Registry, output *normalize.Output, ev, canon *normalize.Event, dl publish.StoredDeadLetter) error {
 	p := registry.Lookup([]byte(dl.Provider))
 	if p == nil {
 		return fmt.Errorf("unknown provider %q", dl.Provider)
@@ -82,6 +84,11 @@ func republish(sink publish.Sink, registry *normalize.Registry, schemas *normali
 	if !dl.Verified {
 		ev.MarkUnverified() // as it would have been published when it arrived
 	}
-	schemas.Set(ev)
-	return sink.Publish(ev)
+	var buf [2]*normalize.Event
+	for _, e := range output.Events(p, ev, canon, buf[:0]) {
+		if err := sink.Publish(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
