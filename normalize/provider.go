@@ -192,6 +192,11 @@ type Provider struct {
 	// has, and each event's own by its EventDef Name. Neither set: permissive schemas.
 	Data      []Field
 	EventData map[string][]Field
+	// Majors is the current major of an event type's data schema, by its EventDef Name, for a
+	// type past FirstMajor: a change of a member's meaning or type makes a new major, and the
+	// old one stays served from contract/history (datafield.go, docs/contract.md "Versions").
+	// Absent or 0: FirstMajor.
+	Majors map[string]int
 	// IsProbe reports a URL check or handshake that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
 	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers
