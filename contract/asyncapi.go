@@ -92,7 +92,7 @@ func providerChannel(p *normalize.Provider, sink Sink) (channel, operation, mess
 		}
 		names = append(names, e.Name)
 		id := p.TypePrefix + e.Name
-		messages = messages.add(id, message(id, e.Meaning, SchemaPath(id), sink, keyOf(p, sink)))
+		messages = messages.add(id, message(id, e.Meaning, SchemaPath(id, p.Major(e.Name)), sink, keyOf(p, sink)))
 		refs = refs.add(e.Name, ref("#/components/messages/"+id))
 		opRefs = append(opRefs, ref("#/channels/"+p.ID+"/messages/"+e.Name))
 	}

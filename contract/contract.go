@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,19 +30,22 @@ const PermissiveFile = SchemasDir + "/undeclared.json"
 
 // Build makes the schema of every documented event type of reg's providers and the AsyncAPI
 // document of sink (see AsyncAPI). An error is a declaration that cannot make a schema.
+// Every type's schema is at its current major (Provider.Majors); its earlier majors are the
+// files kept in contract/history, served beside it.
 func Build(reg *normalize.Registry, sink Sink) (*Files, error) {
+	return build(reg, sink, history)
+}
+
+// build is Build with the published schemas of earlier majors read from hist.
+func build(reg *normalize.Registry, sink Sink, hist fs.FS) (*Files, error) {
 	f := &Files{files: map[string][]byte{PermissiveFile: Permissive()}}
 	for _, p := range reg.Publishers() {
 		f.prefixes = append(f.prefixes, p.TypePrefix)
 		if err := checkEventData(p); err != nil {
 			return nil, err
 		}
-		for _, e := range p.Events {
-			s, err := EventSchema(p, e)
-			if err != nil {
-				return nil, err
-			}
-			f.files[SchemaPath(p.TypePrefix+e.Name)] = s
+		if err := addMajors(f.files, p, hist); err != nil {
+			return nil, err
 		}
 	}
 	doc, err := AsyncAPI(reg, sink)
@@ -56,20 +60,16 @@ func Build(reg *normalize.Registry, sink Sink) (*Files, error) {
 // otherwise leave the event it meant with the common fields only.
 func checkEventData(p *normalize.Provider) error {
 	for name := range p.EventData {
-		found := false
-		for _, e := range p.Events {
-			found = found || e.Name == name
-		}
-		if !found {
+		if !documents(p, name) {
 			return fmt.Errorf("%s: data declared for %q, which is not one of its events", p.ID, name)
 		}
 	}
 	return nil
 }
 
-// SchemaPath is the path of the first schema of event type typ: schemas/<type>/v1.json.
-func SchemaPath(typ string) string {
-	return SchemasDir + "/" + normalize.SchemaFile(typ, normalize.FirstMajor)
+// SchemaPath is the path of the schema of event type typ at major: schemas/<type>/v<major>.json.
+func SchemaPath(typ string, major int) string {
+	return SchemasDir + "/" + normalize.SchemaFile(typ, major)
 }
 
 // Lookup answers the bridge's GET of path (/asyncapi.yaml, /schemas/<type>/v<major>.json): the

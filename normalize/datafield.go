@@ -66,8 +66,18 @@ func (p *Provider) DataFields(name string) []Field {
 }
 
 // FirstMajor is the major version every event type's schema starts at. A change of a field's
-// meaning or type is a new major, named in the dataschema URL.
+// meaning or type is a new major, named in the dataschema URL and declared in Provider.Majors;
+// the schemas of earlier majors stay served (package contract keeps them in its history).
 const FirstMajor = 1
+
+// Major is the current major of the data schema of p's event name (an EventDef's Name):
+// p.Majors[name], or FirstMajor when it declares none.
+func (p *Provider) Major(name string) int {
+	if m := p.Majors[name]; m > FirstMajor {
+		return m
+	}
+	return FirstMajor
+}
 
 // SchemaFile is the path of the schema of event type typ at major, below the schema base URL
 // and in `callbridge contract`'s output: <type>/v<major>.json.
@@ -84,7 +94,8 @@ type DataSchemas struct {
 }
 
 // NewDataSchemas returns the dataschema URLs below base (an absolute URL) of every documented
-// event type of reg's providers.
+// event type of reg's providers, each at its current major; an undocumented code's is at
+// FirstMajor (its schema is permissive, and stays so).
 func NewDataSchemas(base string, reg *Registry) *DataSchemas {
 	for len(base) > 0 && base[len(base)-1] == '/' {
 		base = base[:len(base)-1]
@@ -93,7 +104,7 @@ func NewDataSchemas(base string, reg *Registry) *DataSchemas {
 	for _, p := range reg.Publishers() {
 		for _, e := range p.Events {
 			typ := p.TypePrefix + e.Name
-			d.known[typ] = []byte(base + "/" + SchemaFile(typ, FirstMajor))
+			d.known[typ] = []byte(base + "/" + SchemaFile(typ, p.Major(e.Name)))
 		}
 	}
 	return d

@@ -61,3 +61,30 @@ func TestDataSchemasSetAllocs(t *testing.T) {
 		}
 	}
 }
+
+// A type past its first major is named at its current one; the provider's other types and its
+// undocumented codes stay at v1.
+func TestDataSchemasMajor(t *testing.T) {
+	p := &Provider{ID: "x", TypePrefix: "io.x.", Events: []EventDef{{"1", "a", "bumped"}, {"2", "b", "not"}},
+		Majors: map[string]int{"a": 2}}
+	reg, err := NewRegistry(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDataSchemas("http://h/s", reg)
+	for typ, want := range map[string]string{
+		"io.x.a":         "http://h/s/io.x.a/v2.json",
+		"io.x.b":         "http://h/s/io.x.b/v1.json",
+		"io.x.unknown.3": "http://h/s/io.x.unknown.3/v1.json",
+	} {
+		var ev Event
+		ev.Type = []byte(typ)
+		d.Set(&ev)
+		if string(ev.DataSchema) != want {
+			t.Errorf("%s: dataschema %q, want %q", typ, ev.DataSchema, want)
+		}
+	}
+	if p.Major("a") != 2 || p.Major("b") != FirstMajor || p.Major("nope") != FirstMajor {
+		t.Errorf("Major: a %d b %d nope %d", p.Major("a"), p.Major("b"), p.Major("nope"))
+	}
+}

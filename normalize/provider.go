@@ -194,6 +194,11 @@ type Provider struct {
 	EventData map[string][]Field
 	// Canonical maps native events to the canonical RTC events (canonical.go); nil: none.
 	Canonical *Canonical
+	// Majors is the current major of an event type's data schema, by its EventDef Name, for a
+	// type past FirstMajor: a change of a member's meaning or type makes a new major, and the
+	// old one stays served from contract/history (datafield.go, docs/contract.md "Versions").
+	// Absent or 0: FirstMajor.
+	Majors map[string]int
 	// IsProbe reports a URL check or handshake that is answered 200 and publishes nothing.
 	IsProbe func(c *Callback) bool
 	// Answer, when set, makes a probe's reply from the callback (Zoom's URL validation answers

@@ -147,14 +147,18 @@ func podOf(o manifest.Object) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: o.Name + "-0", Labels: tmpl.Labels, Annotations: tmpl.Annotations}, Spec: tmpl.Spec}
 }
 
+// knativeEventTypeCRD is Knative Eventing's EventType CRD, vendored (its source in the file).
+const knativeEventTypeCRD = "testdata/knative-eventing-eventtype.yaml"
+
 // installCRDs creates the ServiceMonitor and PrometheusRule CRDs from prometheus-operator's module
-// (fetched by deploy/tools/build.sh) and waits until they are served.
+// (fetched by deploy/tools/build.sh) and Knative's EventType CRD, and waits until they are served.
 func installCRDs(t *testing.T, ctx context.Context, cfg *rest.Config) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(tools.CRDDir(t), "*.yaml"))
 	if err != nil || len(files) != 2 {
 		t.Fatalf("CRDs: %v %v", files, err)
 	}
+	files = append(files, knativeEventTypeCRD)
 	client := apiextensionsclient.NewForConfigOrDie(cfg)
 	for _, f := range files {
 		b, err := os.ReadFile(f)

@@ -61,6 +61,9 @@ func TestTemplateRefuses(t *testing.T) {
 		{"unknown top-level value", []string{"replicas=2"}, "schema"},
 		{"env not CALLBRIDGE_", []string{"env.LISTEN=:80"}, "schema"},
 		{"stream replicas over JetStream's 5", []string{"env.CALLBRIDGE_NATS_URL=nats://nats:4222", "env.CALLBRIDGE_NATS_REPLICAS=7"}, "schema"},
+		{"event types without a schema base", []string{"knative.eventTypes.enabled=true"}, "needs the schema base URL"},
+		{"event types of an unknown provider", []string{"knative.eventTypes.enabled=true", "env.CALLBRIDGE_SCHEMA_BASE_URL=http://x/s", "knative.eventTypes.providers={nope}"}, `"nope" is not a built-in provider`},
+		{"event types' schema base not a URL", []string{"knative.eventTypes.enabled=true", "knative.eventTypes.schemaBaseURL=schemas"}, "schema"},
 		{"stream replicas as a word", []string{"env.CALLBRIDGE_NATS_URL=nats://nats:4222", "env.CALLBRIDGE_NATS_REPLICAS=three"}, "schema"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ var types = map[string]func() any{
 	"networking.k8s.io/v1/Ingress":            func() any { return new(networkingv1.Ingress) },
 	"monitoring.coreos.com/v1/ServiceMonitor": func() any { return new(monitoringv1.ServiceMonitor) },
 	"monitoring.coreos.com/v1/PrometheusRule": func() any { return new(monitoringv1.PrometheusRule) },
+	"eventing.knative.dev/v1beta2/EventType":  func() any { return new(EventType) },
 }
 
 // Decode splits a multi-document YAML stream and decodes every object strictly.
