@@ -3,6 +3,8 @@
 #
 #   bare       a fasthttp server answering {"code":0} (bench/bare): what HTTP alone costs here
 #   embedded   the bridge with its embedded NATS JetStream (file store)
+#   embedded-native  the same with CALLBRIDGE_CANONICAL=off: what the canonical event (a second
+#              message per anyRTC callback, SPEC §9) costs, against embedded
 #   nats       the bridge with an external nats-server process (the version in go.mod, file store)
 #   bare-wait  bench/bare again, waiting before each answer so that its median answer takes as
 #              long as the nats bridge's: what answering after a round trip costs a server that
@@ -114,7 +116,7 @@ row() {
 		-v st="$8" -v bt="$9" -v gen="${10}" -v brps="${bare_rps[$2]:-}" -v bcpu="${bare_cpu[$2]:-}" -v hasb="$( [ "$1" = bare ] && echo 0 || echo 1)" '
 	BEGIN {
 		scpu = n > 0 ? st * 10000 / n : 0; bcpuv = n > 0 ? bt * 10000 / n : 0
-		broker = (name == "embedded") ? "(in bridge)" : (name ~ /^bare/ ? "-" : sprintf("%.1f", bcpuv))
+		broker = (name ~ /^embedded/) ? "(in bridge)" : (name ~ /^bare/ ? "-" : sprintf("%.1f", bcpuv))
 		xr = (brps > 0) ? sprintf("%.2f", rps / brps) : "1.00"
 		xc = (bcpu > 0) ? sprintf("%.1f", (scpu + bcpuv) / bcpu) : "1.0"
 		printf "| %s | %s | %.0f | %s | %.2f | %.2f | %d | %.1f | %s | %s | %s |", name, load, rps, xr, p50, p99, bad, scpu, broker, xc, gen
@@ -151,6 +153,14 @@ start bridge "$dir/embedded.log" env "${bridge_env[@]}" CALLBRIDGE_DATA_DIR="$di
 br=$last
 wait_http "http://127.0.0.1:$http_port/readyz"
 measure embedded "$br" -
+stop "$br"
+
+echo "== bridge, embedded JetStream, CALLBRIDGE_CANONICAL=off (native events only)" >&2
+start bridge "$dir/embedded-native.log" env "${bridge_env[@]}" CALLBRIDGE_DATA_DIR="$dir/embedded-native" \
+	CALLBRIDGE_EMBEDDED_NATS_LISTEN="127.0.0.1:$broker_port" CALLBRIDGE_CANONICAL=off "$dir/callbridge"
+br=$last
+wait_http "http://127.0.0.1:$http_port/readyz"
+measure embedded-native "$br" -
 stop "$br"
 
 echo "== bridge, external nats-server (JetStream file store)" >&2
@@ -230,6 +240,10 @@ echo
 for load in "callbridge bench" wrk; do
 	awk -v load="$load" -v b="${cpu_of["bare $load"]}" -v w="${cpu_of["bare-wait $load"]}" -v n="${cpu_of["nats $load"]}" -v d="$wait_ms" 'BEGIN {
 		if (b > 0 && w > 0) printf "%s: bridge (nats) CPU per request %.1f µs = %.2f × bare (%.1f µs) = %.2f × bare waiting %s ms per answer (%.1f µs)\n", load, n, n / b, b, n / w, d, w }'
+done
+for load in "callbridge bench" wrk; do
+	awk -v load="$load" -v on="${cpu_of["embedded $load"]}" -v off="${cpu_of["embedded-native $load"]}" 'BEGIN {
+		if (off > 0) printf "%s: bridge CPU per callback with canonical events on %.1f µs against off %.1f µs (%.2f ×)\n", load, on, off, on / off }'
 done
 for load in "callbridge bench" wrk; do
 	awk -v load="$load" -v r1="${cpu_of["nats $load"]}" -v r3="${cpu_of["nats-r3 $load"]}" 'BEGIN {
