@@ -62,13 +62,13 @@ var zegoEventData = map[string][]Field{
 		zegoF("Details.Input", TString, "", "the stream transcoded"),
 		zegoF("Details.Outputs", TArray, "", "the output streams"), zegoF("Details.Outputs[]", TString, "", "")),
 	"transcode.stopped": zegoTranscode(zegoF("StopReason", TInteger, "", "0 stopped by the user, 1 stopped on an error")),
-	"moderation.audio.result": zegoCensorResult(
+	"moderation.audio.result": zegoCensorResult(zegoCensorDetail("AudioText", false),
 		zegoF("AuxInfo.ProcessBeginTime", TInteger, "ms", "when the 10 s piece's moderation began"),
 		zegoF("AuxInfo.ProcessFinishTime", TInteger, "ms", "when it ended")),
-	"moderation.video.audio.result": zegoCensorResult(
+	"moderation.video.audio.result": zegoCensorResult(zegoCensorDetail("Content", false),
 		zegoF("AuxInfo.ProcessBeginTime", TInteger, "ms", "when the 10 s piece's moderation began"),
 		zegoF("AuxInfo.ProcessFinishTime", TInteger, "ms", "when it ended")),
-	"moderation.video.image.result": zegoCensorResult(zegoF("AuxInfo.ImgTime", TString, "", "when the frame was taken (Beijing time, 2006-01-02 15:04:05.000)")),
+	"moderation.video.image.result": zegoCensorResult(zegoCensorDetail("", true), zegoF("AuxInfo.ImgTime", TString, "", "when the frame was taken (Beijing time, 2006-01-02 15:04:05.000)")),
 	"moderation.audio.status":       zegoCensorStatus,
 	"moderation.video.audio.status": zegoCensorStatus,
 	"moderation.video.image.status": zegoCensorStatus,
@@ -225,63 +225,79 @@ var zegoCensorStatus = zegoCensor(
 	zegoF("Status", TInteger, "", "0 the moderation ended"),
 	zegoF("AuxInfo.CensorStreamTime", TInteger, "s", "how long the stream was moderated"))
 
-// zegoCensorResult: a moderation result: the 10 s audio piece's or the frame's Detail (the union
-// of the audio, video-audio and image results: AudioText on audio streams, Content on a video's
-// audio, ImgUrl on frames), then the AuxInfo members of the event.
-func zegoCensorResult(aux ...Field) []Field {
+// zegoCensorResult: a moderation result: its id, the Detail of the 10 s audio piece or of the
+// frame (detail, below Detail), and the AuxInfo members of the event.
+func zegoCensorResult(detail []Field, aux ...Field) []Field {
 	return zegoCensor(slices.Concat([]Field{
 		{Path: "ResultTaskId", Type: TString, Desc: "this result's id (the event's id)"},
 		zegoF("Detail", TObject, "", "the result"),
-		zegoF("Detail.RiskLevel", TString, "", "PASS, REVIEW or REJECT (when Code is 0)"),
-		zegoF("Detail.AudioText", TString, "", "the audio piece's text (audio streams)"),
-		zegoF("Detail.Content", TString, "", "the audio piece's text (a video stream's audio)"),
-		zegoF("Detail.AudioUrl", TString, "", "the 10 s audio piece"),
-		zegoF("Detail.PreAudioUrl", TString, "", "the piece and the one before (ReturnPreAudio=1)"),
-		zegoF("Detail.ImgUrl", TString, "", "the frame (image results)"),
-		zegoF("Detail.VadStatus", TInteger, "", "0 silence, 1 speech"),
-		zegoF("Detail.RiskDetail", TObject, "", "the highest risk's details"),
-		zegoF("Detail.RiskInfoList", TArray, "", "every risk found, highest first"),
-		zegoF("Detail.RiskInfoList[].RiskLevel", TString, "", "PASS, REVIEW or REJECT"),
-		zegoF("Detail.RiskInfoList[].Probability", TNumber, "", "confidence, 0 to 1"),
-		zegoF("Detail.RiskInfoList[].RiskDetail", TObject, "", "the risk's details"),
-		zegoF("Detail.RiskInfoList[].RiskSource", TInteger, "", "1000 none, 1001 text, 1002 image, 1003 audio features"),
-		zegoF("Detail.RiskInfoList[].AudioText", TString, "", "the text, on the highest risk"),
-		zegoF("Detail.BusinessInfoList", TArray, "", "the business labels"),
-		zegoF("Detail.BusinessInfoList[].BusinessDescription", TString, "", "the labels in Chinese, colon-separated"),
-		zegoF("Detail.BusinessInfoList[].BusinessLabel1", TString, "", ""),
-		zegoF("Detail.BusinessInfoList[].BusinessLabel2", TString, "", ""),
-		zegoF("Detail.BusinessInfoList[].BusinessLabel3", TString, "", ""),
-		zegoF("Detail.BusinessInfoList[].BusinessLabe3", TString, "", "BusinessLabel3 as the pages' tables spell it"),
-		zegoF("Detail.BusinessInfoList[].ConfidenceLevel", TInteger, "", ""),
-		zegoF("Detail.BusinessInfoList[].Probability", TNumber, "", "confidence, 0 to 1"),
-		zegoF("Detail.BusinessInfoList[].BusinessDetail", TObject, "", ""),
-		zegoF("Detail.BusinessInfoList[].BusinessDetail.FaceInfoList", "array|null", "", "the faces"),
-	},
-		zegoRisk("Detail"), zegoRisk("Detail.RiskDetail"), zegoRisk("Detail.RiskInfoList[]"), zegoRisk("Detail.RiskInfoList[].RiskDetail"),
-		under("Detail.BusinessInfoList[].BusinessDetail.FaceInfoList[]", zegoFace...), aux)...)
+	}, zegoRiskLabels("Detail"), under("Detail", detail...), aux)...)
 }
 
-// zegoRisk: the members a risk and a RiskDetail share, below prefix.
-func zegoRisk(prefix string) []Field {
-	switch prefix {
-	case "Detail", "Detail.RiskInfoList[]":
-		return under(prefix,
-			zegoF("RiskDescription", TString, "", "the risk's labels, colon-separated (for people, not logic)"),
-			zegoF("RiskLabel1", TString, "", "the first-level label (normal on PASS)"),
-			zegoF("RiskLabel2", TString, "", "the second-level label"),
-			zegoF("RiskLabel3", TString, "", "the third-level label"))
-	}
-	return append(under(prefix,
+// zegoRiskLabels: the level and labels a result's Detail and each RiskInfoList item carry.
+func zegoRiskLabels(prefix string) []Field {
+	return under(prefix,
+		zegoF("RiskLevel", TString, "", "PASS, REVIEW or REJECT (when Code is 0)"),
+		zegoF("RiskDescription", TString, "", "the risk's labels, colon-separated (for people, not logic)"),
+		zegoF("RiskLabel1", TString, "", "the first-level label (normal on PASS)"),
+		zegoF("RiskLabel2", TString, "", "the second-level label"),
+		zegoF("RiskLabel3", TString, "", "the third-level label"))
+}
+
+// zegoRiskDetail: a RiskDetail's members, below prefix: an audio piece's (text) or a frame's
+// (faces, OCR). RiskInfoList's items carry them flat too, as the pages' tables list them.
+func zegoRiskDetail(prefix string, image bool) []Field {
+	fs := []Field{
 		zegoF("RiskSource", TInteger, "", "1000 none, 1001 text, 1002 image, 1003 audio features"),
-		zegoF("AudioText", TString, "", "the audio's text"),
 		zegoF("MatchedLists", "array|null", "", "the custom lists matched"),
 		zegoF("MatchedLists[].Name", TString, "", "the list's name"),
-		zegoF("FaceInfoList", "array|null", "", "the faces found in the frame"),
+	}
+	if !image {
+		return under(prefix, append(fs, zegoF("AudioText", TString, "", "the audio's text"))...)
+	}
+	fs = append(fs,
+		zegoF("FaceInfoList", "array|null", "", "the faces found in the frame (at most 10)"),
 		zegoF("OcrInfo", TObject, "", "text read in the frame"),
 		zegoF("OcrInfo.Text", TString, "", ""),
 		zegoF("OcrInfo.MatchedLists", "array|null", "", "the custom lists matched"),
-		zegoF("OcrInfo.MatchedLists[].Name", TString, "", "the list's name")),
-		under(prefix+".FaceInfoList[]", zegoFace...)...)
+		zegoF("OcrInfo.MatchedLists[].Name", TString, "", "the list's name"))
+	return append(under(prefix, fs...), under(prefix+".FaceInfoList[]", zegoFace...)...)
+}
+
+// zegoCensorDetail: a result's Detail members past its labels: an audio piece's (text is
+// AudioText on audio streams, Content on a video's audio) or a frame's.
+func zegoCensorDetail(text string, image bool) []Field {
+	var fs []Field
+	if image {
+		fs = []Field{zegoF("ImgUrl", TString, "", "the frame")}
+	} else {
+		fs = []Field{
+			zegoF(text, TString, "", "the audio piece's text"),
+			zegoF("AudioUrl", TString, "", "the 10 s audio piece"),
+			zegoF("PreAudioUrl", TString, "", "the piece and the one before (ReturnPreAudio=1)"),
+			zegoF("VadStatus", TInteger, "", "0 silence, 1 speech"),
+		}
+	}
+	fs = append(fs,
+		zegoF("RiskDetail", TObject, "", "the highest risk's details"),
+		zegoF("RiskInfoList", TArray, "", "every risk found, highest first"),
+		zegoF("RiskInfoList[].RiskDetail", TObject, "", "the risk's details"),
+		zegoF("BusinessInfoList", TArray, "", "the business labels"),
+		zegoF("BusinessInfoList[].BusinessDescription", TString, "", "the labels in Chinese, colon-separated"),
+		zegoF("BusinessInfoList[].BusinessLabel1", TString, "", ""),
+		zegoF("BusinessInfoList[].BusinessLabel2", TString, "", ""),
+		zegoF("BusinessInfoList[].BusinessLabel3", TString, "", ""),
+		zegoF("BusinessInfoList[].BusinessLabe3", TString, "", "BusinessLabel3 as the pages' tables spell it"),
+		zegoF("BusinessInfoList[].ConfidenceLevel", TInteger, "", ""),
+		zegoF("BusinessInfoList[].Probability", TNumber, "", "confidence, 0 to 1"))
+	if image {
+		fs = append(fs, zegoF("RiskInfoList[].Probability", TNumber, "", "confidence, 0 to 1"),
+			zegoF("BusinessInfoList[].BusinessDetail", TObject, "", "the business label's details"),
+			zegoF("BusinessInfoList[].BusinessDetail.FaceInfoList", "array|null", "", "the faces"))
+		fs = append(fs, under("BusinessInfoList[].BusinessDetail.FaceInfoList[]", zegoFace...)...)
+	}
+	return slices.Concat(fs, zegoRiskDetail("RiskDetail", image), zegoRiskLabels("RiskInfoList[]"),
+		zegoRiskDetail("RiskInfoList[].RiskDetail", image), zegoRiskDetail("RiskInfoList[]", image))
 }
 
 var zegoFace = []Field{
@@ -303,8 +319,17 @@ func zegoRecording(detail ...Field) []Field {
 		{Path: "event_type", Type: TInteger, Required: true, Desc: "the event's number"},
 		zegoF("message", TString, "", "the event, in words"),
 		{Path: "sequence", Type: TInteger, Required: true, Desc: "the message's number, from 0"},
-		{Path: "detail", Type: TObject, Required: true, Desc: "the event's own members (documented as empty on 4, 5, 7, 201 and 202: open there)"},
+		{Path: "detail", Type: TObject, Required: true, Desc: zegoDetailDesc(detail)},
 	}, under("detail", detail...)...)
+}
+
+// zegoDetailDesc describes a detail object: the event's own members, or, on an event whose
+// detail ZEGO documents as empty, why it is open.
+func zegoDetailDesc(members []Field) string {
+	if len(members) == 0 {
+		return "empty, as ZEGO documents it for this event (declared without members, so open)"
+	}
+	return "the event's own members"
 }
 
 var zegoRecordedFile = []Field{
@@ -326,27 +351,29 @@ var zegoRecordedFile = []Field{
 
 // zegoPlayerCommon: the cloud player's members (cloud-player-server/callback/callback.md); AppID
 // and EventTime are numbers on player events and strings in the upload example.
-func zegoPlayerCommon(more ...Field) []Field {
+func zegoPlayerCommon(own, detail []Field) []Field {
 	return append([]Field{
 		{Path: "AppID", Type: "integer|string", Required: true, Desc: "the ZEGO app; the CloudEvent's source"},
 		{Path: "EventType", Type: TInteger, Required: true, Desc: "the event's number"},
 		{Path: "EventTime", Type: "integer|string", Unit: "ms", Required: true, Desc: "when it happened; orders the events"},
-		{Path: "Detail", Type: TObject, Required: true, Desc: "the event's own members (documented as empty on 10001 and 10006: open there)"},
-	}, more...)
+		{Path: "Detail", Type: TObject, Required: true, Desc: zegoDetailDesc(detail)},
+	}, slices.Concat(own, detail)...)
 }
 
+// zegoPlayer: a player event (1–4), Detail's members given.
 func zegoPlayer(detail ...Field) []Field {
-	return zegoPlayerCommon(append([]Field{
+	return zegoPlayerCommon([]Field{
 		zegoF("RoomId", TString, "", "the room"),
 		{Path: "PlayerId", Type: TString, Required: true, Desc: "the player; the CloudEvent's subject"},
 		zegoF("PlayerName", TString, "", "the player's name"),
-	}, detail...)...)
+	}, detail)
 }
 
+// zegoUpload: an upload task event (10001–10006), Detail's members given.
 func zegoUpload(detail ...Field) []Field {
-	return zegoPlayerCommon(append([]Field{
+	return zegoPlayerCommon([]Field{
 		{Path: "UploadTaskId", Type: TString, Required: true, Desc: "the upload task; the CloudEvent's subject"},
 		zegoF("StreamUrl", TString, "", "the file uploaded"),
 		zegoF("Title", TString, "", "its title"),
-	}, detail...)...)
+	}, detail)
 }
