@@ -15,9 +15,9 @@ import "slices"
 var zegoEventData = map[string][]Field{
 	"room.created":         zegoSnake(TInteger, append(slices.Clone(zegoRoom), zegoF("room_create_time", TString, "ms", "when the room was created (Unix ms, a decimal string)"), zegoF("id_name", TString, "", "the user who created the room"))...),
 	"room.closed":          zegoSnake(TInteger, append(slices.Clone(zegoRoom), zegoF("room_close_time", TString, "ms", "when the room was closed (Unix ms, a decimal string)"), zegoF("close_reason", TInteger, "", "0 normal, 1 the last user's heartbeat timed out, 2 the last user dropped, 3 the last user was kicked"))...),
-	"room.user.logged_in":  zegoSnake(TString, zegoRoomUser...),
+	"room.user.logged_in":  zegoSnake(TString, slices.Concat(zegoRoomUser, zegoLogin)...),
 	"room.user.logged_out": zegoSnake(TString, append(slices.Clone(zegoRoomUser), zegoF("logout_time", TString, "ms", "when the user left (Unix ms, a decimal string)"), zegoF("reason", TString, "", "0 normal, 1 business heartbeat timeout, 2 access-layer disconnect or heartbeat timeout, 3 kicked by the server API, 4 token expired"))...),
-	"stream.created":       zegoSnake(TString, zegoStream...),
+	"stream.created":       zegoSnake(TString, slices.Concat(zegoStream, zegoStreamCreate)...),
 	"stream.closed": zegoSnake(TString, append(slices.Clone(zegoStream),
 		zegoF("type", TString, "", "why it stopped: 0 normal, 1 heartbeat timeout, 2 duplicate login, 3 kicked, 4 TCP drop, 5 room cleared, 100 DeleteStream API"),
 		zegoF("third_define_data", "object|string", "", "the publisher's own data, JSON in a string, decoded (open: the app's own members)"),
@@ -128,39 +128,46 @@ var (
 		{Path: "room_id", Type: TString, Required: true, Desc: "the room"},
 		{Path: "room_session_id", Type: TInteger, BigID: true, Desc: "the room's session (a UInt64)"},
 	}
+	// zegoRoomUser: room_logout's members (logged-out.md); room_login adds zegoLogin's.
 	zegoRoomUser = []Field{
 		{Path: "room_id", Type: TString, Required: true, Desc: "the room"},
-		zegoF("room_name", TString, "", "the room's name"),
 		{Path: "room_seq", Type: TString, BigID: true, Desc: "the room's session (equals room_session_id)"},
 		zegoF("user_account", TString, "", "the user's id"),
 		zegoF("user_nickname", TString, "", "the user's name"),
 		{Path: "session_id", Type: TString, BigID: true, Desc: "the user's session"},
 		zegoF("user_role", TString, "", "1 host, 2 audience, 4 admin (LiveRoom only)"),
-		zegoF("auth_level", TString, "", "0 no token, 1–4 the token's version"),
-		zegoF("relogin", TString, "", "1 a login again"),
 		zegoF("user_update_seq", TString, "", "+1 on every login and logout: orders them"),
-		zegoF("callback_data", TString, "", "the client's own data"),
 		zegoF("login_time", TString, "ms", "when the user logged in (Unix ms, a decimal string)"),
 	}
+	zegoLogin = []Field{
+		zegoF("room_name", TString, "", "the room's name"),
+		zegoF("auth_level", TString, "", "0 no token, 1–4 the token's version"),
+		zegoF("relogin", TString, "", "1 a login again"),
+		zegoF("callback_data", TString, "", "the client's own data"),
+	}
+	// zegoStream: stream_close's members (stream/destroyed.md); stream_create adds
+	// zegoStreamCreate's.
 	zegoStream = []Field{
 		zegoF("room_id", TString, "", "the room"),
 		zegoF("room_session_id", TString, "", "the room's session"),
 		zegoF("channel_id", TString, "", "the room, as the CDN names it"),
 		zegoF("user_id", TString, "", "the publisher"),
 		zegoF("user_name", TString, "", "the publisher's name"),
-		zegoF("publish_id", TString, "", "the publisher"),
-		zegoF("publish_name", TString, "", "the publisher's name"),
-		zegoF("title", TString, "", "the stream's title"),
 		zegoF("stream_alias", TString, "", "the stream's name (equals stream_id)"),
 		{Path: "stream_id", Type: TString, Required: true, Desc: "the stream; the CloudEvent's subject"},
 		zegoF("stream_sid", TString, "", "the stream's unique id"),
 		zegoF("stream_seq", TString, "", "orders the stream's events (compare as numbers: \"01\")"),
+		zegoF("create_time_ms", TString, "ms", "when the stream was published (Unix ms, a decimal string)"),
+	}
+	zegoStreamCreate = []Field{
+		zegoF("publish_id", TString, "", "the publisher"),
+		zegoF("publish_name", TString, "", "the publisher's name"),
+		zegoF("title", TString, "", "the stream's title"),
 		zegoF("stream_attr", "object|string", "", "the stream's attributes, JSON in a string, decoded"),
 		zegoF("stream_attr.cid", TInteger, "", "the codec: 0 H.264, 1 H.264 SVC, 2 VP8, 3 H.265"),
 		zegoF("extra_info", TString, "", "the publisher's extra information"),
 		zegoF("recreate", TString, "", "1 a republish of an existing stream"),
 		zegoF("create_time", TString, "s", "when the stream was published (Unix, a decimal string)"),
-		zegoF("create_time_ms", TString, "ms", "when the stream was published (Unix ms, a decimal string)"),
 		zegoF("rtmp_url", TArray, "", "RTMP play URLs"), zegoF("rtmp_url[]", TString, "", ""),
 		zegoF("hls_url", TArray, "", "HLS play URLs"), zegoF("hls_url[]", TString, "", ""),
 		zegoF("hdl_url", TArray, "", "HTTP-FLV play URLs"), zegoF("hdl_url[]", TString, "", ""),
