@@ -149,7 +149,7 @@ var (
 	// zegoStreamCreate's.
 	zegoStream = []Field{
 		zegoF("room_id", TString, "", "the room"),
-		zegoF("room_session_id", TString, "", "the room's session"),
+		{Path: "room_session_id", Type: TString, BigID: true, Desc: "the room's session (a UInt64, here as a string)"},
 		zegoF("channel_id", TString, "", "the room, as the CDN names it"),
 		zegoF("user_id", TString, "", "the publisher"),
 		zegoF("user_name", TString, "", "the publisher's name"),
@@ -320,7 +320,7 @@ var zegoFace = []Field{
 // event's own members; declared without any (the events ZEGO documents as empty), it is open.
 func zegoRecording(detail ...Field) []Field {
 	return append([]Field{
-		{Path: "app_id", Type: TInteger, Required: true, Desc: "the ZEGO app; the CloudEvent's source"},
+		{Path: "app_id", Type: TInteger, Required: true, BigID: true, Desc: "the ZEGO app (an Int64); the CloudEvent's source"},
 		{Path: "task_id", Type: TString, Required: true, Desc: "the recording task (16 bytes); the CloudEvent's subject"},
 		{Path: "room_id", Type: TString, Required: true, Desc: "the room recorded"},
 		{Path: "event_type", Type: TInteger, Required: true, Desc: "the event's number"},
