@@ -56,6 +56,8 @@ var HuaweiLive = Provider{
 	Subject:    "`stream`",
 	TimeSource: "push `PUBLISH`: `publish_timestamp` (s, string or number); recording: `end_time`, else `start_time` (ISO-8601 UTC); else receipt",
 	Events:     huaweiLiveEvents,
+	Data:       huaweiLiveData,
+	EventData:  huaweiLiveEventData,
 	Unknown:    "unknown.<event or event_type>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     huaweiLiveVerify,
@@ -77,6 +79,64 @@ var huaweiLiveEvents = []EventDef{
 	{"RECORD_FILE_COMPLETE", "recording.file.completed", "录制文件生成完成 recording file written (job_id, download_url, asset_id)"},
 	{"RECORD_OVER", "recording.ended", "录制结束 recording ended"},
 	{"RECORD_FAILED", "recording.failed", "录制失败 recording failed"},
+}
+
+// huaweiLiveData: the members of both kinds of callback, as published (auth_sign and
+// auth_timestamp left out), from the field lists of live_14_0003, live_01_0043 and live_01_0011
+// (PROTOCOLS-WAVE3-CHINA.md §3a), checked against the goldens.
+var huaweiLiveData = []Field{
+	{Path: "app", Type: TString, Required: true, Desc: "the application (the push URL's path)"},
+	{Path: "stream", Type: TString, Required: true, Desc: "the stream; the CloudEvent's subject"},
+}
+
+// huaweiLivePush: a push or interrupt notification (开停播通知).
+var huaweiLivePush = []Field{
+	{Path: "event", Type: TString, Required: true, Desc: "PUBLISH or PUBLISH_DONE"},
+	{Path: "domain", Type: TString, Required: true, Desc: "the push domain"},
+	{Path: "user_args", Type: TString, Desc: "the push URL's query string, a secret or hwSecret parameter's value masked as ***"},
+	{Path: "client_ip", Type: TString, Desc: "the publisher's address"},
+	{Path: "node_ip", Type: TString, Desc: "the Huawei node's address"},
+	{Path: "publish_timestamp", Type: "string|integer", Unit: "s", Desc: "when the push began, the same on its PUBLISH and PUBLISH_DONE (a string in the doc, whose example has a stray comma in it)"},
+}
+
+// huaweiLiveRecord: a recording callback (录制回调, new version). The field table does not say
+// which kind carries which member, so every kind may carry the file's; job_id, the file, is
+// required on the two kinds the table names it on.
+func huaweiLiveRecord(jobRequired bool) []Field {
+	return append([]Field{
+		{Path: "job_id", Type: TString, Required: jobRequired, Desc: "the file (on RECORD_NEW_FILE_START and RECORD_FILE_COMPLETE)"},
+		{Path: "event_type", Type: TString, Required: true, Desc: "RECORD_START, RECORD_NEW_FILE_START, RECORD_FILE_COMPLETE, RECORD_OVER or RECORD_FAILED"},
+		{Path: "project_id", Type: TString, Desc: "the Huawei Cloud project"},
+		{Path: "task_id", Type: TString, Required: true, Desc: "the recording task"},
+		{Path: "publish_domain", Type: TString, Required: true, Desc: "the push domain"},
+		{Path: "record_format", Type: TString, Desc: "HLS, FLV or MP4"},
+		{Path: "start_time", Type: TString, Desc: "when the recording (or the file) began (yyyy-mm-ddThh:mm:ssZ)"},
+		{Path: "end_time", Type: TString, Desc: "when it ended (yyyy-mm-ddThh:mm:ssZ)"},
+		{Path: "play_url", Type: TString, Desc: "named by the HMAC signature's formula, in no field table"},
+	}, huaweiLiveFile...)
+}
+
+var huaweiLiveFile = []Field{
+	{Path: "download_url", Type: TString, Desc: "the file's URL"},
+	{Path: "asset_id", Type: TString, Desc: "the media asset's id"},
+	{Path: "file_size", Type: TInteger, Unit: "bytes", Desc: "the file's size"},
+	{Path: "record_duration", Type: TInteger, Unit: "s", Desc: "the file's duration"},
+	{Path: "width", Type: TInteger, Unit: "px", Desc: "the video's width"},
+	{Path: "height", Type: TInteger, Unit: "px", Desc: "the video's height"},
+	{Path: "obs_location", Type: TString, Desc: "the OBS endpoint"},
+	{Path: "obs_bucket", Type: TString, Desc: "the OBS bucket"},
+	{Path: "obs_object", Type: TString, Desc: "the file's object in the bucket"},
+}
+
+// huaweiLiveEventData: each event's own members, by EventDef Name.
+var huaweiLiveEventData = map[string][]Field{
+	"stream.published":         huaweiLivePush,
+	"stream.unpublished":       huaweiLivePush,
+	"recording.started":        huaweiLiveRecord(false),
+	"recording.file.started":   huaweiLiveRecord(true),
+	"recording.file.completed": huaweiLiveRecord(true),
+	"recording.ended":          huaweiLiveRecord(false),
+	"recording.failed":         huaweiLiveRecord(false),
 }
 
 // huaweiPushSigned and huaweiRecordSigned are the fields the HMAC forms cover, in their order:

@@ -35,6 +35,8 @@ var HuaweiSparkRTC = Provider{
 	Subject:    "`room_id`",
 	TimeSource: "`end_time`, else `start_time` (UTC, `YYYY-MM-DDThh:mm:ssZ`), else receipt",
 	Events:     sparkEvents,
+	Data:       sparkData,
+	EventData:  sparkEventData,
 	Unknown:    "unknown.<event_type>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     func(c *Callback, a *Auth) (Verified, error) { return sparkSig.Verify(c, a) },
@@ -66,6 +68,47 @@ var sparkEvents = []EventDef{
 	{"RTC_AUDIO_STREAM_CLOSE", "audio.stream.closed", "a user closed an audio stream (body UNCONFIRMED)"},
 	{"RTC_VIDEO_STREAM_OPEN", "video.stream.opened", "a user opened a video stream (body UNCONFIRMED)"},
 	{"RTC_VIDEO_STREAM_CLOSE", "video.stream.closed", "a user closed a video stream (body UNCONFIRMED)"},
+}
+
+// sparkData: the members every callback has, as published (the signature, rand and timestamp are
+// headers), from rtc_07_0021's field table and rtc_04_0007's example (§3a).
+var sparkData = []Field{
+	{Path: "event_type", Type: TString, Required: true, Desc: "the event, such as RECORD_FILE_COMPLETE"},
+	{Path: "app_id", Type: TString, Required: true, Desc: "the SparkRTC app; the CloudEvent's source"},
+	{Path: "room_id", Type: TString, Required: true, Desc: "the room; the CloudEvent's subject"},
+}
+
+// sparkRecord: a recording callback's members. The field table does not say which event carries
+// which, so each recording event may carry all of them; job_id is on every example.
+var sparkRecord = []Field{
+	{Path: "job_id", Type: TString, Required: true, Desc: "the recording job"},
+	{Path: "stream_name", Type: TString, Desc: "the stream recorded"},
+	{Path: "record_format", Type: TString, Desc: "HLS or MP4"},
+	{Path: "download_url", Type: TString, Desc: "the file's URL"},
+	{Path: "record_duration", Type: TInteger, Unit: "s", Desc: "the file's duration"},
+	{Path: "file_size", Type: TInteger, Unit: "bytes", Desc: "the file's size (in rtc_04_0007's example, not in the field table)"},
+	{Path: "width", Type: TInteger, Unit: "px", Desc: "the video's width"},
+	{Path: "height", Type: TInteger, Unit: "px", Desc: "the video's height"},
+	{Path: "start_time", Type: TString, Desc: "when the recording began (UTC, YYYY-MM-DDThh:mm:ssZ)"},
+	{Path: "end_time", Type: TString, Desc: "when it ended (UTC, YYYY-MM-DDThh:mm:ssZ)"},
+	{Path: "obs_location", Type: TString, Desc: "the OBS region or endpoint"},
+	{Path: "obs_bucket", Type: TString, Desc: "the OBS bucket"},
+	{Path: "obs_object", Type: TString, Desc: "the file's object in the bucket"},
+	{Path: "detail_message", Type: TString, Desc: "more on the event, such as why the recording ended"},
+}
+
+// sparkEventData: each event's own members, by EventDef Name. The user-role and stream events'
+// bodies are UNCONFIRMED (no source shows one): declared as the common members alone, so the
+// first real one with more fails the goldens' check and shows what to declare.
+var sparkEventData = map[string][]Field{
+	"record.file.started":   sparkRecord,
+	"record.file.completed": sparkRecord,
+	"record.over":           sparkRecord,
+	"user.role.changed":     nil,
+	"audio.stream.opened":   nil,
+	"audio.stream.closed":   nil,
+	"video.stream.opened":   nil,
+	"video.stream.closed":   nil,
 }
 
 // sparkFields is what Normalize reads of the body, in one pass over its members (which are

@@ -33,6 +33,8 @@ var RongcloudRTC = Provider{
 	Subject:       "`channelId`",
 	TimeSource:    "`timestamp` (ms, the event's time), else receipt",
 	Events:        rongEvents,
+	Data:          rongData,
+	EventData:     rongEventData,
 	Unknown:       "unknown.<event>",
 	IsProbe:       func(*Callback) bool { return false },
 	Verify:        rongVerify,
@@ -53,6 +55,39 @@ var rongEvents = []EventDef{
 	{"11", "room.member.joined", "成员加入 member joined"},
 	{"12", "room.member.left", "成员退出 member left (durationTime: stay, ms)"},
 	{"20", "room.resource.changed", "资源变化 member published or unpublished a resource"},
+}
+
+// rongData: the room status callback as published (token, the media subscribe token, left out),
+// from the field table of Rongcloud's room status page (RTCRoomState, §6a) and the goldens.
+var rongData = []Field{
+	{Path: "appKey", Type: TString, Required: true, Desc: "the App Key; the CloudEvent's source"},
+	{Path: "channelId", Type: TString, Required: true, Desc: "the room; the CloudEvent's subject"},
+	{Path: "event", Type: TInteger, Required: true, Desc: "1 periodic sync, 2 room created, 3 room destroyed, 11 member joined, 12 member left, 20 resource changed"},
+	{Path: "timestamp", Type: TInteger, Unit: "ms", Required: true, Desc: "when the event happened"},
+	{Path: "sessionId", Type: TString, Desc: "the room's session, should version 1.1 send one (UNCONFIRMED)"},
+	{Path: "members", Type: TArray, Desc: "users' resources: every user on the periodic sync, else the event's user"},
+	{Path: "members[].userId", Type: TString, Desc: "the user"},
+	{Path: "members[].data", Type: TObject, Desc: "the user's published resources"},
+	{Path: "members[].data.uris", Type: "array|string", Desc: "the resource list, JSON in a string, decoded"},
+	{Path: "members[].data.uris[].mediaType", Type: TInteger, Desc: "0 audio, 1 video"},
+	{Path: "members[].data.uris[].msid", Type: TString, Desc: "the media stream's id"},
+	{Path: "members[].data.uris[].uri", Type: TString, Desc: "the resource's address"},
+	{Path: "members[].data.uris[].tag", Type: TString, Desc: "the stream's tag"},
+	{Path: "members[].data.uris[].state", Type: TInteger, Desc: "1 published, 0 unpublished"},
+}
+
+// rongUser: the user, on every event but the periodic sync.
+var rongUser = Field{Path: "userId", Type: TString, Required: true, Desc: "the user the event is about"}
+
+// rongEventData: each event's own members, by EventDef Name: the user, and durationTime where
+// the page documents it.
+var rongEventData = map[string][]Field{
+	"room.synced":           {{Path: "userId", Type: TString, Desc: "none in the examples: the sync is about the room"}},
+	"room.created":          {rongUser},
+	"room.destroyed":        {rongUser, {Path: "durationTime", Type: TInteger, Unit: "ms", Desc: "the room's lifetime"}},
+	"room.member.joined":    {rongUser},
+	"room.member.left":      {rongUser, {Path: "durationTime", Type: TInteger, Unit: "ms", Desc: "the user's stay in the room"}},
+	"room.resource.changed": {rongUser},
 }
 
 // rongSum writes lower-hex SHA-1(secret + nonce + timestamp) into out.

@@ -38,6 +38,7 @@ var Zego = Provider{
 	Subject:    "`stream_id`, else `task_id`/`TaskId`, else `PlayerId`/`UploadTaskId`, else `stream_alias`, else `room_id`/`RoomId`",
 	TimeSource: "stream_close `destroy_timemillis`, logout `logout_time`, `room_close_time`, `room_create_time`, `login_time`, `create_time_ms` (ms), `create_time` (s), record `end_time`, cloud player `EventTime` (ms), moderation `AuxInfo.ProcessFinishTime`/`ProcessBeginTime` (ms); else receipt",
 	Events:     zegoEvents,
+	EventData:  zegoEventData,
 	Unknown:    "unknown.<event>; cloud recording unknown.event_type/<n>; cloud player unknown.EventType/<n>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     zegoVerify,
