@@ -141,6 +141,9 @@ func (c *Canonical) Has() bool { return c != nil && len(c.Events) > 0 }
 // Types returns the canonical types the native event name maps to, in declaration order: the
 // docs' table and the tests read it.
 func (c *Canonical) Types(name string) []string {
+	if c == nil {
+		return nil
+	}
 	var out []string
 	for _, m := range c.Events[name] {
 		out = append(out, m.Type)

@@ -43,10 +43,11 @@ func providerPage(p *normalize.Provider) string { return "docs/providers/" + p.I
 // providersMarkdown is the README's table of built-in providers, each linking to its page.
 func providersMarkdown(t *testing.T) string {
 	var b strings.Builder
-	b.WriteString("| provider | reference | `type` prefix | secret variable | answer | documented events |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| provider | reference | `type` prefix | secret variable | answer | documented events | [canonical](docs/canonical.md) |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range normalize.Builtins() {
-		fmt.Fprintf(&b, "| `%s` | [%s](%s) | `%s` | `%s` | `%s` | %d |\n",
-			p.ID, providerPage(p), providerPage(p), p.TypePrefix, specOf(t, p.ID).VarName(p.SecretVar), cell(string(p.Reply)), len(p.Events))
+		fmt.Fprintf(&b, "| `%s` | [%s](%s) | `%s` | `%s` | `%s` | %d | [%s](%s#canonical-events) |\n",
+			p.ID, providerPage(p), providerPage(p), p.TypePrefix, specOf(t, p.ID).VarName(p.SecretVar), cell(string(p.Reply)), len(p.Events),
+			canonicalEntities(p), providerPage(p))
 	}
 	return b.String()
 }
@@ -169,6 +170,7 @@ func providerMarkdown(t *testing.T, p *normalize.Provider) string {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s%s` | `%s` |\n", cell(e.Code), cell(e.Meaning), p.TypePrefix, e.Name, e.Name)
 	}
 	fmt.Fprintf(&b, "| any other | undocumented: published, never dropped | `%s<eventtype>` | `%s` |\n", p.TypePrefix, p.Unknown)
+	b.WriteString(canonicalMarkdown(p))
 	return b.String()
 }
 
@@ -232,6 +234,7 @@ func syncPage(t *testing.T, path, skeleton string, sections ...section) {
 func TestREADME(t *testing.T) {
 	syncPage(t, "README.md", "", section{"providers", providersMarkdown(t)}, section{"top-vars", topVarsMarkdown(t)})
 	syncPage(t, "docs/configuration.md", "", section{"env", envMarkdown()})
+	syncPage(t, "docs/canonical.md", "", section{"canonical", canonicalMatrix()})
 	for _, p := range normalize.Builtins() {
 		syncPage(t, providerPage(p), providerSkeleton(p), section{"provider", providerMarkdown(t, p)})
 	}
