@@ -6,8 +6,8 @@ import "strings"
 // decoded (§8a), its detail by family. The envelope's members are EventBridge's; each family's
 // detail is declared from the IVS user guides' EventBridge pages: the low-latency guide's event
 // table and examples (stream state, stream health, limit breach, recording state) and the
-// real-time guide's (stage update as §8a lists it; individual participant recording from the
-// guide's recording page). Composition state and publisher recording details are open: §8a
+// real-time guide's (stage update as §8a lists it, with the event_time that captured events
+// carry; individual participant recording from the guide's recording page). Composition state and publisher recording details are open: §8a
 // names only event_name and marks their other members UNCONFIRMED, so a closed schema would
 // refuse what IVS sends; CALLBRIDGE_AWS_IVS_VERIFY=report with one captured event names them.
 // An EventBridge event of another source (eventbridge.event) has that service's detail, open;
@@ -107,6 +107,7 @@ var (
 	ivsStageDetail = []Field{
 		{Path: "session_id", Type: TString, Required: true, Desc: "the stage session"},
 		{Path: "event_name", Type: TString, Required: true, Desc: "Participant Joined, Participant Published, Token Exchanged, …"},
+		{Path: "event_time", Type: TString, Desc: "when the event happened, RFC 3339 (in captured events, not in the guide's examples)"},
 		{Path: "user_id", Type: TString, Required: true, Desc: "the user id the participant token was created with (may be empty)"},
 		{Path: "participant_id", Type: TString, Required: true, Desc: "the participant, assigned by IVS"},
 	}
