@@ -58,6 +58,7 @@ var AWSIVS = Provider{
 	Subject:    "`resources[0]` of the EventBridge event (the IVS channel, stage or composition ARN)",
 	TimeSource: "the EventBridge event's `time`, else `Timestamp` (SNS publish time)",
 	Events:     ivsEvents,
+	EventData:  ivsEventData,
 	Unknown:    "unknown.<detail-type>: an IVS detail-type the table lacks; SubscriptionConfirmation and UnsubscribeConfirmation: answered, never published",
 	IsProbe:    ivsIsProbe,
 	Answer:     ivsAnswer,
@@ -99,14 +100,21 @@ var ivsKinds = []struct{ detailType, name, sub string }{
 	{"IVS Participant Recording State Change", "stage.participant_recording", "event_name"},
 }
 
-// ivsEvents documents the events of §8a; the type is made from the detail-type and the detail
-// field of ivsKinds, so a value the table lacks gets its type the same way.
+// ivsEvents documents the events of §8a and of the IVS user guides' EventBridge pages (the
+// low-latency guide's event table and examples; the real-time guide's individual participant
+// recording); the type is made from the detail-type and the detail field of ivsKinds, so a
+// value the table lacks gets its type the same way.
 var ivsEvents = []EventDef{
 	{"IVS Stream State Change: Session Created", "stream.state.session_created", "a streaming session was created (low-latency channel)"},
 	{"IVS Stream State Change: Stream Start", "stream.state.stream_start", "the stream started"},
 	{"IVS Stream State Change: Stream End", "stream.state.stream_end", "the stream ended"},
-	{"IVS Stream Health Change: <event_name>", "stream.health.<event_name>", "stream health (fields UNCONFIRMED)"},
-	{"IVS Limit Breach", "limit.breach", "a limit was breached (fields UNCONFIRMED)"},
+	{"IVS Stream State Change: Session Ended", "stream.state.session_ended", "the encoder disconnected: IVS no longer receives video (code: why, for multitrack)"},
+	{"IVS Stream State Change: Stream Failure", "stream.state.stream_failure", "the stream is not processed: processing capacity was exceeded (reason)"},
+	{"IVS Stream State Change: Stream Takeover", "stream.state.stream_takeover", "an existing stream was taken over"},
+	{"IVS Stream State Change: Stream Takeover Failure", "stream.state.stream_takeover_failure", "a takeover of an existing stream was refused (code: why)"},
+	{"IVS Stream Health Change: Starvation Start", "stream.health.starvation_start", "the stream receives no data from the streamer (starvation)"},
+	{"IVS Stream Health Change: Starvation End", "stream.health.starvation_end", "a starving stream receives data again"},
+	{"IVS Limit Breach", "limit.breach", "a limit was breached: ingest bitrate or resolution, concurrent broadcasts or viewers (limit_name)"},
 	{"IVS Recording State Change: Recording Start", "recording.state.recording_start", "auto-record to S3 started"},
 	{"IVS Recording State Change: Recording End", "recording.state.recording_end", "auto-record to S3 ended (recording_duration_ms)"},
 	{"IVS Recording State Change: Recording Start Failure", "recording.state.recording_start_failure", "auto-record to S3 could not start"},
@@ -125,7 +133,10 @@ var ivsEvents = []EventDef{
 	{"IVS Composition State Change: Destination Failure", "composition.state.destination_failure", "a composition destination failed"},
 	{"IVS Composition State Change: Destination Reconnect", "composition.state.destination_reconnect", "a composition destination reconnects"},
 	{"IVS Publisher Recording State Change: <event_name>", "stage.publisher_recording.<event_name>", "individual participant recording (fields UNCONFIRMED)"},
-	{"IVS Participant Recording State Change: <event_name>", "stage.participant_recording.<event_name>", "individual participant recording (fields UNCONFIRMED)"},
+	{"IVS Participant Recording State Change: Recording Start", "stage.participant_recording.recording_start", "a publisher's individual recording to S3 started"},
+	{"IVS Participant Recording State Change: Recording End", "stage.participant_recording.recording_end", "a publisher left the stage: its recording's files are all written to S3"},
+	{"IVS Participant Recording State Change: Recording Start Failure", "stage.participant_recording.recording_start_failure", "a publisher's recording could not start (the bucket missing, …)"},
+	{"IVS Participant Recording State Change: Recording End Failure", "stage.participant_recording.recording_end_failure", "a publisher's recording ended in failure; some objects may be written"},
 	{"another EventBridge event", "eventbridge.event", "an event of another source on the topic, published as it is"},
 	{"a message that is no EventBridge event", "sns.notification", "an SNS message published to the topic by another sender"},
 }

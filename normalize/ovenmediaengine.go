@@ -38,6 +38,7 @@ var OvenMediaEngine = Provider{
 	Subject:     "`request.url` without its query (`scheme://host[:port]/app/stream[/file]`)",
 	TimeSource:  "`request.time` (ISO 8601, ms), else receipt",
 	Events:      omeEvents,
+	Data:        omeFields,
 	Unknown:     "unknown.<direction>_<protocol>_<status>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      omeVerify,
@@ -82,6 +83,23 @@ var omeEvents = []EventDef{
 	{"outgoing/srt/closing", "play.srt.closing", "an SRT playback ended"},
 	{"outgoing/thumbnail/opening", "play.thumbnail.opening", "a thumbnail is asked for"},
 	{"outgoing/thumbnail/closing", "play.thumbnail.closing", "a thumbnail request ended"},
+}
+
+// omeFields: the body of every AdmissionWebhooks request (§9.2a, OME's admission-webhooks.md and
+// admission_webhooks.cpp), as published: request.time is the event's time (not in data), and
+// the URLs lose their query (a token).
+var omeFields = []Field{
+	{Path: "client", Type: TObject, Required: true, Desc: "the publisher or player"},
+	{Path: "client.address", Type: TString, Required: true, Desc: "its IP address, as OME sees it"},
+	{Path: "client.port", Type: TInteger, Required: true, Desc: "its port"},
+	{Path: "client.real_ip", Type: TString, Desc: "its address as a proxy's X-Forwarded-For / X-Real-IP gives it"},
+	{Path: "client.user_agent", Type: TString, Desc: "its User-Agent (HTTP-based protocols)"},
+	{Path: "request", Type: TObject, Required: true},
+	{Path: "request.direction", Type: TString, Required: true, Desc: "incoming (a publish) or outgoing (a playback)"},
+	{Path: "request.protocol", Type: TString, Required: true, Desc: "webrtc, rtmp, srt, llhls or thumbnail"},
+	{Path: "request.status", Type: TString, Required: true, Desc: "opening or closing"},
+	{Path: "request.url", Type: TString, Required: true, Desc: "the URL asked for, scheme://host[:port]/app/stream[/file], without its query (dropped: it may carry a token)"},
+	{Path: "request.new_url", Type: TString, Desc: "the URL an opening was redirected to by the control server's answer, without its query"},
 }
 
 var (

@@ -45,6 +45,7 @@ var QiniuPili = Provider{
 	Subject:     "`title` (`$(title)`, the stream), else `stream`",
 	TimeSource:  "`endTime`, else `startTime`, else `ts`/`timestamp` (s, as configured); else receipt",
 	Events:      qiniuEvents,
+	Data:        qiniuData,
 	Unknown:     "unknown.<event>; no event at all: unknown.callback",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      qiniuVerify,
@@ -71,6 +72,12 @@ var qiniuEvents = []EventDef{
 	{"connected", "stream.connected", "开播 ConnectCallback: a push connected ($(status) in the docs' sample, or a static event=connected)"},
 	{"disconnected", "stream.disconnected", "断播 DisconnectCallback: a push ended, after the disconnect delay (a static event=disconnected; $(status)'s value UNCONFIRMED)"},
 }
+
+// qiniuData declares the data an object without members: open, because its members are the
+// parameters the user configured in the console (Vars: names of the user's choosing, static
+// values or built-ins such as $(title), $(status), $(startTime), §5a), a free map. ts and
+// timestamp (send times) are left out of it, and a URL's query is cut.
+var qiniuData = []Field{}
 
 const (
 	qiniuForm = "application/x-www-form-urlencoded"

@@ -292,3 +292,16 @@ func TestQiniuPiliFormAllocs(t *testing.T) {
 		t.Errorf("%v allocs per form callback", n)
 	}
 }
+
+// TestQiniuDataOpen: the data is declared (not permissive) but has no members: they are the
+// user's console Vars, so the schema is an open object. Data must stay a non-nil empty list.
+func TestQiniuDataOpen(t *testing.T) {
+	if !QiniuPili.Declared() {
+		t.Fatal("qiniu-pili's data is not declared: its schema would be the permissive one")
+	}
+	for _, e := range QiniuPili.Events {
+		if fs := QiniuPili.DataFields(e.Name); len(fs) != 0 {
+			t.Errorf("%s: %d members declared; the Vars are the user's, none can be", e.Name, len(fs))
+		}
+	}
+}

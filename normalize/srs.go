@@ -36,6 +36,8 @@ var SRS = Provider{
 	Subject:     "`vhost`/`app`/`stream` (`vhost`/`app` for on_connect and on_close)",
 	TimeSource:  "receipt (SRS sends no time)",
 	Events:      srsEvents,
+	Data:        srsData,
+	EventData:   srsEventData,
 	Unknown:     "unknown.<action>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      srsVerify,
@@ -119,6 +121,58 @@ func srsNormalize(c *Callback, ev *Event) error {
 }
 
 var srsSlash = []byte{'/'}
+
+// srsData: the members every hook posts (§9.1a, the field table from ossrs/srs's
+// srs_app_http_hooks.cpp), tcUrl without its query (the bridge strips it: a token may be there).
+// Required are those SRS 2 already sent (its hooks, in ossrs/srs's older
+// srs_app_http_hooks.cpp, carry no server_id, service_id, stream_url or stream_id, and tcUrl
+// only on on_connect); current SRS adds the others.
+var srsData = []Field{
+	{Path: "server_id", Type: TString, Desc: "the SRS server's id (current SRS)"},
+	{Path: "service_id", Type: TString, Desc: "the SRS process's id, new on each restart (current SRS)"},
+	{Path: "action", Type: TString, Required: true, Desc: "the hook: on_connect, on_close, on_publish, …"},
+	{Path: "client_id", Type: "string|integer", Required: true, Desc: "the client connection's id: a string in current SRS, an integer in SRS 2"},
+	{Path: "ip", Type: TString, Required: true, Desc: "the client's IP address"},
+	{Path: "vhost", Type: TString, Required: true, Desc: "the virtual host (__defaultVhost__ when none)"},
+	{Path: "app", Type: TString, Required: true},
+	{Path: "tcUrl", Type: TString, Desc: "the client's RTMP tcUrl, without its query (dropped: it may carry a token); every hook of current SRS, on_connect only in SRS 2"},
+}
+
+// srsStream: the members of the stream hooks (publish, play, dvr, hls: §9.1a); param, the
+// client's query with its token, is dropped from the event.
+func srsStream(more ...Field) []Field {
+	return append([]Field{
+		{Path: "stream", Type: TString, Required: true},
+		{Path: "stream_url", Type: TString, Desc: "[vhost]/app/stream, the default vhost omitted (current SRS)"},
+		{Path: "stream_id", Type: TString, Desc: "the stream's id in SRS (current SRS)"},
+	}, more...)
+}
+
+// srsEventData: each hook's own members (§9.1a's table).
+var srsEventData = func() map[string][]Field {
+	page := Field{Path: "pageUrl", Type: TString, Required: true, Desc: "the page the player ran in, as the client said (may be empty)"}
+	file := []Field{
+		{Path: "cwd", Type: TString, Required: true, Desc: "SRS's working directory, which file is relative to"},
+		{Path: "file", Type: TString, Required: true, Desc: "path of the file written"},
+	}
+	return map[string][]Field{
+		"client.connected": {page},
+		"client.closed": {{Path: "pageUrl", Type: TString, Desc: "as on_connect's, where SRS sends it"},
+			{Path: "send_bytes", Type: TInteger, Unit: "bytes", Required: true, Desc: "sent to the client over the connection"},
+			{Path: "recv_bytes", Type: TInteger, Unit: "bytes", Required: true, Desc: "received from the client over the connection"}},
+		"publish.started":  srsStream(),
+		"publish.stopped":  srsStream(),
+		"play.started":     srsStream(page),
+		"play.stopped":     srsStream(),
+		"dvr.file.written": srsStream(file...),
+		"hls.segment.written": srsStream(append(file,
+			Field{Path: "duration", Type: TNumber, Unit: "s", Required: true, Desc: "the segment's duration"},
+			Field{Path: "url", Type: TString, Required: true, Desc: "the segment's URL path, relative"},
+			Field{Path: "m3u8", Type: TString, Required: true, Desc: "path of the playlist file"},
+			Field{Path: "m3u8_url", Type: TString, Required: true, Desc: "the playlist's URL path, relative"},
+			Field{Path: "seq_no", Type: TInteger, Required: true, Desc: "the segment's sequence number"})...),
+	}
+}()
 
 // signSRS sends body as it is: SRS signs nothing.
 func signSRS(body []byte, _ *Auth, _ time.Time) ([]byte, []Header, error) {

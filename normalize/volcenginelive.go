@@ -43,6 +43,8 @@ var VolcengineLive = Provider{
 	Subject:     "`stream`",
 	TimeSource:  "`time_ms` (ms), else `time` (s), in the event or its `detail`; else receipt",
 	Events:      volcLiveEvents,
+	Data:        volcLiveData,
+	EventData:   volcLiveEventData,
 	Unknown:     "unknown.<event_type>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      volcLiveVerify,
@@ -70,6 +72,53 @@ var volcLiveEvents = []EventDef{
 	{"record", "recording.status", "录制任务状态 recording task status (body value UNCONFIRMED)"},
 	{"snapshot", "snapshot.created", "截图 snapshot taken (body value UNCONFIRMED)"},
 	{"audit_snapshot", "moderation.snapshot", "截图审核结果 snapshot moderation result (body value UNCONFIRMED)"},
+}
+
+// volcLiveData: what every event carries: event_type, which Normalize requires. The rest is
+// declared by event: push_start's members are documented (§4a: 1126932's table, the nested
+// sample of BytePlus and 93892), the other types' bodies are UNCONFIRMED, declared as far as
+// the stream members and times push_start documents. Both shapes publish the same flat data
+// (data.detail merged, the nested envelope's code and message left out); sign, t and
+// fp_user_url are never in it.
+var volcLiveData = []Field{
+	{Path: "event_type", Type: TString, Required: true, Desc: "the event: push_start, push_end, record, snapshot, audit_snapshot"},
+}
+
+// volcLiveStream: the stream and time members; required (documented) for push_start only.
+func volcLiveStream(required bool) []Field {
+	return []Field{
+		{Path: "vhost", Type: TString, Required: required, Desc: "the push domain's vhost"},
+		{Path: "domain", Type: TString, Required: required, Desc: "the push domain"},
+		{Path: "app", Type: TString, Required: required},
+		{Path: "stream", Type: TString, Required: required, Desc: "the stream name; the CloudEvent's subject"},
+		{Path: "time", Type: TInteger, Unit: "s", Required: required, Desc: "when the event happened (Unix time)"},
+		{Path: "time_ms", Type: TInteger, Unit: "ms", Required: required, Desc: "time, in ms (Unix time); the CloudEvent's time"},
+	}
+}
+
+// volcLivePush: push_start's own members (§4a), the push's session; priority, backup_count and
+// sequence_id only in the flat shape (the 2025 table), the others in both.
+func volcLivePush(required bool) []Field {
+	return append(volcLiveStream(required), []Field{
+		{Path: "priority", Type: TInteger, Desc: "the push's priority among same-name streams"},
+		{Path: "backup_count", Type: TString, Desc: "how many same-name streams are online: a count written as a string"},
+		{Path: "transcoded", Type: TBool, Required: required, Desc: "a transcoded stream's push"},
+		{Path: "fp_node_ip", Type: TString, Required: required, Desc: "the edge node that took the push"},
+		{Path: "fp_client_ip", Type: TString, Required: required, Desc: "the pushing client's IP address"},
+		{Path: "session_id", Type: TString, Required: required, Desc: "本次推流的会话 ID: the push's session"},
+		{Path: "sequence_id", Type: TString, Desc: "本次推流的推流序列 ID: the push's unique id (flat shape)"},
+	}...)
+}
+
+// volcLiveEventData: push_start as documented; push_end as a push's members (UNCONFIRMED), the
+// recording, snapshot and moderation events as far as their examples carry (UNCONFIRMED).
+var volcLiveEventData = map[string][]Field{
+	"stream.started": volcLivePush(true),
+	"stream.ended":   volcLivePush(false),
+	"recording.status": append(volcLiveStream(false),
+		Field{Path: "session_id", Type: TString, Desc: "the push's session recorded"}),
+	"snapshot.created":    volcLiveStream(false),
+	"moderation.snapshot": volcLiveStream(false),
 }
 
 // volcLiveDropped are removed from the data: the signature pair and the push URL's query, which
