@@ -48,6 +48,7 @@ var Daily = Provider{
 	Events:      dailyEvents,
 	Data:        dailyData,
 	EventData:   dailyEventData,
+	Canonical:   dailyCanonical,
 	Unknown:     "the type itself when it is dotted lower-case ASCII (dialin.*, dialout.*), else unknown.<type>; the creation ping `{\"test\":\"test\"}`: answered, not published",
 	IsProbe:     dailyIsProbe,
 	Verify:      dailyVerify,
@@ -329,3 +330,63 @@ var (
 
 // dailyCredentials are payload members kept off the bus: a recording's share token.
 var dailyCredentials = []string{"share_token"}
+
+// dailyCanonical maps Daily's meetings, participants, cloud recordings and live streams to the
+// canonical RTC events (SPEC §9). A room is Daily's room name, one meeting in it its meeting_id.
+var dailyCanonical = &Canonical{
+	Events: map[string][]Mapping{
+		"meeting.started":    {{Type: RoomStarted, Set: dailyMeetingSets}},
+		"meeting.ended":      {{Type: RoomEnded, Set: dailyMeetingSets}},
+		"participant.joined": {{Type: ParticipantJoined, Set: dailyParticipantSets()}},
+		"participant.left": {{Type: ParticipantLeft, Set: dailyParticipantSets(
+			Set{To: "duration_s", From: "payload.duration"})}},
+
+		"recording.started": {{Type: RecordingStarted, Set: dailyRecordingSets()}},
+		"recording.ready-to-download": {{Type: RecordingFileReady, Set: dailyRecordingSets(
+			Set{To: "recording.status", From: "payload.status"},
+			Set{To: "recording.files", From: "payload.s3_key"},
+			Set{To: "duration_s", From: "payload.duration"})}},
+		"recording.error": {{Type: RecordingFailed, Set: dailyRecordingSets(
+			Set{To: "recording.error", From: "payload.error_msg"})}},
+
+		"streaming.started": {{Type: RelayStarted, Set: dailyStreamingSets()}},
+		"streaming.updated": {{Type: RelayStateChanged, Set: dailyStreamingSets()}},
+		"streaming.ended":   {{Type: RelayEnded, Set: dailyStreamingSets()}},
+		"streaming.error": {{Type: RelayStateChanged, Set: dailyStreamingSets(
+			Set{To: "relay.error", From: "payload.error_msg"})}},
+	},
+	Gaps: "no track publish or unpublish, no leave reason and no sequence; a room's duration is not sent (start_ts and end_ts are); role is host for an owner token, else participant; a raw-tracks recording's per-track files are not listed (only s3_key), and its start names no room in Daily's pages; a live stream's endpoints and state are not in its events; waiting-room, transcript, batch-processor, dial-in and dial-out events have no counterpart",
+}
+
+var dailyMeetingSets = []Set{
+	{To: "room_id", From: "payload.room"},
+	{To: "room_session_id", From: "payload.meeting_id"},
+}
+
+// dailyParticipantSets: a participant's user id, its session and whether its token is an owner's.
+func dailyParticipantSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_id", From: "payload.room"},
+		{To: "participant_id", From: "payload.user_id"},
+		{To: "participant_session_id", From: "payload.session_id"},
+		{To: "role", From: "payload.owner", Values: map[string]string{"true": "host", "false": "participant"}},
+	}, more...)
+}
+
+// dailyRecordingSets: a recording names its room and its id.
+func dailyRecordingSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_id", From: "payload.room_name"},
+		{To: "recording.task_id", From: "payload.recording_id"},
+	}, more...)
+}
+
+// dailyStreamingSets: a live stream pushes the room to its endpoints; instance_id names it.
+func dailyStreamingSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "app_id", From: "payload.domain_id"},
+		{To: "room_id", From: "payload.room_name"},
+		{To: "relay.task_id", From: "payload.instance_id"},
+		{To: "relay.direction", Value: "push"},
+	}, more...)
+}

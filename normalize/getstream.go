@@ -31,6 +31,7 @@ var GetStream = Provider{
 	Events:        getstreamEvents,
 	Data:          getstreamData,
 	EventData:     getstreamEventData,
+	Canonical:     getstreamCanonical,
 	Unknown:       "<type> as sent when dotted lower-case ASCII (user.updated), else unknown.<type>",
 	IsProbe:       func(*Callback) bool { return false },
 	Verify:        func(c *Callback, a *Auth) (Verified, error) { return getstreamSig.Verify(c, a) },
@@ -156,3 +157,57 @@ func signGetStream(body []byte, a *Auth, now time.Time) ([]byte, []Header, error
 // egress's stream key. (Provider.Credentials cannot name array items yet, so a dead letter keeps
 // them; see docs/providers/getstream.md.)
 var getstreamCredentials = []string{"stream_key"}
+
+// getstreamCanonical maps Stream Video's call sessions, their participants, recordings and HLS
+// broadcasts to the canonical RTC events (SPEC §9). The room is the call (call_cid), one run of
+// it a session: a call is an object that outlives its sessions (created ahead, ended by a host),
+// so call.created and call.ended are not the room's start and end, its sessions are.
+var getstreamCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_id", From: "call_cid"},
+		{To: "room_session_id", From: "session_id"},
+	},
+	Events: map[string][]Mapping{
+		"call.session_started":            {{Type: RoomStarted}},
+		"call.session_ended":              {{Type: RoomEnded}},
+		"call.session_participant_joined": {{Type: ParticipantJoined, Set: getstreamParticipantSets()}},
+		"call.session_participant_left": {{Type: ParticipantLeft, Set: getstreamParticipantSets(
+			Set{To: "reason", From: "reason"},
+			Set{To: "duration_s", From: "duration_seconds"})}},
+
+		"call.recording_started": {{Type: RecordingStarted, Set: getstreamRecordingSets()}},
+		"call.recording_stopped": {{Type: RecordingEnded, Set: getstreamRecordingSets()}},
+		"call.recording_ready": {{Type: RecordingFileReady, Set: getstreamRecordingSets(
+			Set{To: "room_session_id", From: "call_recording.session_id"},
+			Set{To: "recording.files", From: "call_recording.url"})}},
+		"call.recording_failed": {{Type: RecordingFailed, Set: getstreamRecordingSets(Set{To: "recording.error", From: "error"})}},
+
+		"call.hls_broadcasting_started": {{Type: RelayStarted, Set: getstreamHLSSets(Set{To: "relay.url", From: "hls_playlist_url"})}},
+		"call.hls_broadcasting_stopped": {{Type: RelayEnded, Set: getstreamHLSSets()}},
+		"call.hls_broadcasting_failed":  {{Type: RelayEnded, Set: getstreamHLSSets(Set{To: "relay.error", From: "error"})}},
+	},
+	Gaps: "no app id in the body (X-Api-Key is a header), no track publish or unpublish, no sequence; a leave's reason is not a documented code (it is other, with the text); roles are the app's own names (host and admin are host, user, call_member and guest participant, others left out); role changes come per call member (call.member_updated_permission), not per participant, and are not mapped; RTMP broadcasts, transcriptions and call.live_started have no counterpart",
+}
+
+// getstreamParticipantSets: the participant's user, its session and its call role.
+func getstreamParticipantSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "participant_id", From: "participant.user.id"},
+		{To: "participant_session_id", From: "participant.user_session_id"},
+		{To: "role", From: "participant.role", Values: map[string]string{
+			"host": "host", "admin": "host", "user": "participant", "call_member": "participant", "guest": "participant"}},
+	}, more...)
+}
+
+// getstreamRecordingSets: a recording is an egress of the call.
+func getstreamRecordingSets(more ...Set) []Set {
+	return append([]Set{{To: "recording.task_id", From: "egress_id"}}, more...)
+}
+
+// getstreamHLSSets: an HLS broadcast pushes the call to Stream's CDN.
+func getstreamHLSSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "relay.task_id", From: "egress_id"},
+		{To: "relay.direction", Value: "push"},
+	}, more...)
+}

@@ -33,6 +33,7 @@ var LiveKit = Provider{
 	TimeSource: "`createdAt` (s, a string as protojson writes int64)",
 	Events:     livekitEvents,
 	Data:       livekitData,
+	Canonical:  livekitCanonical,
 	Unknown:    "unknown.<event>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     livekitVerify,
@@ -182,4 +183,121 @@ func signLiveKit(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) 
 	claims = append(claims, `"}`...)
 	tok := signHS256(claims, a.Secret)
 	return body, append(headers, Header{"Authorization", string(tok)}), nil
+}
+
+// livekitCanonical maps LiveKit's room, participant and track events, egress (as a recording)
+// and ingress (an encoder publishing into the room, or a URL pulled into it) to the canonical
+// RTC events (SPEC §9). The reasons are livekit_models.proto's DisconnectReason and
+// RoomEndReason, by name as protojson writes them.
+var livekitCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_id", From: "room.name"},
+		{To: "room_session_id", From: "room.sid"},
+	},
+	Events: map[string][]Mapping{
+		"room.started":                   {{Type: RoomStarted}},
+		"room.finished":                  {{Type: RoomEnded, Set: []Set{{To: "reason", From: "roomEndReason", Values: livekitRoomEndReasons}}}},
+		"participant.joined":             {{Type: ParticipantJoined, Set: livekitParticipantSets()}},
+		"participant.left":               {{Type: ParticipantLeft, Set: livekitLeftSets()}},
+		"participant.connection_aborted": {{Type: ParticipantLeft, Set: livekitLeftSets()}},
+		"track.published":                livekitTrackMappings(StreamPublished),
+		"track.unpublished":              livekitTrackMappings(StreamUnpublished),
+
+		"egress.started": {{Type: RecordingStarted, Set: livekitEgressSets()}},
+		"egress.ended": {
+			{Type: RecordingFailed, If: &Cond{Path: "egressInfo.status", Values: []string{"EGRESS_FAILED", "EGRESS_ABORTED"}},
+				Set: livekitEgressSets(Set{To: "recording.error", From: "egressInfo.error"})},
+			{Type: RecordingEnded, Set: livekitEgressSets(Set{To: "recording.files", From: "egressInfo.fileResults[].location"})},
+		},
+
+		"ingress.started": {
+			{Type: RelayStarted, If: livekitURLInput, Set: livekitPullSets()},
+			{Type: StreamPublished, Set: livekitIngressSets()},
+		},
+		"ingress.ended": {
+			{Type: RelayEnded, If: livekitURLInput, Set: livekitPullSets(Set{To: "relay.error", From: "ingressInfo.state.error"})},
+			{Type: StreamUnpublished, Set: livekitIngressSets()},
+		},
+	},
+	Gaps: "no app id and no sequence; no participant role beyond its kind (a standard or SIP participant, or a bot: agent, egress, ingress, connector); no durations; egress.updated has no counterpart, and an egress that streams to RTMP is reported as a recording (its outputs are in the echoed request, not in a member a mapping can test); a recording's files are fileResults' locations, segment playlists are not listed",
+}
+
+// livekitURLInput: an ingress of input type URL pulls a stream into the room; RTMP and WHIP
+// ingresses are pushed to by an encoder, which publishes into the room as a participant.
+var livekitURLInput = &Cond{Path: "ingressInfo.inputType", Values: []string{"URL_INPUT"}}
+
+// livekitParticipantSets: the participant's identity, its session (sid) and its kind as a role.
+func livekitParticipantSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "participant_id", From: "participant.identity"},
+		{To: "participant_session_id", From: "participant.sid"},
+		{To: "role", From: "participant.kind", Values: map[string]string{
+			"STANDARD": "participant", "SIP": "participant",
+			"AGENT": "bot", "EGRESS": "bot", "INGRESS": "bot", "CONNECTOR": "bot"}},
+	}, more...)
+}
+
+// livekitLeftSets: a leave (or a connection aborted before the join) says why.
+func livekitLeftSets() []Set {
+	return livekitParticipantSets(Set{To: "reason", From: "participant.disconnectReason", Values: map[string]string{
+		"CLIENT_INITIATED": "left", "DUPLICATE_IDENTITY": "replaced", "SERVER_SHUTDOWN": "server",
+		"PARTICIPANT_REMOVED": "kicked", "ROOM_DELETED": "room_ended", "ROOM_CLOSED": "room_ended",
+		"JOIN_FAILURE": "join_failed", "USER_UNAVAILABLE": "join_failed", "USER_REJECTED": "join_failed",
+		"SIGNAL_CLOSE": "timeout", "CONNECTION_TIMEOUT": "timeout"}})
+}
+
+// livekitRoomEndReasons: RoomEndReason; OPEN_FAILED and UNKNOWN are other.
+var livekitRoomEndReasons = map[string]string{
+	"ROOM_END_API_DELETE": "room_ended", "ROOM_END_IDLE_TIMEOUT": "timeout",
+	"ROOM_END_SERVER_SHUTDOWN": "server", "ROOM_END_SUPERSEDED": "replaced",
+}
+
+// livekitTrackMappings: a track's kind is its type, or screen when its source is a screen share.
+func livekitTrackMappings(typ string) []Mapping {
+	track := func(kind Set) []Set {
+		return livekitParticipantSets(
+			Set{To: "track.id", From: "track.sid"},
+			kind,
+			Set{To: "track.name", From: "track.name"})
+	}
+	return []Mapping{
+		{Type: typ, If: &Cond{Path: "track.source", Values: []string{"SCREEN_SHARE", "SCREEN_SHARE_AUDIO"}},
+			Set: track(Set{To: "track.kind", Value: "screen"})},
+		{Type: typ, Set: track(Set{To: "track.kind", From: "track.type",
+			Values: map[string]string{"AUDIO": "audio", "VIDEO": "video", "DATA": "data"}})},
+	}
+}
+
+// livekitEgressSets: an egress names its room and the room's session.
+func livekitEgressSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_id", From: "egressInfo.roomName"},
+		{To: "room_session_id", From: "egressInfo.roomId"},
+		{To: "recording.task_id", From: "egressInfo.egressId"},
+		{To: "recording.status", From: "egressInfo.status"},
+	}, more...)
+}
+
+// livekitIngressSets: an RTMP or WHIP ingress publishes as the participant it names.
+func livekitIngressSets() []Set {
+	return []Set{
+		{To: "room_id", From: "ingressInfo.roomName"},
+		{To: "room_session_id", From: "ingressInfo.state.roomId"},
+		{To: "participant_id", From: "ingressInfo.participantIdentity"},
+		{To: "role", Value: "bot"},
+		{To: "track.id", From: "ingressInfo.ingressId"},
+		{To: "track.name", From: "ingressInfo.name"},
+	}
+}
+
+// livekitPullSets: a URL ingress pulls its url into the room.
+func livekitPullSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_id", From: "ingressInfo.roomName"},
+		{To: "room_session_id", From: "ingressInfo.state.roomId"},
+		{To: "relay.task_id", From: "ingressInfo.ingressId"},
+		{To: "relay.direction", Value: "pull"},
+		{To: "relay.url", From: "ingressInfo.url"},
+		{To: "relay.state", From: "ingressInfo.state.status"},
+	}, more...)
 }

@@ -53,6 +53,7 @@ var VonageVideo = Provider{
 	Events:      vonageEvents,
 	Data:        vonageFields,
 	EventData:   vonageEventFields,
+	Canonical:   vonageCanonical,
 	Unknown:     "unknown.<event> (status callbacks: unknown.<event>/<status>)",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      vonageVerify,

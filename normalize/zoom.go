@@ -46,6 +46,7 @@ var Zoom = Provider{
 	Events:     zoomEvents,
 	Data:       zoomData,
 	EventData:  zoomEventData,
+	Canonical:  zoomCanonical,
 	Unknown:    "the event name itself when it is dotted lower-case ASCII, else unknown.<event>; `endpoint.url_validation`: answered when signed, not published",
 	IsProbe:    zoomIsChallenge,
 	Answer:     zoomAnswer,
@@ -311,4 +312,73 @@ func signZoom(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 		return nil, nil, err
 	}
 	return body, append([]Header{{"Content-Type", "application/json; charset=utf-8"}}, headers...), nil
+}
+
+// zoomCanonical maps Zoom's Video SDK sessions and Meetings (meetings, webinars, cloud
+// recordings) to the canonical RTC events (SPEC §9). A session's room is its session_name (the
+// topic participants join) and its run the session_id; a meeting's room is its number and its
+// run the instance's uuid. Zoom's leave_reason is a sentence that names the user ("Alice left the
+// session."), not a code: reason is other, with the sentence in reason_native.
+var zoomCanonical = &Canonical{
+	Base: []Set{{To: "app_id", From: "payload.account_id"}},
+	Events: map[string][]Mapping{
+		"session.started":                {{Type: RoomStarted, Set: zoomSessionSets()}},
+		"session.ended":                  {{Type: RoomEnded, Set: zoomSessionSets()}},
+		"session.user_joined":            {{Type: ParticipantJoined, Set: zoomSessionSets(zoomSessionUser)}},
+		"session.user_left":              {{Type: ParticipantLeft, Set: zoomSessionSets(zoomSessionUser, zoomSet("reason", "payload.object.user.leave_reason"))}},
+		"session.sharing_started":        {{Type: StreamPublished, Set: zoomSessionSets(zoomSessionUser, zoomScreen)}},
+		"session.sharing_ended":          {{Type: StreamUnpublished, Set: zoomSessionSets(zoomSessionUser, zoomScreen)}},
+		"session.recording_started":      {{Type: RecordingStarted, Set: zoomSessionSets()}},
+		"session.recording_stopped":      {{Type: RecordingEnded, Set: zoomSessionSets()}},
+		"session.recording_completed":    {{Type: RecordingFileReady, Set: zoomSessionSets(zoomRecFiles)}},
+		"session.live_streaming_started": {{Type: RelayStarted, Set: zoomSessionSets(zoomRelay...)}},
+		"session.live_streaming_stopped": {{Type: RelayEnded, Set: zoomSessionSets(zoomRelay...)}},
+
+		"meeting.started":                {{Type: RoomStarted, Set: zoomMeetingSets()}},
+		"meeting.ended":                  {{Type: RoomEnded, Set: zoomMeetingSets()}},
+		"meeting.participant_joined":     {{Type: ParticipantJoined, Set: zoomMeetingSets(zoomMeetingUser)}},
+		"meeting.participant_left":       {{Type: ParticipantLeft, Set: zoomMeetingSets(zoomMeetingUser, zoomSet("reason", "payload.object.participant.leave_reason"))}},
+		"meeting.sharing_started":        {{Type: StreamPublished, Set: zoomMeetingSets(zoomMeetingUser, zoomScreen)}},
+		"meeting.sharing_ended":          {{Type: StreamUnpublished, Set: zoomMeetingSets(zoomMeetingUser, zoomScreen)}},
+		"meeting.live_streaming_started": {{Type: RelayStarted, Set: zoomMeetingSets(zoomRelay...)}},
+		"meeting.live_streaming_stopped": {{Type: RelayEnded, Set: zoomMeetingSets(zoomRelay...)}},
+		"recording.started":              {{Type: RecordingStarted, Set: zoomMeetingSets()}},
+		"recording.stopped":              {{Type: RecordingEnded, Set: zoomMeetingSets()}},
+		"recording.completed":            {{Type: RecordingFileReady, Set: zoomMeetingSets(zoomRecFiles)}},
+		"webinar.started":                {{Type: RoomStarted, Set: zoomMeetingSets()}},
+		"webinar.ended":                  {{Type: RoomEnded, Set: zoomMeetingSets()}},
+		"webinar.participant_joined":     {{Type: ParticipantJoined, Set: zoomMeetingSets(zoomMeetingUser)}},
+		"webinar.participant_left":       {{Type: ParticipantLeft, Set: zoomMeetingSets(zoomMeetingUser, zoomSet("reason", "payload.object.participant.leave_reason"))}},
+	},
+	Gaps: "no role (host, panelist or attendee is not in the participant events), no participant session, no sequence and no durations (meetings give a scheduled duration in minutes); leave_reason is a sentence, so reason is always other; no recording id, and only recording_files are listed (not the per-participant audio and video files); recording pause and resume, waiting-room, callout and transcript events have no counterpart",
+}
+
+// zoomSet: a field read from the native data.
+func zoomSet(to, from string) Set { return Set{To: to, From: from} }
+
+var (
+	zoomSessionUser = zoomSet("participant_id", "payload.object.user.id")
+	zoomMeetingUser = zoomSet("participant_id", "payload.object.participant.user_id")
+	zoomScreen      = Set{To: "track.kind", Value: "screen"}
+	zoomRecFiles    = zoomSet("recording.files", "payload.object.recording_files[].download_url")
+	zoomRelay       = []Set{
+		{To: "relay.direction", Value: "push"},
+		zoomSet("relay.url", "payload.object.live_streaming.custom_live_streaming_settings.stream_url"),
+	}
+)
+
+// zoomSessionSets: a Video SDK session's name and id.
+func zoomSessionSets(more ...Set) []Set {
+	return append([]Set{
+		zoomSet("room_id", "payload.object.session_name"),
+		zoomSet("room_session_id", "payload.object.session_id"),
+	}, more...)
+}
+
+// zoomMeetingSets: a meeting's or webinar's number and instance.
+func zoomMeetingSets(more ...Set) []Set {
+	return append([]Set{
+		zoomSet("room_id", "payload.object.id"),
+		zoomSet("room_session_id", "payload.object.uuid"),
+	}, more...)
 }
