@@ -68,3 +68,29 @@ func lower(dst []byte, key string) []byte {
 	}
 	return dst
 }
+
+// BenchmarkCanonical measures what a canonical event adds to a callback whose sample has one
+// (SPEC §9): derive it from the native event, set its dataschema and encode it. Against
+// BenchmarkCallback of the same provider it is the request-path cost of CALLBRIDGE_CANONICAL=on
+// before the broker; bench/baseline.sh measures the whole, broker round trip included.
+func BenchmarkCanonical(b *testing.B) {
+	out := NewOutput("http://localhost:8080/schemas", BuiltinRegistry())
+	for _, p := range Builtins() {
+		var ev, canon Event
+		if err := p.Envelope(&Callback{Body: p.Sample, Header: HeaderMap{}, Received: time.Unix(1712900000, 0)}, &ev); err != nil {
+			continue // a sample that needs its headers (none does today): nothing to measure
+		}
+		if len(out.Events(p, &ev, &canon, nil)) < 2 {
+			continue
+		}
+		b.Run(p.ID, func(b *testing.B) {
+			var dst [2]*Event
+			buf := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				evs := out.Events(p, &ev, &canon, dst[:0])
+				buf = evs[1].AppendStructured(buf[:0])
+			}
+		})
+	}
+}

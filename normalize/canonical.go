@@ -101,7 +101,8 @@ type canonicalField struct {
 	entity string // "" for the common fields, else the one entity whose events may carry it
 }
 
-// canonicalFields are the fields a Set may name, in the order Derive writes them; provider,
+// canonicalFields are the fields a Set may name (at most maxPaths: Derive finds their values in
+// one pass), in the order Derive writes them; provider,
 // occurred_at, native_type and reason_native are written by Derive itself.
 var canonicalFields = []canonicalField{
 	{"app_id", kindText, ""},

@@ -23,7 +23,9 @@ var canonTest = &Canonical{
 				{To: "recording.task_id", From: "task"}, {To: "recording.files", From: "files[].url"}}},
 		},
 		"push": {{Type: RelayStarted, Set: []Set{{To: "relay.direction", Value: "push"}, {To: "relay.url", From: "url"}}}},
-		"one":  {{Type: RecordingFileReady, Set: []Set{{To: "recording.files", From: "file"}, {To: "recording.task_id", From: "nothing"}}}},
+		"pub": {{Type: StreamPublished, Set: []Set{{To: "participant_id", From: "user.id"},
+			{To: "track.id", From: "t.sid"}, {To: "track.kind", From: "t.type", Values: map[string]string{"0": "audio", "1": "video"}}}}},
+		"one": {{Type: RecordingFileReady, Set: []Set{{To: "recording.files", From: "file"}, {To: "recording.task_id", From: "nothing"}}}},
 	},
 }
 
@@ -47,6 +49,8 @@ func TestCanonicalDerive(t *testing.T) {
 			`{"provider":"test","native_type":"io.test.rec","occurred_at":"2026-01-02T03:04:05.678Z","room_id":"r","recording":{"task_id":"7","files":["a.mp4","b.mp4"]}}`},
 		{"no condition holds: no counterpart", "rec", `{"room":"r","state":"running"}`, ""},
 		{"no mapping: no counterpart", "other", `{"room":"r"}`, ""},
+		{"a stream's fields under track", "pub", `{"room":"r","user":{"id":"u"},"t":{"sid":"TR_1","type":1}}`,
+			`{"provider":"test","native_type":"io.test.pub","occurred_at":"2026-01-02T03:04:05.678Z","room_id":"r","participant_id":"u","track":{"id":"TR_1","kind":"video"}}`},
 		{"constant and text", "push", `{"room":"r","url":"rtmp://x/y"}`,
 			`{"provider":"test","native_type":"io.test.push","occurred_at":"2026-01-02T03:04:05.678Z","room_id":"r","relay":{"direction":"push","url":"rtmp://x/y"}}`},
 		{"one value as an array of one; an entity with nothing stays out", "one", `{"room":"r"}`,

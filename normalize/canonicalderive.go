@@ -88,13 +88,31 @@ func (c *Canonical) writeData(ev, out *Event, m *Mapping) (app, room []byte) {
 	d = ev.AppendTime(d)
 	d = append(d, '"')
 	entity, open := m.Type[:strings.IndexByte(m.Type, '.')], false
-	for _, f := range canonicalFields {
+	// Every field's Set, and the values its paths name, found in one pass over the data.
+	var sets [maxPaths]*Set
+	var paths [maxPaths]string
+	var vals [maxPaths][]byte
+	var at [maxPaths]int8 // a field's index in paths, -1 for none
+	n := 0
+	for i, f := range canonicalFields {
+		at[i] = -1
 		if f.entity != "" && f.entity != entity {
 			continue
 		}
-		s := c.find(m, f.name)
+		if sets[i] = c.find(m, f.name); sets[i] != nil && sets[i].From != "" {
+			paths[n], _, _ = strings.Cut(sets[i].From, "[]")
+			at[i], n = int8(n), n+1
+		}
+	}
+	lookupPaths(ev.Data, paths[:n], vals[:n])
+	for i, f := range canonicalFields {
+		s := sets[i]
 		if s == nil {
 			continue
+		}
+		var raw []byte
+		if at[i] >= 0 {
+			raw = vals[at[i]]
 		}
 		mark, key, comma := len(d), f.name, true
 		if f.entity != "" {
@@ -108,7 +126,7 @@ func (c *Canonical) writeData(ev, out *Event, m *Mapping) (app, room []byte) {
 		}
 		valueStart := len(d)
 		var text []byte
-		d, text = writeCanonical(d, ev, out, f, s, key, comma)
+		d, text = writeCanonical(d, raw, out, f, s, key, comma)
 		if len(d) == valueStart {
 			d = d[:mark]
 			continue
@@ -131,9 +149,9 @@ func (c *Canonical) writeData(ev, out *Event, m *Mapping) (app, room []byte) {
 
 // writeCanonical appends field f as s gives it, as the member key (after a comma when comma),
 // and returns its text; it appends nothing when the native event has no value for it.
-func writeCanonical(d []byte, ev, out *Event, f canonicalField, s *Set, key string, comma bool) ([]byte, []byte) {
+func writeCanonical(d, raw []byte, out *Event, f canonicalField, s *Set, key string, comma bool) ([]byte, []byte) {
 	if f.kind == kindTexts {
-		return writeTexts(d, ev, out, s, key, comma), nil
+		return writeTexts(d, raw, out, s, key, comma), nil
 	}
 	if s.From == "" {
 		// A constant: CheckCanonical holds it to plain text.
@@ -141,7 +159,6 @@ func writeCanonical(d []byte, ev, out *Event, f canonicalField, s *Set, key stri
 		d = append(append(append(d, '"'), s.Value...), '"')
 		return d, nil
 	}
-	raw := pathValue(ev.Data, s.From)
 	text, scratch, ok := stringValue(raw, out.scratch[:0])
 	out.scratch = scratch
 	if !ok {
@@ -208,10 +225,10 @@ func writeSeconds(d []byte, s *Set, key string, comma bool, raw []byte) []byte {
 	return d
 }
 
-// writeTexts appends an array of the texts at s.From: "list[]" (each element), "list[].name"
-// (each element's member), or a single value as an array of one.
-func writeTexts(d []byte, ev, out *Event, s *Set, key string, comma bool) []byte {
-	head, tail, many := strings.Cut(s.From, "[]")
+// writeTexts appends an array of the texts at s.From, v being the value before any "[]": "list[]"
+// (each element), "list[].name" (each element's member), or a single value as an array of one.
+func writeTexts(d, v []byte, out *Event, s *Set, key string, comma bool) []byte {
+	_, tail, many := strings.Cut(s.From, "[]")
 	tail = strings.TrimPrefix(tail, ".")
 	mark := len(d)
 	d = append(appendKeyText(d, key, comma), '[')
@@ -228,7 +245,6 @@ func writeTexts(d []byte, ev, out *Event, s *Set, key string, comma bool) []byte
 		d = appendString(d, text)
 		n++
 	}
-	v := pathValue(ev.Data, head)
 	switch {
 	case !many:
 		add(v)
