@@ -51,8 +51,13 @@ func eventTypesYAML(t *testing.T) []byte {
 		"# Do not edit: templates/eventtypes.yaml makes one Knative EventType of each type listed here.\n")
 	b.WriteString("providers:\n")
 	names := map[string]string{}
-	for _, p := range normalize.Builtins() {
-		fmt.Fprintf(&b, "  %s:\n    source: %s\n    eventTypes:\n", p.ID, strconv.Quote("/callbridge/"+p.ID))
+	for _, p := range normalize.BuiltinRegistry().Publishers() {
+		if p.ID == normalize.CanonicalID {
+			// Canonical events keep their native event's source: the EventType names none.
+			fmt.Fprintf(&b, "  %s:\n    eventTypes:\n", p.ID)
+		} else {
+			fmt.Fprintf(&b, "  %s:\n    source: %s\n    eventTypes:\n", p.ID, strconv.Quote("/callbridge/"+p.ID))
+		}
 		codes := map[string][]string{}
 		var order []normalize.EventDef
 		for _, e := range p.Events {
@@ -70,7 +75,7 @@ func eventTypesYAML(t *testing.T) []byte {
 			names[name] = typ
 			fmt.Fprintf(&b, "      - name: %s\n        type: %s\n        schema: %s\n        description: %s\n",
 				strconv.Quote(name), strconv.Quote(typ), strconv.Quote(normalize.SchemaFile(typ, p.Major(e.Name))),
-				strconv.Quote(fmt.Sprintf("%s (%s code %s)", e.Meaning, p.ID, strings.Join(codes[e.Name], ", "))))
+				strconv.Quote(knativeDescription(p, e, codes[e.Name])))
 		}
 	}
 	return b.Bytes()
@@ -105,4 +110,13 @@ func TestObjectName(t *testing.T) {
 			t.Errorf("objectName(%q) = %q, want %q", typ, got, want)
 		}
 	}
+}
+
+// knativeDescription is an EventType's description: the event's meaning and its native codes, or
+// for a canonical type what it is made from.
+func knativeDescription(p *normalize.Provider, e normalize.EventDef, codes []string) string {
+	if p.ID == normalize.CanonicalID {
+		return e.Meaning + " (canonical RTC event, made from every provider's counterpart: docs/canonical.md)"
+	}
+	return fmt.Sprintf("%s (%s code %s)", e.Meaning, p.ID, strings.Join(codes, ", "))
 }
