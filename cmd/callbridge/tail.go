@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ broker configured, the running bridge's embedded NATS server); dead letters are 
 
   -all               start from the first stored message
   -since DURATION    start from the messages stored that long ago (such as 10m or 2h)
-  -provider ID       only this provider's events (repeat it, or separate IDs by commas)
+  -provider ID       only this provider's events (repeat it, or separate IDs by commas); rtc: the
+                     canonical RTC events
   -type TYPE         only events of this CloudEvents type; TYPE ending in '*' or '.' is a
                      prefix (com.example.room.*); repeat it, or separate types by commas
 
@@ -85,9 +87,9 @@ func tail(args []string, stdout, stderr io.Writer) int {
 	}
 	return runClient("tail", nil, stderr, func(ctx context.Context, cfg *config.Config, registry *normalize.Registry, logger *slog.Logger) (int, error) {
 		for _, id := range opts.Providers {
-			if registry.Lookup([]byte(id)) == nil {
+			if !slices.ContainsFunc(registry.Publishers(), func(p *normalize.Provider) bool { return p.ID == id }) {
 				var ids []string
-				for _, p := range registry.All() {
+				for _, p := range registry.Publishers() {
 					ids = append(ids, p.ID)
 				}
 				fmt.Fprintf(stderr, "callbridge tail: -provider %q: no such provider (have %s)\n", id, strings.Join(ids, ", "))
