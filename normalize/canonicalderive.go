@@ -98,9 +98,11 @@ func (c *Canonical) writeData(ev, out *Event, m *Mapping) (app, room []byte) {
 		}
 		mark, key, comma := len(d), f.name, true
 		if f.entity != "" {
-			key = f.name[len(f.entity)+1:]
+			// The object is the field's prefix: track for the stream entity.
+			object, member, _ := strings.Cut(f.name, ".")
+			key = member
 			if !open {
-				d = append(append(append(d, `,"`...), f.entity...), `":{`...)
+				d = append(append(append(d, `,"`...), object...), `":{`...)
 				comma = false
 			}
 		}
