@@ -258,7 +258,7 @@ var neteaseCanonical = &Canonical{
 		"room.started":               {{Type: RoomStarted, Set: neteaseUserSets()[1:]}},
 		"room.ended":                 {{Type: RoomEnded, Set: neteaseUserSets()[1:]}},
 		"room.user.joined":           {{Type: ParticipantJoined, Set: neteaseUserSets()}},
-		"room.user.left":             {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", From: "reason", Values: map[string]string{}})}},
+		"room.user.left":             {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", From: "reason"})}},
 		"room.user.join_failed":      {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", Value: "join_failed"})}},
 		"room.create_failed":         {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", Value: "join_failed"})}},
 		"room.user.role.audience":    {{Type: ParticipantRole, Set: neteaseUserSets(Set{To: "role", Value: "audience"})}},
