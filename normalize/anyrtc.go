@@ -35,6 +35,7 @@ var AnyRTC = Provider{
 	Normalize:  anyrtcNormalize,
 	Sign:       signAnyRTC,
 	Distinct:   []string{"noticeId"},
+	Canonical:  anyrtcCanonical,
 	Code:       "eventType",
 	Sample:     []byte(`{"noticeId":"2000001428:4331:103","productId":1,"eventType":103,"notifyMs":1712902003412,"payload":{"channelName":"room1","uid":12345,"platform":7,"ts":1712902003,"channelSId":"c6a1f0e2b7d94e0f9a5c3b8d2e71f604","uSId":"5b7e0c9a41d2f3e86a9d0c1b2e3f4a57"}}`),
 }
@@ -245,4 +246,71 @@ var anyrtcEventData = map[string][]Field{
 		{Path: "elapse", Type: TInteger, Unit: "ms", Required: true, Desc: "from the push request to the first video frame pushed"},
 		{Path: "retry", Type: TBool, Required: true, Desc: "true: anyRTC's server pushing again; false: the first push"},
 	}),
+}
+
+// anyrtcCanonical maps anyRTC's RTC channel events and its push to CDN (product 2) to the
+// canonical RTC events (SPEC §9). channelSId and uSId tell apart the runs of a channel and a
+// user's entries; a CDN push names the channel and its RTMP URL, not a task.
+var anyrtcCanonical = &Canonical{
+	Events: map[string][]Mapping{
+		"rtc.channel.created":    {{Type: RoomStarted, Set: anyrtcRoomSets()}},
+		"rtc.channel.destroyed":  {{Type: RoomEnded, Set: anyrtcRoomSets()}},
+		"rtc.broadcaster.joined": {{Type: ParticipantJoined, Set: anyrtcUserSets("host")}},
+		"rtc.broadcaster.left":   {{Type: ParticipantLeft, Set: anyrtcLeftSets("host")}},
+		"rtc.audience.joined":    {{Type: ParticipantJoined, Set: anyrtcUserSets("audience")}},
+		"rtc.audience.left":      {{Type: ParticipantLeft, Set: anyrtcLeftSets("audience")}},
+		"rtc.user.joined":        {{Type: ParticipantJoined, Set: anyrtcUserSets("participant")}},
+		"rtc.user.left":          {{Type: ParticipantLeft, Set: anyrtcLeftSets("participant")}},
+		"rtc.role.broadcaster":   {{Type: ParticipantRole, Set: anyrtcUserSets("host")}},
+		"rtc.role.audience":      {{Type: ParticipantRole, Set: anyrtcUserSets("audience")}},
+
+		"cdn.publish.started":     anyrtcPushMappings(RelayStarted),
+		"cdn.publish.status":      anyrtcPushMappings(RelayStateChanged),
+		"cdn.transcoding.updated": anyrtcPushMappings(RelayStateChanged),
+		"cdn.publish.stopped":     anyrtcPushMappings(RelayEnded),
+		"cdn.publish.requested":   {{Type: RelayStateChanged, Set: anyrtcPushSets(Set{To: "relay.state", From: "event"}, Set{To: "participant_id", From: "uid"})}},
+		"cdn.publish.first_frame": {{Type: RelayStateChanged, Set: anyrtcPushSets(Set{To: "relay.state", From: "event"}, Set{To: "participant_id", From: "uid"})}},
+	},
+	Gaps: "no app id, sequence number or track publish and unpublish; cloud recording (product 3) and the cloud player " +
+		"(product 4) are not among the events the bridge documents for anyRTC; a CDN push has no task id",
+}
+
+// anyrtcRoomSets: a channel by name and session.
+func anyrtcRoomSets() []Set {
+	return []Set{{To: "room_id", From: "channelName"}, {To: "room_session_id", From: "channelSId"}}
+}
+
+// anyrtcUserSets: an event about one user, whose role its event code says.
+func anyrtcUserSets(role string) []Set {
+	return append(anyrtcRoomSets(),
+		Set{To: "participant_id", From: "uid"},
+		Set{To: "participant_session_id", From: "uSId"},
+		Set{To: "role", Value: role},
+	)
+}
+
+// anyrtcLeftSets: a leave adds anyRTC's reason: 1 normal, 2 timed out, 3 permission (kicked),
+// 4 server, 5 switched device, 0 other.
+func anyrtcLeftSets(role string) []Set {
+	return append(anyrtcUserSets(role), Set{To: "reason", From: "reason", Values: map[string]string{
+		"1": "left", "2": "timeout", "3": "kicked", "4": "server", "5": "replaced", "0": "other"}})
+}
+
+// anyrtcPushMappings: a CDN push event with a code, 200 success, else an error whose reason
+// is the text.
+func anyrtcPushMappings(typ string) []Mapping {
+	state := Set{To: "relay.state", From: "code"}
+	return []Mapping{
+		{Type: typ, If: &Cond{Path: "code", Values: []string{"200"}}, Set: anyrtcPushSets(state)},
+		{Type: typ, Set: anyrtcPushSets(state, Set{To: "relay.error", From: "reason"})},
+	}
+}
+
+// anyrtcPushSets: the channel pushed to the RTMP URL stream.
+func anyrtcPushSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_id", From: "channel"},
+		{To: "relay.direction", Value: "push"},
+		{To: "relay.url", From: "stream"},
+	}, more...)
 }

@@ -43,6 +43,7 @@ var HuaweiSparkRTC = Provider{
 	Normalize:  sparkNormalize,
 	Sign:       signSparkRTC,
 	Distinct:   []string{"job_id"},
+	Canonical:  sparkCanonical,
 	Code:       "event_type",
 	Sample:     []byte(`{"event_type":"RECORD_FILE_COMPLETE","app_id":"5fcdf5651xxxxxx6f835d0d4","room_id":"room01","job_id":"608196a2fa1xxxxxx515147f32ef463b","stream_name":"room01_alice","record_format":"MP4","download_url":"https://mybucket.obs.cn-north-4.myhuaweicloud.com/rtc/room01/20250101.mp4","record_duration":65,"width":1280,"height":720,"start_time":"2025-01-01T00:00:00Z","end_time":"2025-01-01T00:01:05Z","obs_location":"cn-north-4","obs_bucket":"mybucket","obs_object":"rtc/room01/20250101.mp4"}`),
 }
@@ -191,4 +192,30 @@ func signSparkRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, error)
 		return nil, nil, err
 	}
 	return body, append([]Header{{"Content-Type", "application/json"}}, sig...), nil
+}
+
+// sparkCanonical maps SparkRTC's cloud recording and stream events to the canonical RTC events
+// (SPEC §9). A recording job starts a file at a time: RECORD_NEW_FILE_START is its start, sent
+// again for each new file. The stream events' bodies are not documented: only the room is read.
+var sparkCanonical = &Canonical{
+	Base: []Set{
+		{To: "app_id", From: "app_id"},
+		{To: "room_id", From: "room_id"},
+	},
+	Events: map[string][]Mapping{
+		"record.file.started": {{Type: RecordingStarted, Set: []Set{{To: "recording.task_id", From: "job_id"}}}},
+		"record.file.completed": {{Type: RecordingFileReady, Set: []Set{
+			{To: "duration_s", From: "record_duration"},
+			{To: "recording.task_id", From: "job_id"},
+			{To: "recording.files", From: "download_url"},
+		}}},
+		"record.over":         {{Type: RecordingEnded, Set: []Set{{To: "recording.task_id", From: "job_id"}}}},
+		"audio.stream.opened": {{Type: StreamPublished, Set: []Set{{To: "track.kind", Value: "audio"}}}},
+		"audio.stream.closed": {{Type: StreamUnpublished, Set: []Set{{To: "track.kind", Value: "audio"}}}},
+		"video.stream.opened": {{Type: StreamPublished, Set: []Set{{To: "track.kind", Value: "video"}}}},
+		"video.stream.closed": {{Type: StreamUnpublished, Set: []Set{{To: "track.kind", Value: "video"}}}},
+	},
+	Gaps: "no room or participant events; the role change and stream events' bodies are not documented, so no participant " +
+		"or role is read (the role change is not mapped); recording.started repeats for each new file of a job; " +
+		"no recording failure is reported (detail_message is free text); no relay events",
 }

@@ -31,6 +31,7 @@ var NetEaseNERTC = Provider{
 	Normalize:     neteaseNormalize,
 	Sign:          signNetEase,
 	SampleHeaders: []Header{{"AppKey", "a1b2c3d4e5f6"}},
+	Canonical:     neteaseCanonical,
 	Distinct:      []string{"data.taskId"},
 	Code:          "eventType",
 	Sample:        []byte(`{"eventType":503,"data":{"channelId":1144880576163552,"code":200,"idleTimeout":300,"playTs":1712900013,"streamUrl":"http://example.com/live/a.mp4","taskId":"9aad689e-ba91-4764-bed1-b2e09bc21f5d","timestamp":1712900013002}}`),
@@ -242,4 +243,70 @@ func signNetEase(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) 
 	curTime := strconv.FormatInt(now.UnixMilli(), 10)
 	check := sha1.Sum([]byte(string(a.Secret) + md5Hex + curTime))
 	return body, append(headers, Header{"MD5", md5Hex}, Header{"CurTime", curTime}, Header{"CheckSum", hex.EncodeToString(check[:])}), nil
+}
+
+// neteaseCanonical maps NERTC's room, user, publish and recording events and the cloud player
+// (which pulls an online stream into a room) to the canonical RTC events (SPEC §9). channelName
+// is the room, channelId the one run of it NetEase numbers. NetEase's pages list no codes for a
+// leave's reason: every reason is other, with reason_native kept.
+var neteaseCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_session_id", From: "channelId"},
+		{To: "provider_sequence", From: "timestamp"},
+	},
+	Events: map[string][]Mapping{
+		"room.started":               {{Type: RoomStarted, Set: neteaseUserSets()[1:]}},
+		"room.ended":                 {{Type: RoomEnded, Set: neteaseUserSets()[1:]}},
+		"room.user.joined":           {{Type: ParticipantJoined, Set: neteaseUserSets()}},
+		"room.user.left":             {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", From: "reason"})}},
+		"room.user.join_failed":      {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", Value: "join_failed"})}},
+		"room.create_failed":         {{Type: ParticipantLeft, Set: neteaseUserSets(Set{To: "reason", Value: "join_failed"})}},
+		"room.user.role.audience":    {{Type: ParticipantRole, Set: neteaseUserSets(Set{To: "role", Value: "audience"})}},
+		"room.user.role.broadcaster": {{Type: ParticipantRole, Set: neteaseUserSets(Set{To: "role", Value: "host"})}},
+		"room.user.video.started":    {{Type: StreamPublished, Set: neteaseUserSets(Set{To: "track.kind", Value: "video"})}},
+		"room.user.video.stopped":    {{Type: StreamUnpublished, Set: neteaseUserSets(Set{To: "track.kind", Value: "video"})}},
+		"room.user.audio.started":    {{Type: StreamPublished, Set: neteaseUserSets(Set{To: "track.kind", Value: "audio"})}},
+		"room.user.audio.stopped":    {{Type: StreamUnpublished, Set: neteaseUserSets(Set{To: "track.kind", Value: "audio"})}},
+		// uid 0 is the mixed file: no participant.
+		"room.recording.ready": {
+			{Type: RecordingFileReady, If: &Cond{Path: "uid", Values: []string{"0"}}, Set: neteaseRecSets()},
+			{Type: RecordingFileReady, Set: neteaseRecSets(Set{To: "participant_id", From: "uid"})},
+		},
+
+		"cloudplayer.task.created":   {{Type: RelayStarted, Set: neteasePlayerSets("task.created")}},
+		"cloudplayer.task.updated":   {{Type: RelayStateChanged, Set: neteasePlayerSets("task.updated")}},
+		"cloudplayer.play.started":   {{Type: RelayStateChanged, Set: neteasePlayerSets("play.started")}},
+		"cloudplayer.play.ended":     {{Type: RelayStateChanged, Set: neteasePlayerSets("play.ended")}},
+		"cloudplayer.play.failed":    {{Type: RelayStateChanged, Set: neteasePlayerSets("play.failed", Set{To: "relay.error", From: "reason"})}},
+		"cloudplayer.play.paused":    {{Type: RelayStateChanged, Set: neteasePlayerSets("play.paused")}},
+		"cloudplayer.play.resumed":   {{Type: RelayStateChanged, Set: neteasePlayerSets("play.resumed")}},
+		"cloudplayer.task.destroyed": {{Type: RelayEnded, Set: neteasePlayerSets("task.destroyed")}},
+	},
+	Gaps: "no app id in the data (it is the AppKey header, in source); no reason codes documented for a leave; " +
+		"no recording start, end or failure (only the file-ready event, which names the channelId but not the channelName); " +
+		"the cloud player's events name the channelId only; no push to CDN events",
+}
+
+// neteaseUserSets: an event about one user (uid, a 64-bit id written as text) in the room
+// channelName; [1:] is the room alone.
+func neteaseUserSets(more ...Set) []Set {
+	return append([]Set{{To: "participant_id", From: "uid"}, {To: "room_id", From: "channelName"}}, more...)
+}
+
+// neteaseRecSets: a recording file ready, its download URL the file.
+func neteaseRecSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "recording.task_id", From: "taskId"},
+		{To: "recording.files", From: "url"},
+	}, more...)
+}
+
+// neteasePlayerSets: the cloud player pulls streamUrl into the room; its state is the event.
+func neteasePlayerSets(state string, more ...Set) []Set {
+	return append([]Set{
+		{To: "relay.task_id", From: "taskId"},
+		{To: "relay.direction", Value: "pull"},
+		{To: "relay.url", From: "streamUrl"},
+		{To: "relay.state", Value: state},
+	}, more...)
 }

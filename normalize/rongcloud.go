@@ -42,6 +42,7 @@ var RongcloudRTC = Provider{
 	Sign:          signRongcloud,
 	SampleHeaders: []Header{{"appKey", "uwd1c0sxdlx2"}},
 	Distinct:      []string{"userId"},
+	Canonical:     rongCanonical,
 	Code:          "event",
 	Sample:        []byte(`{"appKey":"uwd1c0sxdlx2","channelId":"roomId","userId":"123","event":11,"timestamp":1586244141831,"token":"tokenXXXX","members":[{"userId":"123","data":{"uris":"[{\"mediaType\":1,\"msid\":\"123_abc\"}]"}}]}`),
 }
@@ -253,4 +254,26 @@ func signRongcloud(body []byte, a *Auth, now time.Time) ([]byte, []Header, error
 	var sum [sha1.Size * 2]byte
 	rongSum(&sum, a.Secret, []byte(nonce), []byte(ts))
 	return body, append(headers, Header{"nonce", nonce}, Header{"timestamp", ts}, Header{"signature", string(sum[:])}), nil
+}
+
+// rongCanonical maps Rongcloud's room status events to the canonical RTC events (SPEC §9).
+// durationTime is in ms: the room's lifetime on 3, the member's stay on 12. The resource change
+// (20) lists the member's resources after the change, not what was published or unpublished,
+// and the periodic sync (1) is a snapshot: neither has a counterpart.
+var rongCanonical = &Canonical{
+	Base: []Set{
+		{To: "app_id", From: "appKey"},
+		{To: "room_id", From: "channelId"},
+		{To: "provider_sequence", From: "timestamp"},
+	},
+	Events: map[string][]Mapping{
+		"room.created":       {{Type: RoomStarted}},
+		"room.destroyed":     {{Type: RoomEnded, Set: []Set{{To: "duration_s", From: "durationTime", Unit: "ms"}}}},
+		"room.member.joined": {{Type: ParticipantJoined, Set: []Set{{To: "participant_id", From: "userId"}}}},
+		"room.member.left": {{Type: ParticipantLeft, Set: []Set{{To: "participant_id", From: "userId"},
+			{To: "duration_s", From: "durationTime", Unit: "ms"}}}},
+	},
+	Gaps: "no leave reason, roles or session ids; no stream publish or unpublish (event 20 gives a member's resources " +
+		"after a change, not the change, and audience actions in live rooms send nothing); CDN push, recording and " +
+		"player callbacks are signed by an unpublished rule and not handled",
 }

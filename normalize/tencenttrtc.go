@@ -46,6 +46,7 @@ var TencentTRTC = Provider{
 	Normalize:  trtcNormalize,
 	Sign:       signTencentTRTC,
 	Distinct:   []string{"EventInfo.UserId"},
+	Canonical:  trtcCanonical,
 	Code:       "EventType",
 	Sample: []byte("{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103,\n\t\"CallbackTs\":\t1700000000234,\n\t\"EventInfo\":\t{\n\t\t\"RoomId\":\t\"room_8489\"," +
 		"\n\t\t\"EventTs\":\t1700000000,\n\t\t\"EventMsTs\":\t1700000000200,\n\t\t\"UserId\":\t\"user_85034614\",\n\t\t\"Role\":\t20,\n\t\t\"TerminalType\":\t3," +
@@ -319,4 +320,70 @@ var trtcEventData = map[string][]Field{
 		{Path: "EventInfo.Payload.TencentVod.EndTimeStamp", Type: TInteger, Unit: "ms", Desc: "when the file's recording ended (Unix time)"},
 	}),
 	"recording.vod.stopped": trtcRecStatus,
+}
+
+// trtcCanonical maps TRTC's room, media and cloud-recording events to the canonical RTC events
+// (SPEC §9). Role 20 is the anchor, 21 the audience; exit reasons 1 normal, 2 timed out, 3
+// removed, 4 left a cross-room link, 5 the app killed. A recording module's Status or LeaveCode
+// 0 is success; another value is its failure.
+var trtcCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_id", From: "EventInfo.RoomId"},
+		{To: "provider_sequence", From: "EventInfo.EventMsTs"},
+	},
+	Events: map[string][]Mapping{
+		"room.created":   {{Type: RoomStarted}},
+		"room.dismissed": {{Type: RoomEnded}},
+		"room.user.entered": {{Type: ParticipantJoined, Set: trtcUserSets(trtcRole,
+			Set{To: "participant_session_id", From: "EventInfo.UniqueId"})}},
+		"room.user.exited": {{Type: ParticipantLeft, Set: trtcUserSets(trtcRole,
+			Set{To: "reason", From: "EventInfo.Reason", Values: map[string]string{
+				"1": "left", "2": "timeout", "3": "kicked", "4": "other", "5": "other"}})}},
+		"room.user.role_changed":  {{Type: ParticipantRole, Set: trtcUserSets(trtcRole)}},
+		"media.video.started":     {{Type: StreamPublished, Set: trtcUserSets(Set{To: "track.kind", Value: "video"})}},
+		"media.video.stopped":     {{Type: StreamUnpublished, Set: trtcUserSets(Set{To: "track.kind", Value: "video"})}},
+		"media.audio.started":     {{Type: StreamPublished, Set: trtcUserSets(Set{To: "track.kind", Value: "audio"})}},
+		"media.audio.stopped":     {{Type: StreamUnpublished, Set: trtcUserSets(Set{To: "track.kind", Value: "audio"})}},
+		"media.substream.started": {{Type: StreamPublished, Set: trtcUserSets(Set{To: "track.kind", Value: "screen"})}},
+		"media.substream.stopped": {{Type: StreamUnpublished, Set: trtcUserSets(Set{To: "track.kind", Value: "screen"})}},
+
+		"recording.recorder.started": {
+			{Type: RecordingStarted, If: trtcOK("EventInfo.Payload.Status"), Set: trtcRecSets()},
+			{Type: RecordingFailed, Set: trtcRecSets(Set{To: "recording.error", From: "EventInfo.Payload.Status"})},
+		},
+		"recording.recorder.stopped": {
+			{Type: RecordingEnded, If: trtcOK("EventInfo.Payload.LeaveCode"), Set: trtcRecSets()},
+			{Type: RecordingFailed, Set: trtcRecSets(Set{To: "recording.error", From: "EventInfo.Payload.LeaveCode"})},
+		},
+		"recording.upload.started": {{Type: RecordingFailed, If: &Cond{Path: "EventInfo.Payload.Status", Values: []string{"1"}},
+			Set: trtcRecSets(Set{To: "recording.error", From: "EventInfo.Payload.Status"})}},
+		"recording.upload.stopped": {{Type: RecordingFailed, If: &Cond{Path: "EventInfo.Payload.LeaveCode", Values: []string{"1", "2"}},
+			Set: trtcRecSets(Set{To: "recording.error", From: "EventInfo.Payload.LeaveCode"})}},
+		"recording.file.info": {{Type: RecordingFileReady, Set: trtcRecSets(Set{To: "recording.files", From: "EventInfo.Payload.FileList"})}},
+		"recording.mp4.stopped": {{Type: RecordingFileReady, Set: trtcRecSets(
+			Set{To: "recording.status", From: "EventInfo.Payload.Status"},
+			Set{To: "recording.files", From: "EventInfo.Payload.FileList[]"})}},
+		"recording.vod.committed": {{Type: RecordingFileReady, Set: trtcRecSets(
+			Set{To: "recording.status", From: "EventInfo.Payload.Status"},
+			Set{To: "recording.files", From: "EventInfo.Payload.TencentVod.VideoUrl"})}},
+	},
+	Gaps: "no unpublish when a participant leaves the room (TRTC: exiting sends only 104, no 202/204); no app id in the " +
+		"data (the SdkAppId header, in source); no room session id; participant_session_id only where UniqueId is sent " +
+		"(apps onboarded before 2021-07-30); CDN relay (401) and stream ingest (701/702) are not among the documented events",
+}
+
+// trtcRole: TRTC's Role, 20 anchor and 21 audience.
+var trtcRole = Set{To: "role", From: "EventInfo.Role", Values: map[string]string{"20": "host", "21": "audience"}}
+
+// trtcOK: a recording module's Status or LeaveCode at path is 0, success.
+func trtcOK(path string) *Cond { return &Cond{Path: path, Values: []string{"0"}} }
+
+// trtcUserSets: a room or media event about the user UserId.
+func trtcUserSets(more ...Set) []Set {
+	return append([]Set{{To: "participant_id", From: "EventInfo.UserId"}}, more...)
+}
+
+// trtcRecSets: a cloud-recording event of the task TaskId (its UserId is the recording robot).
+func trtcRecSets(more ...Set) []Set {
+	return append([]Set{{To: "recording.task_id", From: "EventInfo.TaskId"}}, more...)
 }

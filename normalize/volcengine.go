@@ -43,6 +43,7 @@ var VolcengineRTC = Provider{
 	Normalize:  volcNormalize,
 	Sign:       signVolcengine,
 	Distinct:   []string{"EventId"},
+	Canonical:  volcCanonical,
 	Code:       "EventType",
 	Sample:     []byte(`{"AppId":"661e4a2f0000000000000000","EventData":"{\"AppId\":\"661e4a2f0000000000000000\",\"BusinessId\":\"biz1\",\"RoomId\":\"room1\",\"TaskId\":\"task1\",\"Code\":0}","EventId":"ev-0001","EventTime":"2024-05-20T08:00:00Z","EventType":"RecordStarted","Nonce":"4821","Signature":"779782a0bc90e21fb082205b0f3e25a19163a12b8f791d26ba2573906e6068af","Version":"2020-12-01"}`),
 }

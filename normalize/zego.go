@@ -45,6 +45,7 @@ var Zego = Provider{
 	Normalize:  zegoNormalize,
 	Sign:       signZego,
 	Distinct:   []string{"stream_sid"},
+	Canonical:  zegoCanonical,
 	Code:       "event",
 	Sample:     []byte(`{"event":"stream_close","appid":"1","timestamp":"1666786067","nonce":"7266888922840654370","signature":"049bc6fd7f6127bf56d19a8f0d241d00c7dabab6","room_id":"room1","room_session_id":"123456789","user_id":"user1","user_name":"user1_name","channel_id":"0xb-0x1","type":"0","stream_alias":"aaa","stream_id":"stream_id","stream_sid":"s-115205136669740000000000104","stream_seq":"700","third_define_data":"{\"u\":\"S1lxOUxMN2tRZ3lIY0JMSUs3VlMxZz09\"}","create_time_ms":"1666786067353","destroy_timemillis":"1666986067248"}`),
 }
@@ -394,4 +395,97 @@ func signZego(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	zegoSum(&sum, a.Secret, tsText, nonceText)
 	body, err = replaceMember(body, sigName, strconv.AppendQuote(nil, string(sum[:])))
 	return body, headers, err
+}
+
+// zegoCanonical maps ZEGO's room, login, stream, mixing, CDN recording, cloud recording (v2)
+// and cloud player events to the canonical RTC events (SPEC §9). ZEGO documents close_reason,
+// logout reason, stream_close type and user_role; cloud recording sends no start (the API's
+// answer is the start) and exits normally with event_type 5.
+var zegoCanonical = &Canonical{
+	Base: []Set{
+		{To: "app_id", From: "appid"},
+		{To: "room_id", From: "room_id"},
+	},
+	Events: map[string][]Mapping{
+		"room.created": {{Type: RoomStarted, Set: []Set{{To: "room_session_id", From: "room_session_id"}}}},
+		"room.closed": {{Type: RoomEnded, Set: []Set{{To: "room_session_id", From: "room_session_id"},
+			{To: "reason", From: "close_reason", Values: map[string]string{"0": "left", "1": "timeout", "2": "timeout", "3": "kicked"}}}}},
+		"room.user.logged_in": {{Type: ParticipantJoined, Set: zegoUserSets()}},
+		"room.user.logged_out": {{Type: ParticipantLeft, Set: zegoUserSets(Set{To: "reason", From: "reason",
+			Values: map[string]string{"0": "left", "1": "timeout", "2": "timeout", "3": "kicked", "4": "other"}})}},
+		"stream.created": {{Type: StreamPublished, Set: zegoStreamSets()}},
+		"stream.closed": {{Type: StreamUnpublished, Set: zegoStreamSets(Set{To: "reason", From: "type", Values: map[string]string{
+			"0": "left", "1": "timeout", "2": "replaced", "3": "kicked", "4": "timeout", "5": "room_ended", "100": "kicked"}})}},
+		"mix.started":             {{Type: RelayStarted, Set: zegoMixSets()}},
+		"mix.stopped":             {{Type: RelayEnded, Set: zegoMixSets()}},
+		"cdn.recording.completed": {{Type: RecordingFileReady, Set: []Set{{To: "room_id", From: "stream_alias"}, {To: "recording.files", From: "replay_url"}}}},
+
+		"recording.uploaded": {{Type: RecordingFileReady, Set: zegoRecSets(
+			Set{To: "recording.status", From: "detail.upload_status"},
+			Set{To: "recording.files", From: "detail.file_info[].file_url"})}},
+		"recording.aborted": {{Type: RecordingFailed, Set: zegoRecSets(Set{To: "recording.error", From: "detail.quit_reason"})}},
+		"recording.exited":  {{Type: RecordingEnded, Set: zegoRecSets()}},
+
+		"cloudplayer.created":        {{Type: RelayStarted, Set: zegoPlayerSets(Set{To: "relay.url", From: "Detail.StreamUrl"})}},
+		"cloudplayer.status.changed": {{Type: RelayStateChanged, Set: zegoPlayerSets(Set{To: "relay.state", From: "Detail.Status"})}},
+		"cloudplayer.exception":      {{Type: RelayStateChanged, Set: zegoPlayerSets(Set{To: "relay.error", From: "Detail.Code"})}},
+		"cloudplayer.destroyed":      {{Type: RelayEnded, Set: zegoPlayerSets(Set{To: "relay.error", From: "Detail.Reason"})}},
+	},
+	Gaps: "no recording start (cloud recording reports only its files, abnormal and normal ends); no track kind (a ZEGO " +
+		"stream carries audio and video); a login's duration is not sent; mixing sends no callback when it ends " +
+		"abnormally; single-stream transcoding, VOD and moderation have no counterpart",
+}
+
+// zegoUserSets: a login or logout of user_account, whose session_id is the connection and
+// user_role (1 host, 2 audience; 4 admin has no counterpart) the role.
+func zegoUserSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_session_id", From: "room_seq"},
+		{To: "participant_id", From: "user_account"},
+		{To: "participant_session_id", From: "session_id"},
+		{To: "role", From: "user_role", Values: map[string]string{"1": "host", "2": "audience"}},
+		{To: "provider_sequence", From: "user_update_seq"},
+	}, more...)
+}
+
+// zegoStreamSets: the stream stream_id of user_id; stream_sid is its unique id.
+func zegoStreamSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_session_id", From: "room_session_id"},
+		{To: "participant_id", From: "user_id"},
+		{To: "provider_sequence", From: "stream_seq"},
+		{To: "track.id", From: "stream_sid"},
+		{To: "track.name", From: "stream_id"},
+	}, more...)
+}
+
+// zegoMixSets: a mixing task pushes the room's (channel_id) mix to mix_url.
+func zegoMixSets() []Set {
+	return []Set{
+		{To: "room_id", From: "channel_id"},
+		{To: "provider_sequence", From: "seq"},
+		{To: "relay.task_id", From: "task_id"},
+		{To: "relay.direction", Value: "push"},
+		{To: "relay.url", From: "mix_url"},
+	}
+}
+
+// zegoRecSets: a cloud recording (v2) task's event.
+func zegoRecSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "app_id", From: "app_id"},
+		{To: "provider_sequence", From: "sequence"},
+		{To: "recording.task_id", From: "task_id"},
+	}, more...)
+}
+
+// zegoPlayerSets: a cloud player pulls StreamUrl into RoomId; EventTime orders its events.
+func zegoPlayerSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "app_id", From: "AppID"},
+		{To: "room_id", From: "RoomId"},
+		{To: "provider_sequence", From: "EventTime"},
+		{To: "relay.task_id", From: "PlayerId"},
+		{To: "relay.direction", Value: "pull"},
+	}, more...)
 }
