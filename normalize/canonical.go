@@ -71,7 +71,8 @@ type Cond struct {
 }
 
 // Set gives one canonical field its value: the native data's member at From (a dotted path,
-// "list[].name" for an array of strings), or the constant Value.
+// "list[].name" for an array of strings, "list[0]" for an array's first element), or the
+// constant Value.
 type Set struct {
 	To    string // a canonical field: "room_id", "recording.task_id", "recording.files"
 	From  string
@@ -246,6 +247,7 @@ func declaredPath(p *Provider, name, path string) bool {
 	if !p.Declared() {
 		return true
 	}
+	path = strings.ReplaceAll(path, "[0]", "[]") // the first element is declared as any element
 	fs := p.DataFields(name)
 	for _, f := range fs {
 		if f.Path == path || f.Path == strings.TrimSuffix(path, "[]") {
