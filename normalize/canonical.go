@@ -59,7 +59,7 @@ type Canonical struct {
 type Mapping struct {
 	Type string // a canonical type: ParticipantJoined, …
 	// If, when set, chooses this Mapping only when the native data's member at If.Path has one
-	// of If.Values (a string's text, a number as written).
+	// of If.Values (a string's text, a number as written); the value AnyValue matches any.
 	If  *Cond
 	Set []Set
 }
@@ -69,6 +69,11 @@ type Cond struct {
 	Path   string
 	Values []string
 }
+
+// AnyValue, among a Cond's Values, matches any value but "" (and null, an object or an array,
+// which match nothing): the Mapping applies when the member is there (a video recorded from a
+// live input, not an upload).
+const AnyValue = "*"
 
 // Set gives one canonical field its value: the native data's member at From (a dotted path,
 // "list[].name" for an array of strings, "list[0]" for an array's first element), or the

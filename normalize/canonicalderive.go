@@ -53,7 +53,7 @@ func (c *Canonical) choose(ev, out *Event) *Mapping {
 			continue
 		}
 		for _, v := range m.If.Values {
-			if string(text) == v {
+			if (v == AnyValue && len(text) > 0) || string(text) == v {
 				return m
 			}
 		}

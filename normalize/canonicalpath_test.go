@@ -17,3 +17,23 @@ func TestPathValueFirstElement(t *testing.T) {
 		}
 	}
 }
+
+// TestCondAnyValue: AnyValue chooses a mapping when its member has a value, else the next one.
+func TestCondAnyValue(t *testing.T) {
+	c := &Canonical{Events: map[string][]Mapping{"e": {
+		{Type: RecordingFileReady, If: &Cond{Path: "live", Values: []string{AnyValue}}},
+		{Type: RoomStarted},
+	}}}
+	for data, want := range map[string]string{
+		`{"live":"in1"}`: RecordingFileReady,
+		`{"live":7}`:     RecordingFileReady,
+		`{"live":""}`:    RoomStarted,
+		`{"live":null}`:  RoomStarted,
+		`{}`:             RoomStarted,
+	} {
+		ev := &Event{EventType: []byte("e"), Data: []byte(data)}
+		if m := c.choose(ev, &Event{}); m == nil || m.Type != want {
+			t.Errorf("%s: %v, want %s", data, m, want)
+		}
+	}
+}
