@@ -33,7 +33,7 @@ var tencentCSSCanonical = &Canonical{
 		"relay.task.exited": {{Type: RelayEnded, Set: tencentCSSRelaySets(
 			Set{To: "relay.error", From: "msg.message"})}},
 	},
-	Gaps: "no participants (a live stream has one pusher, and viewers are not reported); a push names no pusher id; a recording's start and failure carry no error text and its status events name no file; a relay's source is a list (source_urls), so relay.url is left out, and TaskExit may be followed by a retry of the same task",
+	Gaps: "no participants (a live stream has one pusher, and viewers are not reported); a push names no pusher id; a recording's start and failure carry no error text and its status events name no file; a relay's url is the first of its sources (source_urls), and TaskExit may be followed by a retry of the same task",
 }
 
 // tencentCSSEndReasons: stream-end errcode (Tencent CSS 推流断流错误码,
@@ -64,11 +64,13 @@ func tencentCSSRecSets() []Set {
 	}
 }
 
-// tencentCSSRelaySets: a relay task (314) pulls its sources into the stream.
+// tencentCSSRelaySets: a relay task (314) pulls its sources into the stream, the first of them
+// the relay's url.
 func tencentCSSRelaySets(more ...Set) []Set {
 	return append([]Set{
 		{To: "relay.task_id", From: "task_id"},
 		{To: "relay.direction", Value: "pull"},
+		{To: "relay.url", From: "source_urls[0]"},
 		{To: "relay.state", From: "callback_event"},
 	}, more...)
 }
