@@ -254,6 +254,9 @@ func declaredPath(p *Provider, name, path string) bool {
 	}
 	path = strings.ReplaceAll(path, "[0]", "[]") // the first element is declared as any element
 	fs := p.DataFields(name)
+	if len(fs) == 0 {
+		return true // data itself is an open object (Qiniu Pili's: the user's console Vars)
+	}
 	for _, f := range fs {
 		if f.Path == path || f.Path == strings.TrimSuffix(path, "[]") {
 			return true
