@@ -470,7 +470,7 @@ func signHuaweiLive(body []byte, a *Auth, now time.Time) ([]byte, []Header, erro
 // publish_timestamp, shared by PUBLISH and PUBLISH_DONE (Huawei pairs them by it), is the room's
 // session; a recording's task_id its task.
 var huaweiLiveCanonical = &Canonical{
-	Base: []Set{{To: "app_id", From: "project_id"}, {To: "room_id", From: "stream"}},
+	Base: []Set{{To: "room_id", From: "stream"}},
 	Events: map[string][]Mapping{
 		"stream.published":   {{Type: StreamPublished, Set: huaweiLivePushSets()}},
 		"stream.unpublished": {{Type: StreamUnpublished, Set: huaweiLivePushSets()}},
@@ -492,7 +492,7 @@ func huaweiLivePushSets() []Set {
 	}
 }
 
-// huaweiLiveRecSets: a recording callback names its task.
+// huaweiLiveRecSets: a recording callback names its project and task.
 func huaweiLiveRecSets(more ...Set) []Set {
-	return append([]Set{{To: "recording.task_id", From: "task_id"}}, more...)
+	return append([]Set{{To: "app_id", From: "project_id"}, {To: "recording.task_id", From: "task_id"}}, more...)
 }
