@@ -391,6 +391,7 @@ var ivsCanonical = &Canonical{
 		"recording.state.recording_end": {{Type: RecordingEnded, Set: ivsRecordingSets(
 			Set{To: "duration_s", From: "detail.recording_duration_ms", Unit: "ms"})}},
 		"recording.state.recording_start_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(
+			Set{To: "recording.task_id", From: "detail.recording_session_id"}, // the key prefix is empty
 			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
 		"recording.state.recording_end_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(
 			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
@@ -399,8 +400,14 @@ var ivsCanonical = &Canonical{
 		"stage.update.participant_left":        {{Type: ParticipantLeft, Set: ivsStageSets()}},
 		"stage.update.participant_published":   {{Type: StreamPublished, Set: ivsStageSets()}},
 		"stage.update.participant_unpublished": {{Type: StreamUnpublished, Set: ivsStageSets()}},
+
+		"stage.participant_recording.recording_start": {{Type: RecordingStarted, Set: ivsParticipantRecordingSets()}},
+		"stage.participant_recording.recording_end": {{Type: RecordingEnded, Set: ivsParticipantRecordingSets(
+			Set{To: "duration_s", From: "detail.recording_duration_ms", Unit: "ms"})}},
+		"stage.participant_recording.recording_start_failure": {{Type: RecordingFailed, Set: ivsParticipantRecordingSets()}},
+		"stage.participant_recording.recording_end_failure":   {{Type: RecordingFailed, Set: ivsParticipantRecordingSets()}},
 	},
-	Gaps: "no reason for a participant leaving or a stream ending, no duration but a recording's, no sequence; no role (stage participants are all alike) and no track kinds; a recording names its S3 key prefix, not its files; server-side composition and individual participant recording are not mapped (their fields are undocumented, and a composition names no stage)",
+	Gaps: "no reason for a participant leaving or a stream ending, no duration but a recording's, no sequence; no role (stage participants are all alike) and no track kinds; a recording names its S3 key prefix, not its files; server-side composition is not mapped (its fields are undocumented, and it names no stage)",
 }
 
 // ivsStreamSets: a channel's stream, its session the stream_id.
@@ -412,12 +419,23 @@ func ivsStreamSets() []Set {
 	}
 }
 
-// ivsRecordingSets: auto-record to S3 writes a recording under its key prefix.
+// ivsRecordingSets: auto-record to S3 writes a recording under its key prefix. A Set in more
+// for the same field comes first, and so wins.
 func ivsRecordingSets(more ...Set) []Set {
+	return append(more,
+		Set{To: "room_session_id", From: "detail.stream_id"},
+		Set{To: "recording.task_id", From: "detail.recording_s3_key_prefix"},
+		Set{To: "recording.status", From: "detail.recording_status"},
+	)
+}
+
+// ivsParticipantRecordingSets: a stage publisher's individual recording, under its key prefix.
+func ivsParticipantRecordingSets(more ...Set) []Set {
 	return append([]Set{
-		{To: "room_session_id", From: "detail.stream_id"},
+		{To: "room_session_id", From: "detail.session_id"},
+		{To: "participant_session_id", From: "detail.participant_id"},
 		{To: "recording.task_id", From: "detail.recording_s3_key_prefix"},
-		{To: "recording.status", From: "detail.recording_status"},
+		{To: "recording.status", From: "detail.event_name"},
 	}, more...)
 }
 
