@@ -387,13 +387,13 @@ var ivsCanonical = &Canonical{
 		"stream.state.stream_start": {{Type: StreamPublished, Set: ivsStreamSets()}},
 		"stream.state.stream_end":   {{Type: StreamUnpublished, Set: ivsStreamSets()}},
 
-		"recording.state.recording_start": {{Type: RecordingStarted, Set: ivsRecordingSets()}},
-		"recording.state.recording_end": {{Type: RecordingEnded, Set: ivsRecordingSets(
+		"recording.state.recording_start": {{Type: RecordingStarted, Set: ivsRecordingSets(ivsKeyPrefix)}},
+		"recording.state.recording_end": {{Type: RecordingEnded, Set: ivsRecordingSets(ivsKeyPrefix,
 			Set{To: "duration_s", From: "detail.recording_duration_ms", Unit: "ms"})}},
-		"recording.state.recording_start_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(
-			Set{To: "recording.task_id", From: "detail.recording_session_id"}, // the key prefix is empty
+		// A recording that did not start has no key prefix (empty): its recording session names it.
+		"recording.state.recording_start_failure": {{Type: RecordingFailed, Set: ivsRecordingSets("detail.recording_session_id",
 			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
-		"recording.state.recording_end_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(
+		"recording.state.recording_end_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(ivsKeyPrefix,
 			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
 
 		"stage.update.participant_joined":      {{Type: ParticipantJoined, Set: ivsStageSets()}},
@@ -419,14 +419,16 @@ func ivsStreamSets() []Set {
 	}
 }
 
-// ivsRecordingSets: auto-record to S3 writes a recording under its key prefix. A Set in more
-// for the same field comes first, and so wins.
-func ivsRecordingSets(more ...Set) []Set {
-	return append(more,
-		Set{To: "room_session_id", From: "detail.stream_id"},
-		Set{To: "recording.task_id", From: "detail.recording_s3_key_prefix"},
-		Set{To: "recording.status", From: "detail.recording_status"},
-	)
+// ivsKeyPrefix is where auto-record to S3 writes a recording: the recording's task.
+const ivsKeyPrefix = "detail.recording_s3_key_prefix"
+
+// ivsRecordingSets: a channel's auto-record to S3, its task read at task.
+func ivsRecordingSets(task string, more ...Set) []Set {
+	return append([]Set{
+		{To: "room_session_id", From: "detail.stream_id"},
+		{To: "recording.task_id", From: task},
+		{To: "recording.status", From: "detail.recording_status"},
+	}, more...)
 }
 
 // ivsParticipantRecordingSets: a stage publisher's individual recording, under its key prefix.
@@ -434,7 +436,7 @@ func ivsParticipantRecordingSets(more ...Set) []Set {
 	return append([]Set{
 		{To: "room_session_id", From: "detail.session_id"},
 		{To: "participant_session_id", From: "detail.participant_id"},
-		{To: "recording.task_id", From: "detail.recording_s3_key_prefix"},
+		{To: "recording.task_id", From: ivsKeyPrefix},
 		{To: "recording.status", From: "detail.event_name"},
 	}, more...)
 }
