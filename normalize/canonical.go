@@ -76,8 +76,8 @@ type Cond struct {
 const AnyValue = "*"
 
 // Set gives one canonical field its value: the native data's member at From (a dotted path,
-// "list[].name" for an array of strings, "list[0]" for an array's first element), or the
-// constant Value.
+// "list[].name" for an array of strings, a last segment "list[0]" for an array's first element),
+// or the constant Value.
 type Set struct {
 	To    string // a canonical field: "room_id", "recording.task_id", "recording.files"
 	From  string
@@ -222,6 +222,8 @@ func checkSet(p *Provider, name, typ string, s Set) error {
 		return fmt.Errorf("%s: unit %q (s or ms, on duration_s only)", where, s.Unit)
 	case s.Value != "" && !plainText(s.Value):
 		return fmt.Errorf("%s: constant %q is not plain text", where, s.Value)
+	case strings.Contains(strings.TrimSuffix(s.From, "[0]"), "[0]"):
+		return fmt.Errorf("%s: %q: [0] only ends a path", where, s.From)
 	case s.From != "" && name != "" && !declaredPath(p, name, s.From):
 		return fmt.Errorf("%s: %q is not declared in %s's data", where, s.From, name)
 	}

@@ -37,3 +37,19 @@ func TestCondAnyValue(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupPathsFirstElement: lookupPaths reads a last segment "name[0]" as pathValue does.
+func TestLookupPathsFirstElement(t *testing.T) {
+	obj := []byte(`{"resources":[ "arn:a" ,"arn:b"],"d":{"l":["x"]},"e":[],"s":"t"}`)
+	paths := []string{"resources[0]", "d.l[0]", "e[0]", "s[0]", "missing[0]", "resources"}
+	vals := make([][]byte, len(paths))
+	lookupPaths(obj, paths, vals)
+	for i, p := range paths {
+		if got, want := string(vals[i]), string(pathValue(obj, p)); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
+	}
+	if string(vals[0]) != `"arn:a"` || string(vals[1]) != `"x"` {
+		t.Errorf("first elements: %q %q", vals[0], vals[1])
+	}
+}
