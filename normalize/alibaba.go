@@ -40,6 +40,7 @@ var AlibabaLive = Provider{
 	TimeSource: "publish: `time` (s); recording file: `stop_time` (s); recording status: `ALI-LIVE-TIMESTAMP` (s); else receipt",
 	Events:     alibabaEvents,
 	EventData:  alibabaEventData,
+	Canonical:  alibabaCanonical,
 	Unknown:    "unknown.<action or event>; a callback with neither, nor uri: unknown.callback",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     alibabaVerify,
@@ -445,4 +446,24 @@ var alibabaEventData = map[string][]Field{
 	"recording.paused":  alibabaStatus,
 	"recording.resumed": alibabaStatus,
 	"recording.started": alibabaStatus,
+}
+
+// alibabaCanonical maps Alibaba Cloud Live's publish, publish_done and recording callbacks to the
+// canonical RTC events (SPEC §9). A live stream is the room: room_id is the stream's name (id on
+// publish callbacks, stream on recording ones), track.name the same.
+var alibabaCanonical = &Canonical{
+	Events: map[string][]Mapping{
+		"stream.published":   {{Type: StreamPublished, Set: []Set{{To: "room_id", From: "id"}, {To: "track.name", From: "id"}}}},
+		"stream.unpublished": {{Type: StreamUnpublished, Set: []Set{{To: "room_id", From: "id"}, {To: "track.name", From: "id"}}}},
+		"recording.file.created": {{Type: RecordingFileReady, Set: []Set{
+			{To: "room_id", From: "stream"},
+			{To: "recording.files", From: "uri"},
+			{To: "duration_s", From: "duration"},
+		}}},
+		"recording.started": {{Type: RecordingStarted, Set: []Set{
+			{To: "room_id", From: "stream"},
+			{To: "recording.status", From: "event"},
+		}}},
+	},
+	Gaps: "no participants; no account or app id (app is the ingest domain), no session or sequence; publish_done gives no reason or duration; a recording has no task id, no end or failure callback (only started, paused, resumed and each file), and its files are OSS paths",
 }

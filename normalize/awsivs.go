@@ -59,6 +59,7 @@ var AWSIVS = Provider{
 	TimeSource: "the EventBridge event's `time`, else `Timestamp` (SNS publish time)",
 	Events:     ivsEvents,
 	EventData:  ivsEventData,
+	Canonical:  ivsCanonical,
 	Unknown:    "unknown.<detail-type>: an IVS detail-type the table lacks; SubscriptionConfirmation and UnsubscribeConfirmation: answered, never published",
 	IsProbe:    ivsIsProbe,
 	Answer:     ivsAnswer,
@@ -371,4 +372,81 @@ func firstElement(arr []byte) []byte {
 		return nil
 	}
 	return arr[i:end]
+}
+
+// ivsCanonical maps Amazon IVS's stream state, auto-record to S3 and stage updates to the
+// canonical RTC events (SPEC §9). The room is resources[0], the channel's or stage's ARN (a
+// channel's name is not unique, and a stage update names no stage otherwise); a channel's stream
+// is the room's session (stream_id), a stage's session its session_id.
+var ivsCanonical = &Canonical{
+	Base: []Set{
+		{To: "app_id", From: "account"},
+		{To: "room_id", From: "resources[0]"},
+	},
+	Events: map[string][]Mapping{
+		"stream.state.stream_start": {{Type: StreamPublished, Set: ivsStreamSets()}},
+		"stream.state.stream_end":   {{Type: StreamUnpublished, Set: ivsStreamSets()}},
+
+		"recording.state.recording_start": {{Type: RecordingStarted, Set: ivsRecordingSets(ivsKeyPrefix)}},
+		"recording.state.recording_end": {{Type: RecordingEnded, Set: ivsRecordingSets(ivsKeyPrefix,
+			Set{To: "duration_s", From: "detail.recording_duration_ms", Unit: "ms"})}},
+		// A recording that did not start has no key prefix (empty): its recording session names it.
+		"recording.state.recording_start_failure": {{Type: RecordingFailed, Set: ivsRecordingSets("detail.recording_session_id",
+			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
+		"recording.state.recording_end_failure": {{Type: RecordingFailed, Set: ivsRecordingSets(ivsKeyPrefix,
+			Set{To: "recording.error", From: "detail.recording_status_reason"})}},
+
+		"stage.update.participant_joined":      {{Type: ParticipantJoined, Set: ivsStageSets()}},
+		"stage.update.participant_left":        {{Type: ParticipantLeft, Set: ivsStageSets()}},
+		"stage.update.participant_published":   {{Type: StreamPublished, Set: ivsStageSets()}},
+		"stage.update.participant_unpublished": {{Type: StreamUnpublished, Set: ivsStageSets()}},
+
+		"stage.participant_recording.recording_start": {{Type: RecordingStarted, Set: ivsParticipantRecordingSets()}},
+		"stage.participant_recording.recording_end": {{Type: RecordingEnded, Set: ivsParticipantRecordingSets(
+			Set{To: "duration_s", From: "detail.recording_duration_ms", Unit: "ms"})}},
+		"stage.participant_recording.recording_start_failure": {{Type: RecordingFailed, Set: ivsParticipantRecordingSets()}},
+		"stage.participant_recording.recording_end_failure":   {{Type: RecordingFailed, Set: ivsParticipantRecordingSets()}},
+	},
+	Gaps: "no reason for a participant leaving or a stream ending, no duration but a recording's, no sequence; no role (stage participants are all alike) and no track kinds; a recording names its S3 key prefix, not its files; server-side composition is not mapped (its fields are undocumented, and it names no stage)",
+}
+
+// ivsStreamSets: a channel's stream, its session the stream_id.
+func ivsStreamSets() []Set {
+	return []Set{
+		{To: "room_session_id", From: "detail.stream_id"},
+		{To: "track.id", From: "detail.stream_id"},
+		{To: "track.name", From: "detail.channel_name"},
+	}
+}
+
+// ivsKeyPrefix is where auto-record to S3 writes a recording: the recording's task.
+const ivsKeyPrefix = "detail.recording_s3_key_prefix"
+
+// ivsRecordingSets: a channel's auto-record to S3, its task read at task.
+func ivsRecordingSets(task string, more ...Set) []Set {
+	return append([]Set{
+		{To: "room_session_id", From: "detail.stream_id"},
+		{To: "recording.task_id", From: task},
+		{To: "recording.status", From: "detail.recording_status"},
+	}, more...)
+}
+
+// ivsParticipantRecordingSets: a stage publisher's individual recording, under its key prefix.
+func ivsParticipantRecordingSets(more ...Set) []Set {
+	return append([]Set{
+		{To: "room_session_id", From: "detail.session_id"},
+		{To: "participant_session_id", From: "detail.participant_id"},
+		{To: "recording.task_id", From: ivsKeyPrefix},
+		{To: "recording.status", From: "detail.event_name"},
+	}, more...)
+}
+
+// ivsStageSets: a stage update about one participant: user_id is the application's, and
+// participant_id IVS's id of this join.
+func ivsStageSets() []Set {
+	return []Set{
+		{To: "room_session_id", From: "detail.session_id"},
+		{To: "participant_id", From: "detail.user_id"},
+		{To: "participant_session_id", From: "detail.participant_id"},
+	}
 }

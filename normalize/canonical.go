@@ -59,7 +59,7 @@ type Canonical struct {
 type Mapping struct {
 	Type string // a canonical type: ParticipantJoined, …
 	// If, when set, chooses this Mapping only when the native data's member at If.Path has one
-	// of If.Values (a string's text, a number as written).
+	// of If.Values (a string's text, a number as written); the value AnyValue matches any.
 	If  *Cond
 	Set []Set
 }
@@ -70,8 +70,14 @@ type Cond struct {
 	Values []string
 }
 
+// AnyValue, among a Cond's Values, matches any value but "" (and null, an object or an array,
+// which match nothing): the Mapping applies when the member is there (a video recorded from a
+// live input, not an upload).
+const AnyValue = "*"
+
 // Set gives one canonical field its value: the native data's member at From (a dotted path,
-// "list[].name" for an array of strings), or the constant Value.
+// "list[].name" for an array of strings, a last segment "list[0]" for an array's first element),
+// or the constant Value.
 type Set struct {
 	To    string // a canonical field: "room_id", "recording.task_id", "recording.files"
 	From  string
@@ -216,6 +222,8 @@ func checkSet(p *Provider, name, typ string, s Set) error {
 		return fmt.Errorf("%s: unit %q (s or ms, on duration_s only)", where, s.Unit)
 	case s.Value != "" && !plainText(s.Value):
 		return fmt.Errorf("%s: constant %q is not plain text", where, s.Value)
+	case strings.Contains(strings.TrimSuffix(s.From, "[0]"), "[0]"):
+		return fmt.Errorf("%s: %q: [0] only ends a path", where, s.From)
 	case s.From != "" && name != "" && !declaredPath(p, name, s.From):
 		return fmt.Errorf("%s: %q is not declared in %s's data", where, s.From, name)
 	}
@@ -246,7 +254,11 @@ func declaredPath(p *Provider, name, path string) bool {
 	if !p.Declared() {
 		return true
 	}
+	path = strings.ReplaceAll(path, "[0]", "[]") // the first element is declared as any element
 	fs := p.DataFields(name)
+	if len(fs) == 0 {
+		return true // data itself is an open object (Qiniu Pili's: the user's console Vars)
+	}
 	for _, f := range fs {
 		if f.Path == path || f.Path == strings.TrimSuffix(path, "[]") {
 			return true

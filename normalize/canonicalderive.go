@@ -53,7 +53,7 @@ func (c *Canonical) choose(ev, out *Event) *Mapping {
 			continue
 		}
 		for _, v := range m.If.Values {
-			if string(text) == v {
+			if (v == AnyValue && len(text) > 0) || string(text) == v {
 				return m
 			}
 		}
@@ -270,12 +270,19 @@ func appendKeyText(d []byte, key string, comma bool) []byte {
 	return append(append(append(d, '"'), key...), `":`...)
 }
 
-// pathValue returns the value at the dotted path in the JSON object obj, or nil.
+// pathValue returns the value at the dotted path in the JSON object obj, or nil. A name ending
+// in [0] is the first element of its array ("resources[0]": the first resource).
 func pathValue(obj []byte, path string) []byte {
 	for obj != nil && path != "" {
 		var name string
 		name, path, _ = strings.Cut(path, ".")
-		obj = nestedMember(obj, name)
+		first := strings.HasSuffix(name, "[0]")
+		obj = nestedMember(obj, strings.TrimSuffix(name, "[0]"))
+		if first && len(obj) > 0 && obj[0] == '[' {
+			obj = firstElement(obj) // awsivs.go's
+		} else if first {
+			obj = nil
+		}
 	}
 	return obj
 }

@@ -37,6 +37,7 @@ var CloudflareStream = Provider{
 	TimeSource: "`modified` (RFC 3339), else `created`",
 	Events:     cfStreamEvents,
 	Data:       cfStreamData,
+	Canonical:  cfStreamCanonical,
 	Unknown:    "unknown.<status.state>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     cfStreamSig.Verify,
@@ -186,3 +187,28 @@ var cfStreamData = []Field{
 	{Path: "watermark", Type: "object|null", Desc: "the watermark profile applied, as the API returns it (open); null when none"},
 	{Path: "publicDetails", Type: TObject, Desc: "the video's public details, as set by its owner (open)"},
 }
+
+// cfStreamCanonical maps Cloudflare Stream's webhook to the canonical RTC events (SPEC §9) for
+// the videos recorded from a live input (liveInput set), the live input being the room: a ready
+// video is a recording's file (its HLS manifest), an error a failed recording. A video uploaded
+// has no counterpart.
+var cfStreamCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_id", From: "liveInput"},
+		{To: "recording.task_id", From: "uid"},
+		{To: "recording.status", From: "status.state"},
+	},
+	Events: map[string][]Mapping{
+		"video.ready": {{Type: RecordingFileReady, If: cfStreamLive, Set: []Set{
+			{To: "recording.files", From: "playback.hls"},
+			{To: "duration_s", From: "duration"},
+		}}},
+		"video.error": {{Type: RecordingFailed, If: cfStreamLive, Set: []Set{
+			{To: "recording.error", From: "status.errorReasonText"},
+		}}},
+	},
+	Gaps: "the webhook posts videos only: live input connects and disconnects come through Cloudflare Notifications (another sender, a generic source), so no stream, room or participant events; a recording reports no start or end, only its video ready or failed",
+}
+
+// cfStreamLive: a video recorded from a live input names it.
+var cfStreamLive = &Cond{Path: "liveInput", Values: []string{AnyValue}}

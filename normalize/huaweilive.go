@@ -58,6 +58,7 @@ var HuaweiLive = Provider{
 	Events:     huaweiLiveEvents,
 	Data:       huaweiLiveData,
 	EventData:  huaweiLiveEventData,
+	Canonical:  huaweiLiveCanonical,
 	Unknown:    "unknown.<event or event_type>",
 	IsProbe:    func(*Callback) bool { return false },
 	Verify:     huaweiLiveVerify,
@@ -462,4 +463,36 @@ func signHuaweiLive(body []byte, a *Auth, now time.Time) ([]byte, []Header, erro
 	}
 	body, err = replaceMember(body, "auth_sign", strconv.AppendQuote(nil, string(want)))
 	return body, headers, err
+}
+
+// huaweiLiveCanonical maps Huawei Cloud Live's push notifications and recording callbacks to
+// the canonical RTC events (SPEC §9). A stream is the room (room_id stream); a push's
+// publish_timestamp, shared by PUBLISH and PUBLISH_DONE (Huawei pairs them by it), is the room's
+// session; a recording's task_id its task.
+var huaweiLiveCanonical = &Canonical{
+	Base: []Set{{To: "room_id", From: "stream"}},
+	Events: map[string][]Mapping{
+		"stream.published":   {{Type: StreamPublished, Set: huaweiLivePushSets()}},
+		"stream.unpublished": {{Type: StreamUnpublished, Set: huaweiLivePushSets()}},
+		"recording.started":  {{Type: RecordingStarted, Set: huaweiLiveRecSets()}},
+		"recording.file.completed": {{Type: RecordingFileReady, Set: huaweiLiveRecSets(
+			Set{To: "recording.files", From: "download_url"},
+			Set{To: "duration_s", From: "record_duration"})}},
+		"recording.ended":  {{Type: RecordingEnded, Set: huaweiLiveRecSets()}},
+		"recording.failed": {{Type: RecordingFailed, Set: huaweiLiveRecSets()}},
+	},
+	Gaps: "no participants; a push names no account or app id (only the domain), no reason for PUBLISH_DONE and no duration; a recording failure carries no error text; no sequence (PUBLISH and PUBLISH_DONE may arrive out of order)",
+}
+
+// huaweiLivePushSets: a push callback names its stream and, as its session, publish_timestamp.
+func huaweiLivePushSets() []Set {
+	return []Set{
+		{To: "room_session_id", From: "publish_timestamp"},
+		{To: "track.name", From: "stream"},
+	}
+}
+
+// huaweiLiveRecSets: a recording callback names its project and task.
+func huaweiLiveRecSets(more ...Set) []Set {
+	return append([]Set{{To: "app_id", From: "project_id"}, {To: "recording.task_id", From: "task_id"}}, more...)
 }

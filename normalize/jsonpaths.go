@@ -6,7 +6,8 @@ const maxPaths = 24
 
 // lookupPaths finds the value at each dotted path of paths in the JSON object obj in one pass
 // over it, descending only into members some path goes through: vals[i] is the raw value at
-// paths[i], nil when obj lacks it (or paths[i] is ""). obj must be valid JSON (an event's data);
+// paths[i], nil when obj lacks it (or paths[i] is ""); a last segment "name[0]" is the first
+// element of the array name. obj must be valid JSON (an event's data);
 // a member whose name has escapes matches no path. It allocates nothing.
 func lookupPaths(obj []byte, paths []string, vals [][]byte) {
 	var offs [maxPaths]int
@@ -52,6 +53,10 @@ func lookupLevel(obj []byte, paths []string, vals [][]byte, offs [maxPaths]int) 
 			switch {
 			case len(rest) == len(key):
 				vals[p] = val
+			case rest[len(key):] == "[0]": // the array's first element, as the path's last segment
+				if len(val) > 0 && val[0] == '[' {
+					vals[p] = firstElement(val)
+				}
 			case rest[len(key)] == '.' && len(val) > 0 && val[0] == '{':
 				if !descend {
 					descend = true

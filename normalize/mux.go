@@ -33,6 +33,7 @@ var Mux = Provider{
 	Events:      muxEvents,
 	Data:        muxData,
 	EventData:   muxEventData,
+	Canonical:   muxCanonical,
 	Unknown:     "a type the table lacks as Mux wrote it when dotted lower-case (`robots.job.*`, new types), else unknown.<type>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      muxSig.Verify,
@@ -216,4 +217,47 @@ func appendValueWithout(dst, v []byte, drop []string) ([]byte, int) {
 func signMux(body []byte, a *Auth, now time.Time) ([]byte, []Header, error) {
 	headers, err := muxSig.Sign(body, a.Secret, now, nil)
 	return body, headers, err
+}
+
+// muxCanonical maps Mux's live stream, its recording into an asset and its simulcast targets to
+// the canonical RTC events (SPEC §9). A live stream is the room (room_id its id): the encoder's
+// connect and disconnect are the stream's publish and unpublish, active and idle (after the
+// reconnect window) the room's start and end. Every live stream is recorded into an asset; a
+// simulcast target is a push of the stream to an RTMP or SRT URL.
+var muxCanonical = &Canonical{
+	Base: []Set{
+		{To: "app_id", From: "environment.id"},
+		{To: "room_id", From: "data.id"},
+	},
+	Events: map[string][]Mapping{
+		"video.live_stream.active":       {{Type: RoomStarted}},
+		"video.live_stream.idle":         {{Type: RoomEnded}},
+		"video.live_stream.connected":    {{Type: StreamPublished, Set: []Set{{To: "track.id", From: "data.id"}}}},
+		"video.live_stream.disconnected": {{Type: StreamUnpublished, Set: []Set{{To: "track.id", From: "data.id"}}}},
+		"video.live_stream.recording": {{Type: RecordingStarted, Set: []Set{
+			{To: "recording.task_id", From: "data.active_asset_id"},
+		}}},
+		"video.asset.live_stream_completed": {{Type: RecordingEnded, Set: []Set{
+			{To: "room_id", From: "data.live_stream_id"},
+			{To: "recording.task_id", From: "data.id"},
+			{To: "recording.status", From: "data.status"},
+			{To: "duration_s", From: "data.duration"},
+		}}},
+		"video.live_stream.simulcast_target.starting":     {{Type: RelayStarted, Set: muxRelaySets()}},
+		"video.live_stream.simulcast_target.broadcasting": {{Type: RelayStateChanged, Set: muxRelaySets()}},
+		"video.live_stream.simulcast_target.errored":      {{Type: RelayStateChanged, Set: muxRelaySets()}},
+		"video.live_stream.simulcast_target.idle":         {{Type: RelayEnded, Set: muxRelaySets()}},
+	},
+	Gaps: "no participants (one encoder per live stream, viewers are not reported); no reason for a disconnect, no session id or sequence; a recording is an asset, not files (asset and static-rendition events are not mapped, since most assets are uploads, not recordings), and it reports no failure of its own; a simulcast target's error names no cause",
+}
+
+// muxRelaySets: a simulcast target pushes its live stream to url.
+func muxRelaySets() []Set {
+	return []Set{
+		{To: "room_id", From: "data.live_stream_id"},
+		{To: "relay.task_id", From: "data.id"},
+		{To: "relay.direction", Value: "push"},
+		{To: "relay.url", From: "data.url"},
+		{To: "relay.state", From: "data.status"},
+	}
 }

@@ -39,6 +39,7 @@ var OvenMediaEngine = Provider{
 	TimeSource:  "`request.time` (ISO 8601, ms), else receipt",
 	Events:      omeEvents,
 	Data:        omeFields,
+	Canonical:   omeCanonical,
 	Unknown:     "unknown.<direction>_<protocol>_<status>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      omeVerify,
@@ -282,4 +283,21 @@ func signOvenMediaEngine(body []byte, a *Auth, now time.Time) ([]byte, []Header,
 	}
 	headers, err := omeSig.Sign(body, a.Secret, now, nil)
 	return body, append([]Header{{"Content-Type", "application/json"}}, headers...), err
+}
+
+// omeCanonical maps OvenMediaEngine's publish admissions to the canonical RTC events (SPEC §9):
+// an opening (admitted once stored: the bridge answers allowed) is the stream's publish, a
+// closing its unpublish. OME names a stream only by its URL, so room_id and track.name are
+// request.url without its query (the subject), scheme and port included.
+var omeCanonical = &Canonical{
+	Base: []Set{{To: "room_id", From: "request.url"}, {To: "track.name", From: "request.url"}},
+	Events: map[string][]Mapping{
+		"publish.rtmp.opening":   {{Type: StreamPublished}},
+		"publish.rtmp.closing":   {{Type: StreamUnpublished}},
+		"publish.webrtc.opening": {{Type: StreamPublished}},
+		"publish.webrtc.closing": {{Type: StreamUnpublished}},
+		"publish.srt.opening":    {{Type: StreamPublished}},
+		"publish.srt.closing":    {{Type: StreamUnpublished}},
+	},
+	Gaps: "no participants (playbacks are not mapped), no app id, session, sequence, reason or duration; a stream is named by its URL, so one stream published over two protocols is two rooms, and a URL rewritten by the control server (new_url) is not followed; no recording or relay events (OME reports them to no webhook)",
 }

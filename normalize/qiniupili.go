@@ -46,6 +46,7 @@ var QiniuPili = Provider{
 	TimeSource:  "`endTime`, else `startTime`, else `ts`/`timestamp` (s, as configured); else receipt",
 	Events:      qiniuEvents,
 	Data:        qiniuData,
+	Canonical:   qiniuCanonical,
 	Unknown:     "unknown.<event>; no event at all: unknown.callback",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      qiniuVerify,

@@ -38,6 +38,7 @@ var SRS = Provider{
 	Events:      srsEvents,
 	Data:        srsData,
 	EventData:   srsEventData,
+	Canonical:   srsCanonical,
 	Unknown:     "unknown.<action>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      srsVerify,
@@ -177,4 +178,29 @@ var srsEventData = func() map[string][]Field {
 // signSRS sends body as it is: SRS signs nothing.
 func signSRS(body []byte, _ *Auth, _ time.Time) ([]byte, []Header, error) {
 	return body, []Header{{"Content-Type", "application/json"}}, nil
+}
+
+// srsCanonical maps SRS's publish, unpublish and DVR hooks to the canonical RTC events (SPEC
+// §9). A stream is the room: room_id is stream, track.name stream_url (/app/stream), track.id
+// SRS's stream_id, and the publishing client's client_id the participant's session.
+var srsCanonical = &Canonical{
+	Base: []Set{{To: "room_id", From: "stream"}},
+	Events: map[string][]Mapping{
+		"publish.started": {{Type: StreamPublished, Set: srsStreamSets()}},
+		"publish.stopped": {{Type: StreamUnpublished, Set: srsStreamSets()}},
+		"dvr.file.written": {{Type: RecordingFileReady, Set: []Set{
+			{To: "participant_session_id", From: "client_id"},
+			{To: "recording.files", From: "file"},
+		}}},
+	},
+	Gaps: "no participants (players are not mapped), no app id, session or sequence (SRS sends no time: occurred_at is the receipt); no unpublish reason or duration; DVR reports each file written, not a recording's start, end or failure; HLS segments are not mapped",
+}
+
+// srsStreamSets: a publish names its stream and the publishing client.
+func srsStreamSets() []Set {
+	return []Set{
+		{To: "participant_session_id", From: "client_id"},
+		{To: "track.id", From: "stream_id"},
+		{To: "track.name", From: "stream_url"},
+	}
 }

@@ -30,6 +30,7 @@ var TencentCSS = Provider{
 	Events:      tencentEvents,
 	Data:        tencentCSSData,
 	EventData:   tencentCSSEventData,
+	Canonical:   tencentCSSCanonical,
 	Unknown:     "unknown.<event_type>; 314: relay.unknown; 332: recording.status.unknown",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      tencentVerify,

@@ -45,6 +45,7 @@ var VolcengineLive = Provider{
 	Events:      volcLiveEvents,
 	Data:        volcLiveData,
 	EventData:   volcLiveEventData,
+	Canonical:   volcLiveCanonical,
 	Unknown:     "unknown.<event_type>",
 	IsProbe:     func(*Callback) bool { return false },
 	Verify:      volcLiveVerify,
@@ -356,4 +357,21 @@ func signVolcengineLive(body []byte, a *Auth, now time.Time) ([]byte, []Header, 
 	}
 	body, err = setMembers(body, member{key: []byte("data"), val: data})
 	return body, headers, err
+}
+
+// volcLiveCanonical maps Volcengine Live's push_start and push_end to the canonical RTC events
+// (SPEC §9). A stream is the room (room_id stream), its push session (session_id) the room's
+// session, and sequence_id, "the unique identifier of one push", the track's id.
+var volcLiveCanonical = &Canonical{
+	Base: []Set{
+		{To: "room_id", From: "stream"},
+		{To: "room_session_id", From: "session_id"},
+		{To: "track.id", From: "sequence_id"},
+		{To: "track.name", From: "stream"},
+	},
+	Events: map[string][]Mapping{
+		"stream.started": {{Type: StreamPublished}},
+		"stream.ended":   {{Type: StreamUnpublished}},
+	},
+	Gaps: "no participants and no app or account id (vhost and domain only); push_end gives no reason or duration; the record callback's status members are undocumented, so a recording's start, file, end or failure cannot be told apart and it is not mapped; no relay events",
 }

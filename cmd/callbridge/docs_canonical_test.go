@@ -23,7 +23,10 @@ func canonicalMarkdown(p *normalize.Provider) string {
 	for _, e := range p.Events {
 		for _, m := range c.Events[e.Name] {
 			when := ""
-			if m.If != nil {
+			switch {
+			case m.If != nil && slices.Equal(m.If.Values, []string{normalize.AnyValue}):
+				when = fmt.Sprintf("`%s` is set", m.If.Path)
+			case m.If != nil:
 				when = fmt.Sprintf("`%s` is `%s`", m.If.Path, strings.Join(m.If.Values, "` or `"))
 			}
 			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", e.Name, m.Type, cell(when), cell(setsText(c, m)))
