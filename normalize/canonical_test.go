@@ -41,6 +41,8 @@ func TestCanonicalDerive(t *testing.T) {
 		{"unknown reason is other, role without a row left out, escaped text kept exact", "left",
 			`{"room":"r\"1\u00e9","user":{"id":"u","role":9},"why":"meteor","ms":"2000"}`,
 			`{"provider":"test","native_type":"io.test.left","occurred_at":"2026-01-02T03:04:05.678Z","room_id":"r\"1é","participant_id":"u","reason":"other","reason_native":"meteor","duration_s":2}`},
+		{"empty strings name nothing", "left", `{"room":"","user":{"id":""},"why":""}`,
+			`{"provider":"test","native_type":"io.test.left","occurred_at":"2026-01-02T03:04:05.678Z"}`},
 		{"nothing present: the common fields only", "left", `{}`,
 			`{"provider":"test","native_type":"io.test.left","occurred_at":"2026-01-02T03:04:05.678Z"}`},
 		{"first matching condition", "rec", `{"room":"r","state":"failed","error":"disk full"}`,

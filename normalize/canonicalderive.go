@@ -161,8 +161,8 @@ func writeCanonical(d, raw []byte, out *Event, f canonicalField, s *Set, key str
 	}
 	text, scratch, ok := stringValue(raw, out.scratch[:0])
 	out.scratch = scratch
-	if !ok {
-		return d, nil
+	if !ok || len(text) == 0 {
+		return d, nil // an empty string names nothing: left out, as an absent member is
 	}
 	switch f.kind {
 	case kindEnum:
@@ -236,7 +236,7 @@ func writeTexts(d, v []byte, out *Event, s *Set, key string, comma bool) []byte 
 	add := func(v []byte) {
 		text, scratch, ok := stringValue(v, out.scratch[:0])
 		out.scratch = scratch
-		if !ok {
+		if !ok || len(text) == 0 {
 			return
 		}
 		if n > 0 {
