@@ -162,7 +162,28 @@ func FuzzNormalize(f *testing.F) {
 		if again := ev.AppendStructured(nil); !bytes.Equal(again, out) {
 			t.Fatalf("%s: Envelope(%q) into a reused Event differs:\n%s\n%s", p.ID, body, out, again)
 		}
+		checkCanonical(t, p, &ev, body)
 	})
+}
+
+// checkCanonical: whatever the native event holds, its canonical counterpart, when it has one,
+// is a valid event in the rtc vocabulary, made the same way twice, its id apart from the native's.
+func checkCanonical(t *testing.T, p *Provider, ev *Event, body []byte) {
+	var a, b Event
+	if !p.Canonical.Derive(ev, &a) {
+		return
+	}
+	out := a.AppendStructured(nil)
+	if !json.Valid(out) || !json.Valid(a.Data) {
+		t.Fatalf("%s: canonical event of %q is not valid JSON: %s", p.ID, body, out)
+	}
+	if a.Provider != CanonicalID || !bytes.HasPrefix(a.Type, []byte(CanonicalPrefix)) || bytes.Equal(a.ID, ev.ID) ||
+		!bytes.Equal(a.CausationID, ev.ID) || !bytes.HasPrefix(a.PartitionKey, []byte(p.ID+":")) {
+		t.Fatalf("%s: canonical event of %q: %s", p.ID, body, out)
+	}
+	if !p.Canonical.Derive(ev, &b) || !bytes.Equal(b.AppendStructured(nil), out) {
+		t.Fatalf("%s: canonical event of %q made twice differs", p.ID, body)
+	}
 }
 
 // checkAuthErr fails unless err is nil or an *AuthError.
