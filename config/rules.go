@@ -101,6 +101,13 @@ func (c *Config) rules() []rule {
 		enum("CALLBRIDGE_KAFKA_SASL_MECHANISM", c.KafkaSASLMechanism, "", "none", "plain", "scram-sha-256", "scram-sha-512"),
 		{name: "CALLBRIDGE_KAFKA_SASL_PASSWORD", ok: c.KafkaSASLMechanism == "none" || (c.KafkaSASLUsername != "" && c.KafkaSASLPassword != ""), secret: true,
 			want: "a SASL mechanism needs CALLBRIDGE_KAFKA_SASL_USERNAME and CALLBRIDGE_KAFKA_SASL_PASSWORD"},
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL", ok: c.KafkaSchemaRegistryURL == "" || isAbsoluteURL(c.KafkaSchemaRegistryURL),
+			want: "want an absolute http or https URL without query or fragment, such as http://registry:8081, or empty (off)"},
+		enum("CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION", c.KafkaSchemaIDLocation, "", "header", "prefix"),
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD", ok: (c.KafkaSchemaRegistryUsername == "") == (c.KafkaSchemaRegistryPassword == ""), secret: true,
+			want: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME and CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD go together: set both or neither"},
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE", ok: (c.KafkaSchemaRegistryTLSCertFile == "") == (c.KafkaSchemaRegistryTLSKeyFile == ""),
+			want: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE and CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE go together: set both or neither"},
 	}
 }
 
