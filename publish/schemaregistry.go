@@ -172,6 +172,7 @@ func (r *schemaRegistry) registerKnown() {
 	defer close(r.done)
 	wait := registryBackoffMin
 	logged := map[string]string{} // subject → the failure last logged
+	began := time.Now()
 	for {
 		failed := false
 		for _, t := range r.pendingTopics() {
@@ -198,9 +199,9 @@ func (r *schemaRegistry) registerKnown() {
 			}
 		}
 		if !failed {
-			if r.lastErr.Swap(nil) != nil {
-				r.logger.Info("kafka schema registry: every known topic's value schema is registered")
-			}
+			r.lastErr.Store(nil)
+			r.logger.Info("kafka schema registry: every known topic's value schema is registered",
+				"topics", len(r.cfg.Schemas), "registry", r.base, "took", time.Since(began).Round(time.Millisecond).String())
 			return
 		}
 		select {
