@@ -611,6 +611,7 @@ func TestCombinations(t *testing.T) {
 		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION": "body"}, "allowed: header, prefix"},
 		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME": "u"}, "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD=<redacted>"},
 		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE": "c.pem"}, "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL": "http://r:8081", "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CA_FILE": "ca.pem"}, "for an https URL"},
 		{map[string]string{"CALLBRIDGE_KAFKA_TLS_CERT_FILE": "/c.pem"}, "CALLBRIDGE_KAFKA_TLS_KEY_FILE"},
 		{map[string]string{"CALLBRIDGE_NATS_USER": "u"}, "CALLBRIDGE_NATS_PASSWORD=<redacted>"},
 		{map[string]string{"CALLBRIDGE_NATS_USER": "u", "CALLBRIDGE_NATS_PASSWORD": "hunter2", "CALLBRIDGE_NATS_TOKEN": "tok"}, "not both"},

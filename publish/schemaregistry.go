@@ -71,7 +71,8 @@ const (
 // schemaRegistry registers value schemas and caches their ids by topic.
 type schemaRegistry struct {
 	cfg     SchemaRegistryConfig
-	base    string
+	base    string // the URL requests go to
+	where   string // base without a password, for the log
 	client  *http.Client
 	timeout time.Duration
 	logger  *slog.Logger
@@ -116,7 +117,7 @@ func newSchemaRegistry(cfg SchemaRegistryConfig, timeout time.Duration, logger *
 	}
 	schemas := make(map[string][]byte, len(cfg.Schemas))
 	r := &schemaRegistry{
-		base: strings.TrimSuffix(cfg.URL, "/"), client: &http.Client{Transport: transport},
+		base: strings.TrimSuffix(cfg.URL, "/"), where: strings.TrimSuffix(u.Redacted(), "/"), client: &http.Client{Transport: transport},
 		timeout: timeout, logger: logger, prefix: cfg.Location == SchemaIDPrefix,
 		ids: map[string]uint32{}, pending: map[string]struct{}{}, inflight: map[string]*registered{},
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
@@ -201,7 +202,7 @@ func (r *schemaRegistry) registerKnown() {
 		if !failed {
 			r.lastErr.Store(nil)
 			r.logger.Info("kafka schema registry: every known topic's value schema is registered",
-				"topics", len(r.cfg.Schemas), "registry", r.base, "took", time.Since(began).Round(time.Millisecond).String())
+				"topics", len(r.cfg.Schemas), "registry", r.where, "took", time.Since(began).Round(time.Millisecond).String())
 			return
 		}
 		select {
@@ -298,7 +299,7 @@ func (r *schemaRegistry) register(ctx context.Context, topic string, schema []by
 	id, err := r.post(ctx, subject, schema)
 	if err != nil {
 		r.failures.Inc()
-		return 0, fmt.Errorf("%w: subject %s at %s: %w", ErrSchemaNotRegistered, nameExcerpt([]byte(subject), len(subject)), r.base, err)
+		return 0, fmt.Errorf("%w: subject %s at %s: %w", ErrSchemaNotRegistered, nameExcerpt([]byte(subject), len(subject)), r.where, err)
 	}
 	return id, nil
 }

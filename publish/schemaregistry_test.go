@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +179,51 @@ func TestSchemaRegistrySettings(t *testing.T) {
 	for _, cfg := range []SchemaRegistryConfig{{URL: "registry:8081"}, {URL: "http://r:8081", Location: "body"}} {
 		if _, err := newSchemaRegistry(cfg, time.Second, slog.Default(), func(s string) string { return s }); err == nil {
 			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}
+
+// Basic authentication: the right credentials register; wrong ones keep the sink not ready,
+// saying which settings to check, and the password is never in what it says.
+func TestKafkaSchemaRegistryBasicAuth(t *testing.T) {
+	c := testenv.Kafka(t)
+	reg := testenv.NewSchemaRegistry(t)
+	reg.RequireBasicAuth("bridge", "s3cret")
+	for _, password := range []string{"s3cret", "wrong-pass"} {
+		cfg := srConfig(kafkaConfig(c), reg, SchemaIDHeader)
+		cfg.SchemaRegistry.Username, cfg.SchemaRegistry.Password = "bridge", password
+		k := newKafka(t, cfg)
+		if password == "s3cret" {
+			waitSinkReady(t, k, true)
+			continue
+		}
+		time.Sleep(500 * time.Millisecond)
+		err := k.Ready()
+		if err == nil || !strings.Contains(err.Error(), "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME") || strings.Contains(err.Error(), password) {
+			t.Errorf("wrong password: Ready() = %v", err)
+		}
+	}
+}
+
+// An https registry is verified with the CA file, and refused without it.
+func TestKafkaSchemaRegistryTLS(t *testing.T) {
+	c := testenv.Kafka(t)
+	reg, ca := testenv.NewSchemaRegistryTLS(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range []*TLSFiles{{CAFile: caFile}, nil} {
+		cfg := srConfig(kafkaConfig(c), reg, SchemaIDHeader)
+		cfg.SchemaRegistry.TLS = files
+		k := newKafka(t, cfg)
+		if files != nil {
+			waitSinkReady(t, k, true)
+			continue
+		}
+		time.Sleep(500 * time.Millisecond)
+		if err := k.Ready(); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("without the CA: Ready() = %v", err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -32,11 +33,25 @@ type SchemaRegistry struct {
 
 // NewSchemaRegistry starts one, closed at the end of the test.
 func NewSchemaRegistry(t testing.TB) *SchemaRegistry {
-	r := &SchemaRegistry{ids: map[string]int{}, subjects: map[string][]int{}, refused: map[string]bool{}, posts: map[string]int{}}
+	r := newSchemaRegistry()
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
 	return r
+}
+
+// NewSchemaRegistryTLS starts one at an https URL, and returns its certificate in PEM, for a
+// client's CA file.
+func NewSchemaRegistryTLS(t testing.TB) (*SchemaRegistry, []byte) {
+	r := newSchemaRegistry()
+	srv := httptest.NewTLSServer(r)
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}
+
+func newSchemaRegistry() *SchemaRegistry {
+	return &SchemaRegistry{ids: map[string]int{}, subjects: map[string][]int{}, refused: map[string]bool{}, posts: map[string]int{}}
 }
 
 // Down makes the registry drop every connection (true) or answer again (false).
