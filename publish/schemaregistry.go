@@ -253,7 +253,10 @@ func (r *schemaRegistry) id(ctx context.Context, topic string) (uint32, error) {
 	case ok:
 		return id, nil
 	case known:
-		return 0, r.ready()
+		if err := r.ready(); err != nil {
+			return 0, err
+		}
+		return r.id(ctx, topic) // registered since: the id is there
 	case call != nil:
 		select {
 		case <-call.done:
@@ -379,6 +382,15 @@ func (r *schemaRegistry) mark(b *kafkaBuf, id uint32, value []byte) []byte {
 	}
 	b.value = append(append(b.value[:0], b.schemaID[:]...), value...)
 	return b.value
+}
+
+// withoutSchemaID is value without the schema id prefix SchemaIDPrefix puts before it, if any: no
+// event's value (JSON: a structured event, or binary mode's data) starts with byte 0.
+func withoutSchemaID(value []byte) []byte {
+	if len(value) >= 5 && value[0] == 0 {
+		return value[5:]
+	}
+	return value
 }
 
 // isDeadLetterTopic reports whether topic holds dead letters, which are not marked.

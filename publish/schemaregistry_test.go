@@ -227,3 +227,11 @@ func TestKafkaSchemaRegistryTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutSchemaID(t *testing.T) {
+	for in, want := range map[string]string{"\x00\x00\x00\x00\x07{}": "{}", "{}": "{}", "\x00\x01": "\x00\x01", "": ""} {
+		if got := string(withoutSchemaID([]byte(in))); got != want {
+			t.Errorf("withoutSchemaID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/publish"
 )
@@ -134,5 +135,21 @@ func TestKafkaSchemaRegistryBuffered(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(r[0].Value[5:]), `{"specversion"`) {
 		t.Errorf("value after the prefix: %.40s", r[0].Value[5:])
+	}
+}
+
+// callbridge tail reads events whose value carries the schema id prefix as the events they are.
+func TestTailKafkaSchemaIDPrefix(t *testing.T) {
+	c := testenv.Kafka(t)
+	reg := testenv.NewSchemaRegistry(t)
+	b := startBridge(t, schemaRegistryEnv(c, reg, publish.SchemaIDPrefix))
+	waitReady(t, b, 200)
+	cfg, err := config.Load(providerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := tailUntilEvent(t, b, cfg)
+	if ev.Extensions()["provider"] != "anyrtc" || len(ev.Data()) == 0 {
+		t.Errorf("tailed event %s", ev)
 	}
 }
