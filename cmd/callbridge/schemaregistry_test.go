@@ -9,7 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/callbridge/callbridge/config"
 	"github.com/callbridge/callbridge/internal/testenv"
 	"github.com/callbridge/callbridge/publish"
 )
@@ -144,12 +143,5 @@ func TestTailKafkaSchemaIDPrefix(t *testing.T) {
 	reg := testenv.NewSchemaRegistry(t)
 	b := startBridge(t, schemaRegistryEnv(c, reg, publish.SchemaIDPrefix))
 	waitReady(t, b, 200)
-	cfg, err := config.Load(providerSpecs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := tailUntilEvent(t, b, cfg)
-	if ev.Extensions()["provider"] != "anyrtc" || len(ev.Data()) == 0 {
-		t.Errorf("tailed event %s", ev)
-	}
+	tailsAnyrtc(t, b)
 }
