@@ -38,6 +38,7 @@ type Bridge struct {
 	fatal    chan error // buffer mode: the broker refused us for good while the buffer ran
 	logger   *slog.Logger
 	traces   *tracing.Provider // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
+	metrics  prometheus.Registerer
 }
 
 // Addr is the address the bridge serves on.
@@ -126,7 +127,7 @@ func Start(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	scfg := serverConfig(cfg, routes, reg, traces, logger)
 	scfg.Output, scfg.Contract = normalize.NewOutput(cfg.SchemaBaseURL, registry), files.Lookup
 	server := ingest.New(scfg, front)
-	b := &Bridge{cfg: cfg, registry: registry, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces}
+	b := &Bridge{cfg: cfg, registry: registry, server: server, addr: ln.Addr(), served: make(chan error, 1), fatal: make(chan error, 1), logger: logger, traces: traces, metrics: reg}
 	// Probes are served while the broker connects: /readyz says 503 until it has (in buffer
 	// mode it says 200: the buffer accepts).
 	go func() { b.served <- server.Serve(ln) }()
@@ -197,7 +198,7 @@ func (b *Bridge) startBuffered(ctx context.Context, tmpl *publish.Template, late
 
 // startDirect connects the broker, and serves callbacks once it has.
 func (b *Bridge) startDirect(ctx context.Context, tmpl *publish.Template, late *lateSink, u *undo) error {
-	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.logger)
+	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.metrics, b.logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ErrStoppedWhileConnecting

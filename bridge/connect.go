@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbridge/callbridge/config"
+	"github.com/callbridge/callbridge/contract"
 	"github.com/callbridge/callbridge/ingest"
 	"github.com/callbridge/callbridge/normalize"
 	"github.com/callbridge/callbridge/publish"
@@ -21,7 +22,7 @@ import (
 // fit) stops the bridge: buffering for ever in front of it would only fill the disk. Once the
 // broker's message limit is known, the body limit is fitted to it.
 func (b *Bridge) connectBehindBuffer(ctx context.Context, tmpl *publish.Template, late *lateSink, buffer *publish.Buffer) {
-	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.logger)
+	sink, where, err := connect(ctx, b.cfg, b.registry, tmpl, b.metrics, b.logger)
 	if err != nil {
 		if ctx.Err() == nil {
 			b.fatal <- err
@@ -73,20 +74,23 @@ func Connect(ctx context.Context, cfg *config.Config, registry *normalize.Regist
 	if err != nil {
 		return nil, "", err
 	}
-	return connect(ctx, cfg, registry, tmpl, logger)
+	return connect(ctx, cfg, registry, tmpl, nil, logger)
 }
 
 // connect opens the sink. An external broker that cannot be reached yet is retried with
 // backoff until ctx ends; anything else (the embedded server failing, refused credentials, a
-// stream or topic that does not fit) stops start-up.
-func connect(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, logger *slog.Logger) (publish.Target, string, error) {
+// stream or topic that does not fit) stops start-up. metrics (nil: none) takes the sink's own
+// metrics (the Kafka schema registry's).
+func connect(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, metrics prometheus.Registerer, logger *slog.Logger) (publish.Target, string, error) {
 	mode, err := publish.ParseMode(cfg.CEMode)
 	if err != nil {
 		return nil, "", err
 	}
 	open := func() (publish.Target, string, error) { return connectNATS(ctx, cfg, tmpl, mode, logger) }
 	if cfg.Sink == "kafka" {
-		open = func() (publish.Target, string, error) { return connectKafka(ctx, cfg, registry, tmpl, mode, logger) }
+		open = func() (publish.Target, string, error) {
+			return connectKafka(ctx, cfg, registry, tmpl, mode, metrics, logger)
+		}
 	}
 	// Only an external broker is waited for: the embedded server does not start by waiting.
 	retryable := func(err error) bool { return (cfg.Sink == "kafka" || cfg.NATSURL != "") && publish.Retriable(err) }
@@ -141,10 +145,14 @@ func connectNATS(ctx context.Context, cfg *config.Config, tmpl *publish.Template
 	return nc, nc.ClientURL(), nil
 }
 
-func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, mode publish.Mode, logger *slog.Logger) (publish.Target, string, error) {
+func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, mode publish.Mode, metrics prometheus.Registerer, logger *slog.Logger) (publish.Target, string, error) {
 	key, err := publish.ParseTemplate(cfg.KafkaKeyTemplate)
 	if err != nil {
 		return nil, "", &config.Error{Line: fmt.Sprintf("CALLBRIDGE_KAFKA_KEY_TEMPLATE=%q: %v", cfg.KafkaKeyTemplate, err)}
+	}
+	schemas, err := schemaRegistryConfig(cfg, registry, tmpl, mode, metrics)
+	if err != nil {
+		return nil, "", err
 	}
 	var tlsFiles *publish.TLSFiles
 	if cfg.KafkaTLS {
@@ -175,11 +183,36 @@ func connectKafka(ctx context.Context, cfg *config.Config, registry *normalize.R
 		MaxTopics:     cfg.KafkaMaxTopics,
 		Timeout:       cfg.PublishTimeout,
 		Logger:        logger,
+
+		SchemaRegistry: schemas,
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return k, "kafka://" + cfg.KafkaBrokers, nil
+}
+
+// schemaRegistryConfig is the Kafka sink's schema registry (nil without
+// CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL): the value schemas of the topics the template names, as
+// the contract makes them for the content mode.
+func schemaRegistryConfig(cfg *config.Config, registry *normalize.Registry, tmpl *publish.Template, mode publish.Mode, metrics prometheus.Registerer) (*publish.SchemaRegistryConfig, error) {
+	if cfg.KafkaSchemaRegistryURL == "" {
+		return nil, nil
+	}
+	topics, fallback, err := contract.ValueSchemas(registry, tmpl, mode == publish.Structured)
+	if err != nil {
+		return nil, err
+	}
+	var tlsFiles *publish.TLSFiles
+	if strings.HasPrefix(cfg.KafkaSchemaRegistryURL, "https:") {
+		tlsFiles = &publish.TLSFiles{CAFile: cfg.KafkaSchemaRegistryTLSCAFile, CertFile: cfg.KafkaSchemaRegistryTLSCertFile,
+			KeyFile: cfg.KafkaSchemaRegistryTLSKeyFile, InsecureSkipVerify: cfg.KafkaSchemaRegistryTLSInsecureSkipVerify}
+	}
+	return &publish.SchemaRegistryConfig{
+		URL: cfg.KafkaSchemaRegistryURL, Location: cfg.KafkaSchemaIDLocation,
+		Username: cfg.KafkaSchemaRegistryUsername, Password: cfg.KafkaSchemaRegistryPassword, TLS: tlsFiles,
+		Schemas: topics, Fallback: fallback, Registerer: metrics,
+	}, nil
 }
 
 // openBuffer opens the buffer of CALLBRIDGE_ACK_MODE=buffer in front of late, the broker to be.

@@ -97,6 +97,15 @@ type Config struct {
 	KafkaSASLUsername          string        `envconfig:"CALLBRIDGE_KAFKA_SASL_USERNAME" desc:"SASL user name"`
 	KafkaSASLPassword          string        `envconfig:"CALLBRIDGE_KAFKA_SASL_PASSWORD" secret:"true" desc:"SASL password"`
 
+	KafkaSchemaRegistryURL                   string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL" desc:"Confluent-compatible schema registry (such as http://registry:8081): each topic's value schema is registered under <topic>-value at start-up and every event is marked with its id; /readyz answers 503 until all are registered; empty: off"`
+	KafkaSchemaIDLocation                    string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION" default:"header" desc:"with a schema registry: header (the id in header __value_schema_id, the value unchanged) or prefix (Confluent's wire format: byte 0 and the 4-byte id before the value)"`
+	KafkaSchemaRegistryUsername              string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME" desc:"schema registry: HTTP basic authentication user (with CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD)"`
+	KafkaSchemaRegistryPassword              string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD" secret:"true" desc:"schema registry: HTTP basic authentication password"`
+	KafkaSchemaRegistryTLSCAFile             string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CA_FILE" desc:"schema registry at an https URL: PEM CA bundle to verify it (default: the system pool)"`
+	KafkaSchemaRegistryTLSCertFile           string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE" desc:"schema registry: PEM client certificate (with CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE)"`
+	KafkaSchemaRegistryTLSKeyFile            string `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE" desc:"schema registry: PEM client key"`
+	KafkaSchemaRegistryTLSInsecureSkipVerify bool   `envconfig:"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_INSECURE_SKIP_VERIFY" default:"false" desc:"schema registry: do not verify its certificate (testing only)"`
+
 	// AllowUnsignedSetting is the variable as set; AllowUnsigned resolves it.
 	AllowUnsignedSetting AutoBool      `envconfig:"CALLBRIDGE_ALLOW_UNSIGNED" default:"auto" desc:"accept unsigned callbacks for a provider without a secret; auto: true only with the embedded NATS server"`
 	MaxClockSkew         time.Duration `envconfig:"CALLBRIDGE_MAX_CLOCK_SKEW" default:"5m" desc:"signature window: how far a signed send time (NetEase CurTime, anyRTC notifyMs, ...; see each provider's page in docs/providers) may be from now, either way"`

@@ -118,6 +118,7 @@ func TestDefaults(t *testing.T) {
 		KafkaBatchSize:        100,
 		KafkaMaxTopics:        512,
 		KafkaSASLMechanism:    "none",
+		KafkaSchemaIDLocation: "header",
 		AllowUnsignedSetting:  "auto",
 		MaxClockSkew:          5 * time.Minute,
 		Canonical:             "on",
@@ -493,6 +494,9 @@ func TestVarNames(t *testing.T) {
 		"KAFKA_BATCH_TIMEOUT", "KAFKA_BATCH_SIZE", "KAFKA_MAX_TOPICS", "KAFKA_TLS", "KAFKA_TLS_CA_FILE", "KAFKA_TLS_CERT_FILE",
 		"KAFKA_TLS_KEY_FILE", "KAFKA_TLS_INSECURE_SKIP_VERIFY", "KAFKA_SASL_MECHANISM",
 		"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE",
+		"KAFKA_SCHEMA_REGISTRY_URL", "KAFKA_SCHEMA_ID_LOCATION", "KAFKA_SCHEMA_REGISTRY_USERNAME",
+		"KAFKA_SCHEMA_REGISTRY_PASSWORD", "KAFKA_SCHEMA_REGISTRY_PASSWORD_FILE", "KAFKA_SCHEMA_REGISTRY_TLS_CA_FILE",
+		"KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE", "KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE", "KAFKA_SCHEMA_REGISTRY_TLS_INSECURE_SKIP_VERIFY",
 		"ALLOW_UNSIGNED",
 		"MAX_CLOCK_SKEW", "WEBHOOK_SOURCES",
 		"NETEASE_NERTC_APP_SECRET", "NETEASE_NERTC_APP_SECRET_FILE",
@@ -518,7 +522,7 @@ func TestVarNames(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Vars names:\n got %v\nwant %v", got, want)
 	}
-	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_OLD_KEY", "NATS_PASSWORD", "NATS_TOKEN", "KAFKA_SASL_PASSWORD"} {
+	for _, n := range []string{"NETEASE_NERTC_APP_SECRET", "ANYRTC_URL_TOKEN", "TENCENT_CSS_CALLBACK_KEY", "TENCENT_CSS_OLD_KEY", "NATS_PASSWORD", "NATS_TOKEN", "KAFKA_SASL_PASSWORD", "KAFKA_SCHEMA_REGISTRY_PASSWORD"} {
 		if !secret[Prefix+n] {
 			t.Errorf("%s is not marked secret", n)
 		}
@@ -604,6 +608,11 @@ func TestCombinations(t *testing.T) {
 		{map[string]string{"CALLBRIDGE_SINK": "kafka"}, "CALLBRIDGE_KAFKA_BROKERS"},
 		{map[string]string{"CALLBRIDGE_SINK": "kafka", "CALLBRIDGE_KAFKA_BROKERS": "kafka-0"}, "host:port"},
 		{map[string]string{"CALLBRIDGE_SINK": "kafka", "CALLBRIDGE_KAFKA_BROKERS": "k:9092", "CALLBRIDGE_KAFKA_SASL_MECHANISM": "plain", "CALLBRIDGE_KAFKA_SASL_USERNAME": "u"}, "CALLBRIDGE_KAFKA_SASL_PASSWORD=<redacted>"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL": "registry:8081"}, "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION": "body"}, "allowed: header, prefix"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME": "u"}, "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD=<redacted>"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE": "c.pem"}, "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE"},
+		{map[string]string{"CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL": "http://r:8081", "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CA_FILE": "ca.pem"}, "for an https URL"},
 		{map[string]string{"CALLBRIDGE_KAFKA_TLS_CERT_FILE": "/c.pem"}, "CALLBRIDGE_KAFKA_TLS_KEY_FILE"},
 		{map[string]string{"CALLBRIDGE_NATS_USER": "u"}, "CALLBRIDGE_NATS_PASSWORD=<redacted>"},
 		{map[string]string{"CALLBRIDGE_NATS_USER": "u", "CALLBRIDGE_NATS_PASSWORD": "hunter2", "CALLBRIDGE_NATS_TOKEN": "tok"}, "not both"},

@@ -28,7 +28,7 @@ const (
 )
 
 func (c *Config) rules() []rule {
-	return []rule{
+	return append([]rule{
 		{name: "CALLBRIDGE_LISTEN", ok: isHostPort(c.Listen), want: wantHostPort + ":8080 or 127.0.0.1:8080"},
 		{name: "CALLBRIDGE_MAX_BODY_BYTES", ok: c.MaxBodyBytes > 0, want: wantPositiveInt},
 		{name: "CALLBRIDGE_READ_TIMEOUT", ok: c.ReadTimeout > 0, want: wantPositiveDuration},
@@ -82,7 +82,12 @@ func (c *Config) rules() []rule {
 			want: "set a token or a user and password, not both"},
 		{name: "CALLBRIDGE_NATS_TLS_KEY_FILE", ok: (c.NATSTLSCertFile == "") == (c.NATSTLSKeyFile == ""),
 			want: "CALLBRIDGE_NATS_TLS_CERT_FILE and CALLBRIDGE_NATS_TLS_KEY_FILE go together: set both or neither"},
+	}, c.kafkaRules()...)
+}
 
+// kafkaRules are the Kafka sink's settings' rules, its schema registry's included.
+func (c *Config) kafkaRules() []rule {
+	return []rule{
 		{name: "CALLBRIDGE_KAFKA_BROKERS", ok: c.Sink != "kafka" || isHostPortList(c.KafkaBrokers),
 			want: "want comma-separated host:port, such as kafka-0:9092,kafka-1:9092 (required with CALLBRIDGE_SINK=kafka)"},
 		enum("CALLBRIDGE_CANONICAL", c.Canonical, "", "on", "off"),
@@ -102,6 +107,16 @@ func (c *Config) rules() []rule {
 		enum("CALLBRIDGE_KAFKA_SASL_MECHANISM", c.KafkaSASLMechanism, "", "none", "plain", "scram-sha-256", "scram-sha-512"),
 		{name: "CALLBRIDGE_KAFKA_SASL_PASSWORD", ok: c.KafkaSASLMechanism == "none" || (c.KafkaSASLUsername != "" && c.KafkaSASLPassword != ""), secret: true,
 			want: "a SASL mechanism needs CALLBRIDGE_KAFKA_SASL_USERNAME and CALLBRIDGE_KAFKA_SASL_PASSWORD"},
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL", ok: c.KafkaSchemaRegistryURL == "" || isAbsoluteURL(c.KafkaSchemaRegistryURL),
+			want: "want an absolute http or https URL without query or fragment, such as http://registry:8081, or empty (off)"},
+		enum("CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION", c.KafkaSchemaIDLocation, "", "header", "prefix"),
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD", ok: (c.KafkaSchemaRegistryUsername == "") == (c.KafkaSchemaRegistryPassword == ""), secret: true,
+			want: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_USERNAME and CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_PASSWORD go together: set both or neither"},
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE", ok: (c.KafkaSchemaRegistryTLSCertFile == "") == (c.KafkaSchemaRegistryTLSKeyFile == ""),
+			want: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_CERT_FILE and CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_KEY_FILE go together: set both or neither"},
+		{name: "CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL", ok: strings.HasPrefix(c.KafkaSchemaRegistryURL, "https:") ||
+			c.KafkaSchemaRegistryTLSCAFile == "" && c.KafkaSchemaRegistryTLSCertFile == "" && !c.KafkaSchemaRegistryTLSInsecureSkipVerify,
+			want: "the CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_TLS_* settings are for an https URL: use https, or unset them"},
 	}
 }
 

@@ -14,12 +14,15 @@ import (
 
 // Sink is what the AsyncAPI document says of where events go: the configured sink and templates.
 type Sink struct {
-	Kind    string // "nats" or "kafka"
-	Host    string // host:port of the broker (the first Kafka broker)
-	Mode    string // CloudEvents content mode: "structured" or "binary"
-	Topic   string // CALLBRIDGE_TOPIC_TEMPLATE
-	Key     string // CALLBRIDGE_KAFKA_KEY_TEMPLATE (Kafka)
-	Version string // the bridge's version, the document's info.version
+	Kind  string // "nats" or "kafka"
+	Host  string // host:port of the broker (the first Kafka broker)
+	Mode  string // CloudEvents content mode: "structured" or "binary"
+	Topic string // CALLBRIDGE_TOPIC_TEMPLATE
+	Key   string // CALLBRIDGE_KAFKA_KEY_TEMPLATE (Kafka)
+	// SchemaID is where events carry their schema registry id (Kafka with
+	// CALLBRIDGE_KAFKA_SCHEMA_REGISTRY_URL): publish.SchemaIDHeader or SchemaIDPrefix; "": none.
+	SchemaID string
+	Version  string // the bridge's version, the document's info.version
 }
 
 // attributes says what each CloudEvents attribute and extension holds, in the order the bridge
@@ -174,8 +177,11 @@ func message(name, summary, schemaFile string, sink Sink, key string) obj {
 		payload = obj{}.add("allOf", []any{ref("#/components/schemas/CloudEvent"),
 			obj{}.add("type", "object").add("properties", obj{}.add("data", data))})
 	}
-	m := obj{}.add("name", name).add("summary", summary).add("contentType", contentType(sink)).
-		add("headers", headers(sink)).add("payload", payload)
+	m := obj{}.add("name", name).add("summary", summary)
+	if sink.SchemaID == publish.SchemaIDPrefix {
+		m = m.add("description", "the value is preceded by the Confluent wire format's 5 bytes: byte 0, then the schema registry id of subject <topic>-value as 4 big-endian bytes; the payload below follows them")
+	}
+	m = m.add("contentType", contentType(sink)).add("headers", headers(sink)).add("payload", payload)
 	if sink.Kind == "kafka" {
 		m = m.add("bindings", obj{}.add("kafka", obj{}.
 			add("key", obj{}.add("type", "string").add("description", key)).
@@ -192,6 +198,11 @@ func headers(sink Sink) obj {
 	if sink.Kind == "nats" {
 		props = props.add("Nats-Msg-Id", obj{}.add("type", "string").add("description", "<provider>/<id>: JetStream's deduplication id"))
 		required = append(required, "Nats-Msg-Id")
+	}
+	if sink.SchemaID == publish.SchemaIDHeader {
+		props = props.add(publish.ValueSchemaIDHeader, obj{}.add("type", "string").
+			add("description", "the schema registry id of subject <topic>-value: 5 bytes, byte 0 then the id as 4 big-endian bytes (Confluent's SchemaId encoding)"))
+		required = append(required, publish.ValueSchemaIDHeader)
 	}
 	if sink.Mode == "binary" {
 		prefix := "ce-"
@@ -239,6 +250,9 @@ func SinkOf(cfg *config.Config, version string) Sink {
 	switch {
 	case cfg.Sink == "kafka":
 		s.Host, _, _ = strings.Cut(cfg.KafkaBrokers, ",")
+		if cfg.KafkaSchemaRegistryURL != "" {
+			s.SchemaID = cfg.KafkaSchemaIDLocation
+		}
 	case cfg.NATSURL != "":
 		first, _, _ := strings.Cut(cfg.NATSURL, ",")
 		if u, err := url.Parse(first); err == nil && u.Host != "" {

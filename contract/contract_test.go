@@ -155,6 +155,10 @@ func TestAsyncAPIPerSink(t *testing.T) {
 			[]string{"Nats-Msg-Id", "ce-id", "parameters:"}},
 		{"subject in the template", Sink{Kind: "kafka", Host: "k:9092", Mode: "structured", Topic: "{provider}.{subject}", Key: ""},
 			[]string{"\n      subject:\n", `address: "zoom.{subject}"`}, []string{"\n      eventtype:\n"}},
+		{"kafka, schema id header", Sink{Kind: "kafka", Host: "k:9092", Mode: "structured", Topic: "callbacks.{provider}.{eventtype}", SchemaID: "header"},
+			[]string{`"__value_schema_id":`, "Confluent's SchemaId"}, []string{"wire format"}},
+		{"kafka, schema id prefix", Sink{Kind: "kafka", Host: "k:9092", Mode: "binary", Topic: "callbacks.{provider}.{eventtype}", SchemaID: "prefix"},
+			[]string{"Confluent wire format's 5 bytes"}, []string{"__value_schema_id"}},
 	}
 	for _, tt := range tests {
 		b, err := AsyncAPI(reg, tt.sink)

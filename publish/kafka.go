@@ -44,6 +44,9 @@ type KafkaConfig struct {
 	SASLPassword  string
 	Timeout       time.Duration // write acknowledgement deadline; 0: 5s
 	Logger        *slog.Logger
+	// SchemaRegistry, when set, registers the topics' value schemas and marks every event with
+	// its schema id (schemaregistry.go); not ready until every known topic's is registered.
+	SchemaRegistry *SchemaRegistryConfig
 }
 
 // maxTopicLen is Kafka's limit on a topic name.
@@ -64,6 +67,7 @@ type Kafka struct {
 	transport *kafka.Transport
 	client    *kafka.Client
 	writer    *kafka.Writer
+	sr        *schemaRegistry // nil: no schema registry
 
 	mu      sync.RWMutex
 	topics  map[string]string   // topics known to exist, interned: name → name
@@ -85,9 +89,11 @@ type Kafka struct {
 
 // kafkaBuf is one message on its way: the rendered Message and what the writer is handed.
 type kafkaBuf struct {
-	msg     Message
-	headers []kafka.Header
-	out     [1]kafka.Message
+	msg      Message
+	headers  []kafka.Header
+	out      [1]kafka.Message
+	schemaID [5]byte // the schema id header's value or the value's prefix
+	value    []byte  // the value with the schema id prefix
 }
 
 // NewKafka connects to the brokers and checks or creates the known topics. Brokers that do not
@@ -136,6 +142,12 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 	}
 	k.client = &kafka.Client{Addr: k.addr, Transport: transport, Timeout: cfg.Timeout}
 	k.writer = newKafkaWriter(&cfg, k.addr, transport, acks, compression)
+	if cfg.SchemaRegistry != nil {
+		topic := func(t string) string { return string(AppendKafkaTopic(nil, []byte(t))) }
+		if k.sr, err = newSchemaRegistry(*cfg.SchemaRegistry, cfg.Timeout, cfg.Logger, topic); err != nil {
+			return nil, err
+		}
+	}
 
 	startCtx, cancel := context.WithTimeout(ctx, max(2*cfg.Timeout, 10*time.Second))
 	defer cancel()
@@ -144,6 +156,9 @@ func NewKafka(ctx context.Context, cfg KafkaConfig) (*Kafka, error) {
 		return nil, err
 	}
 	go k.check()
+	if k.sr != nil {
+		k.sr.start()
+	}
 	return k, nil
 }
 
@@ -290,10 +305,11 @@ func (k *Kafka) getBuf() *kafkaBuf {
 // putBuf pools b again, once the writer is done with it: after a successful write only (a call
 // that timed out may leave its batch with the writer).
 func (k *Kafka) putBuf(b *kafkaBuf) {
-	if cap(b.msg.buf) > maxPooledMsg || cap(b.msg.vals) > maxPooledMsg {
+	if cap(b.msg.buf) > maxPooledMsg || cap(b.msg.vals) > maxPooledMsg || cap(b.value) > maxPooledMsg {
 		return
 	}
 	b.msg.reset()
+	b.value = b.value[:0]
 	clear(b.headers)
 	b.headers = b.headers[:0]
 	b.out[0] = kafka.Message{}
@@ -372,7 +388,15 @@ func (k *Kafka) write(b *kafkaBuf, timeout time.Duration) error {
 	for _, h := range m.Headers {
 		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
 	}
-	b.out[0] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Data, Headers: b.headers}
+	value := m.Data
+	if k.sr != nil && !isDeadLetterTopic(topic) {
+		id, err := k.sr.id(ctx, topic)
+		if err != nil {
+			return err
+		}
+		value = k.sr.mark(b, id, value)
+	}
+	b.out[0] = kafka.Message{Topic: topic, Key: m.Key, Value: value, Headers: b.headers}
 	err = k.writeRetrying(ctx, b.out[:])
 	if err == nil {
 		if k.writeErr.Load() != nil {
@@ -448,6 +472,9 @@ func (k *Kafka) Close(ctx context.Context) error {
 			k.closeErr = fmt.Errorf("kafka writer still flushing at shutdown: %w", ctx.Err())
 		}
 		<-k.done
+		if k.sr != nil {
+			k.sr.close()
+		}
 		k.transport.CloseIdleConnections()
 	})
 	return k.closeErr

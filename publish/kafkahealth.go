@@ -79,14 +79,17 @@ func (k *Kafka) check() {
 	}
 }
 
-// Ready returns nil while the brokers answer and no write has failed for want of them since
-// they last did.
+// Ready returns nil while the brokers answer, no write has failed for want of them since they
+// last did, and (with a schema registry) every known topic's value schema is registered.
 func (k *Kafka) Ready() error {
 	if e := k.checkErr.Load(); e != nil {
 		return *e
 	}
 	if f := k.writeErr.Load(); f != nil {
 		return f.err
+	}
+	if k.sr != nil {
+		return k.sr.ready()
 	}
 	return nil
 }

@@ -220,10 +220,11 @@ func (k *Kafka) Tail(ctx context.Context, opts TailOptions, emit func(event []by
 				yield(h.Key, string(h.Value))
 			}
 		}
-		if opts.filters() && !opts.match(attributes(m.Value, "ce_", headers)) {
+		value := withoutSchemaID(m.Value) // CALLBRIDGE_KAFKA_SCHEMA_ID_LOCATION=prefix
+		if opts.filters() && !opts.match(attributes(value, "ce_", headers)) {
 			continue
 		}
-		event, err := structured(m.Value, "ce_", headers)
+		event, err := structured(value, "ce_", headers)
 		if err == nil {
 			err = emit(event)
 		}

@@ -94,7 +94,12 @@ func TestTailNATS(t *testing.T) {
 
 func TestTailKafka(t *testing.T) {
 	c := testenv.Kafka(t)
-	b := startBridge(t, kafkaEnv(c, "binary"))
+	tailsAnyrtc(t, startBridge(t, kafkaEnv(c, "binary")))
+}
+
+// tailsAnyrtc checks that a tail configured as b (from the environment) prints b's events.
+func tailsAnyrtc(t *testing.T, b *runningBridge) {
+	t.Helper()
 	cfg, err := config.Load(providerSpecs())
 	if err != nil {
 		t.Fatal(err)
