@@ -27,7 +27,7 @@ func ValueSchemas(reg *normalize.Registry, tmpl *publish.Template, structured bo
 	perType := strings.Contains(text, "{eventtype}") || strings.Contains(text, "{type}")
 	data := map[string][]byte{}
 	if !strings.Contains(text, "{subject}") {
-		for _, p := range reg.All() {
+		for _, p := range reg.Publishers() {
 			for _, e := range p.Events {
 				ev := normalize.Event{Provider: p.ID, EventType: []byte(e.Name), Type: []byte(p.TypePrefix + e.Name)}
 				topic := string(tmpl.Append(nil, &ev))

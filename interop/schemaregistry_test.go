@@ -98,9 +98,9 @@ func schemaRegistryKafka(t *testing.T, brokers []string, url string, mode publis
 	return k
 }
 
-// srProviders are the providers whose events TestSchemaRegistryIndependentClient publishes: two
-// that declare their data and one that does not.
-var srProviders = map[string]bool{"daily": true, "getstream": true, "anyrtc": true}
+// srProviders are the providers whose events TestSchemaRegistryIndependentClient publishes: three
+// providers, and rtc, the canonical RTC events every provider's goldens make.
+var srProviders = map[string]bool{"daily": true, "getstream": true, "anyrtc": true, normalize.CanonicalID: true}
 
 // goldenEvents are the golden events of providers, read back as events.
 func goldenEvents(t *testing.T, providers map[string]bool) []*normalize.Event {
