@@ -56,7 +56,7 @@ func TestKafkaSchemaRegistryDownThenUp(t *testing.T) {
 	if status, _, reply := b.post(t, signed("netease-nertc", body, time.Now())); status != 200 {
 		t.Fatalf("registry up: %d %s", status, reply)
 	}
-	r := kafkaRecords(t, c, 1)
+	r := nativeRecords(kafkaRecords(t, c, 1))
 	if len(r) != 1 || r[0].Topic != playTopic {
 		t.Fatalf("%d records, want the retry only", len(r))
 	}
@@ -94,7 +94,7 @@ func TestKafkaSchemaRegistryRefuses(t *testing.T) {
 	if status, _, reply := b.post(t, signed("anyrtc", other, time.Now())); status != 200 {
 		t.Fatalf("a registered topic: %d %s", status, reply)
 	}
-	r := kafkaRecords(t, c, 1)
+	r := nativeRecords(kafkaRecords(t, c, 1))
 	latest, _ := reg.Latest(r[0].Topic + "-value")
 	if len(r) != 1 || int(markedID(t, r[0], publish.SchemaIDPrefix)) != latest || latest == 0 {
 		t.Errorf("%d records; %s marked %d, latest %d", len(r), r[0].Topic, markedID(t, r[0], publish.SchemaIDPrefix), latest)
@@ -127,7 +127,7 @@ func TestKafkaSchemaRegistryBuffered(t *testing.T) {
 			t.Fatal("never registered")
 		}
 	}
-	r := kafkaRecords(t, c, 1)
+	r := nativeRecords(kafkaRecords(t, c, 1))
 	latest, _ := reg.Latest(playTopic + "-value")
 	if len(r) != 1 || int(markedID(t, r[0], publish.SchemaIDPrefix)) != latest || latest == 0 {
 		t.Errorf("%d records; marked %d, latest %d", len(r), markedID(t, r[0], publish.SchemaIDPrefix), latest)
