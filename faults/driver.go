@@ -43,6 +43,9 @@ type DriverConfig struct {
 	// one provider retry reaching two pods at once, and counts as answered 200 when one did.
 	Mirrors []string
 	Fanout  bool
+	// NoCanonical: the bridges run with CALLBRIDGE_CANONICAL=off. By default (on, as the bridge
+	// defaults) a callback whose event has a canonical counterpart must find both in the sink.
+	NoCanonical bool
 }
 
 // Sender is one provider of the load: its n-th distinct callback, signed by the provider's own
@@ -165,13 +168,23 @@ type Callback struct {
 	Provider string
 	NoticeID string
 	CEID     string
-	sender   *Sender
-	body     []byte
+	// CanonicalID is the id of the event's canonical counterpart (provider rtc), "" for none.
+	CanonicalID string
+	sender      *Sender
+	body        []byte
 }
 
 // Key is the event's identity in the sink, provider/id: SPEC §4's Nats-Msg-Id. A CloudEvent id
 // is unique only within its source.
 func (c Callback) Key() string { return c.Provider + "/" + c.CEID }
+
+// Keys are the keys of every event the callback makes: Key, and its canonical counterpart's.
+func (c Callback) Keys() []string {
+	if c.CanonicalID == "" {
+		return []string{c.Key()}
+	}
+	return []string{c.Key(), normalize.CanonicalID + "/" + c.CanonicalID}
+}
 
 // Driver sends the load and records every attempt.
 type Driver struct {
@@ -332,8 +345,13 @@ func (d *Driver) do(ctx context.Context, client *http.Client, j job) {
 		if _, err := s.Provider.Run(&c, &s.Auth, true, &ev); err != nil {
 			panic(fmt.Sprintf("%s: our callback does not verify: %v", s.Provider.ID, err))
 		}
+		var canon normalize.Event
+		hasCanon := !d.cfg.NoCanonical && s.Provider.Canonical.Derive(&ev, &canon)
 		d.mu.Lock()
 		d.callbacks[j.cb].CEID = string(ev.ID)
+		if hasCanon {
+			d.callbacks[j.cb].CanonicalID = string(canon.ID)
+		}
 		d.mu.Unlock()
 	}
 	urls := append([]string{d.cfg.BaseURL}, d.cfg.Mirrors...)

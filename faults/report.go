@@ -207,7 +207,9 @@ func (r *Report) countDelivery(cbs []Callback, st *Stored, t *tally) {
 		}
 		r.Sent++
 		if c.CEID != "" {
-			ours[c.Key()] = i
+			for _, key := range c.Keys() {
+				ours[key] = i
+			}
 		}
 		if acked[i] {
 			r.Acked++
@@ -233,11 +235,16 @@ func (r *Report) countDelivery(cbs []Callback, st *Stored, t *tally) {
 		}
 	}
 	for i, c := range cbs {
-		if acked[i] && seen[c.Key()] == 0 {
-			r.Lost++
-			r.LostBy[c.Provider]++
-			if len(r.LostIDs) < 20 {
-				r.LostIDs = append(r.LostIDs, c.Key())
+		if !acked[i] {
+			continue
+		}
+		for _, key := range c.Keys() { // a 200 means the native event and its canonical one
+			if seen[key] == 0 {
+				r.Lost++
+				r.LostBy[c.Provider]++
+				if len(r.LostIDs) < 20 {
+					r.LostIDs = append(r.LostIDs, key)
+				}
 			}
 		}
 	}

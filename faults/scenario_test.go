@@ -66,7 +66,9 @@ func (s scenario) run(t *testing.T) *Report {
 	cbs, _, _ := d.Results()
 	for _, a := range atts {
 		if a.Status == http.StatusOK {
-			ackedIDs[cbs[a.Callback].Key()] = true
+			for _, key := range cbs[a.Callback].Keys() {
+				ackedIDs[key] = true
+			}
 		}
 	}
 	st := s.await(t, ackedIDs)
