@@ -54,7 +54,8 @@ type Record struct {
 	Location string // where the id was found
 }
 
-// String is the line the command prints: topic, schema id, subject, valid or invalid, value.
+// String is the line the command prints: topic, schema id, where it was, subject, valid or
+// invalid, value.
 func (r Record) String() string {
 	verdict := "valid"
 	if !r.Valid {
@@ -65,7 +66,7 @@ func (r Record) String() string {
 	if json.Compact(&compact, r.Value) == nil {
 		value = compact.String()
 	}
-	return fmt.Sprintf("%s id=%d subject=%s %s %s", r.Topic, r.ID, r.Subject, verdict, value)
+	return fmt.Sprintf("%s id=%d in=%s subject=%s %s %s", r.Topic, r.ID, r.Location, r.Subject, verdict, value)
 }
 
 // LooksLikeRegex tells whether a topic argument is a regular expression rather than a name.
