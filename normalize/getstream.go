@@ -38,6 +38,7 @@ var GetStream = Provider{
 	Normalize:     getstreamNormalize,
 	Sign:          signGetStream,
 	Distinct:      []string{"session_id"},
+	Credentials:   []string{"call.egress.rtmps[].stream_key"},
 	Code:          "type",
 	Sample:        []byte(`{"type":"call.session_participant_joined","created_at":"2025-01-01T00:00:00.123456789Z","call_cid":"default:INVENTEDcall","session_id":"INVENTED-session","participant":{"user":{"id":"alice"},"user_session_id":"INVENTED-us","joined_at":"2025-01-01T00:00:00.1Z","role":"user"}}`),
 	SampleHeaders: getstreamHeaders,
@@ -154,8 +155,8 @@ func signGetStream(body []byte, a *Auth, now time.Time) ([]byte, []Header, error
 }
 
 // getstreamCredentials are members kept off the bus wherever they are in the body: an RTMP
-// egress's stream key. (Provider.Credentials cannot name array items yet, so a dead letter keeps
-// them; see docs/providers/getstream.md.)
+// egress's stream key. Provider.Credentials names where the call object carries it
+// (call.egress.rtmps[].stream_key), so a dead letter has it redacted.
 var getstreamCredentials = []string{"stream_key"}
 
 // getstreamCanonical maps Stream Video's call sessions, their participants, recordings and HLS

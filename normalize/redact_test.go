@@ -34,3 +34,13 @@ func TestRedact(t *testing.T) {
 		t.Error("a provider without credentials redacted something")
 	}
 }
+
+// TestRedactArrayItems: a "name[]" step redacts in every item of the array, and nothing else.
+func TestRedactArrayItems(t *testing.T) {
+	p := &Provider{Credentials: []string{"call.egress.rtmps[].stream_key", "keys[]"}}
+	body := []byte(`{"call":{"egress":{"rtmps":[{"name":"yt","stream_key":"sk-1"},{"name":"tw","stream_key":"sk-2"},"odd"]}},"keys":["k1",{"x":1}],"stream_key":"kept"}`)
+	want := `{"call":{"egress":{"rtmps":[{"name":"yt","stream_key":"<redacted>"},{"name":"tw","stream_key":"<redacted>"},"odd"]}},"keys":["<redacted>","<redacted>"],"stream_key":"kept"}`
+	if got := p.Redact(body); string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

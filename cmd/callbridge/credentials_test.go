@@ -68,10 +68,22 @@ func putPath(n *jnode, path, raw string) {
 	}
 	steps := strings.Split(path, ".")
 	for _, step := range steps[:len(steps)-1] {
-		child := n.get(step)
-		if child == nil || child.kind != '{' {
-			n.add(step, "{}")
+		// "name[]" steps into an array's items: the marker goes into its first, an object.
+		name, items := strings.CutSuffix(step, "[]")
+		child := n.get(name)
+		want := byte('{')
+		if items {
+			want = '['
+		}
+		if child == nil || child.kind != want {
+			n.add(name, string([]byte{want, want + 2})) // {} or []
 			child = n.vals[len(n.vals)-1]
+		}
+		if items {
+			if len(child.vals) == 0 || child.vals[0].kind != '{' {
+				child.vals = append([]*jnode{{kind: '{'}}, child.vals...)
+			}
+			child = child.vals[0]
 		}
 		n = child
 	}
