@@ -226,7 +226,8 @@ type Provider struct {
 	ReplyTo func(c *Callback) []byte
 	// Credentials are the dotted JSON paths (form keys, for a form or query body) of values
 	// that are credentials: a stream key; for a path ending in '?', the query of a URL value
-	// (SRS's tcUrl). Normalize keeps them out of the event; a dead letter carries the body with
+	// (SRS's tcUrl); a step "name[]" names every item of an array (GetStream's
+	// call.egress.rtmps[].stream_key). Normalize keeps them out of the event; a dead letter carries the body with
 	// each replaced (Redact). The contract test puts a marker at each path of Sample (adding
 	// the path when Sample lacks it) and looks for it on the bus and in dead letters.
 	Credentials []string
