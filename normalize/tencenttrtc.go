@@ -203,7 +203,7 @@ func signTencentTRTC(body []byte, a *Auth, now time.Time) ([]byte, []Header, err
 
 // trtcRecStatus: a cloud-recording event reporting a Status.
 var trtcRecStatus = []Field{
-	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	trtcUserID,
 	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
 	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
 	{Path: "EventInfo.Payload.Status", Type: TInteger, Desc: "0 success, else a failure"},
@@ -211,7 +211,7 @@ var trtcRecStatus = []Field{
 
 // trtcRecLeave: a cloud-recording event reporting a LeaveCode.
 var trtcRecLeave = []Field{
-	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	trtcUserID,
 	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
 	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
 	{Path: "EventInfo.Payload.LeaveCode", Type: TInteger, Desc: "why the module stopped: 0 normal, else abnormal"},
@@ -219,7 +219,7 @@ var trtcRecLeave = []Field{
 
 // trtcRecording: the members of every cloud-recording event (EventGroupId 3).
 var trtcRecording = []Field{
-	{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+	trtcUserID,
 	{Path: "EventInfo.TaskId", Type: TString, Desc: "the recording task's id"},
 	{Path: "EventInfo.Payload", Type: TObject, Desc: "the recording event's own members"},
 }
@@ -238,46 +238,46 @@ var trtcData = []Field{
 // trtcEventData: each event's own members, by EventDef Name.
 var trtcEventData = map[string][]Field{
 	"room.created": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 	},
 	"room.dismissed": {},
 	"room.user.entered": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 		{Path: "EventInfo.UniqueId", Type: TInteger, Desc: "a value unique to this entry, to tell a user's entries apart"},
 		{Path: "EventInfo.Role", Type: TInteger, Desc: "the user's role: 20 anchor, 21 audience"},
 		{Path: "EventInfo.TerminalType", Type: TInteger, Desc: "the user's terminal: 1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, ..."},
 		{Path: "EventInfo.UserType", Type: TInteger, Desc: "the SDK: 3 native, 6 web, ..."},
-		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
+		trtcReason,
 	},
 	"room.user.exited": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 		{Path: "EventInfo.Role", Type: TInteger, Desc: "the user's role: 20 anchor, 21 audience"},
-		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
+		trtcReason,
 	},
 	"room.user.role_changed": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 		{Path: "EventInfo.Role", Type: TInteger, Desc: "the user's role: 20 anchor, 21 audience"},
 	},
 	"media.video.started": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 	},
 	"media.video.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
+		trtcUserID,
+		trtcReason,
 	},
 	"media.audio.started": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 	},
 	"media.audio.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
+		trtcUserID,
+		trtcReason,
 	},
 	"media.substream.started": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
+		trtcUserID,
 	},
 	"media.substream.stopped": {
-		{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"},
-		{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"},
+		trtcUserID,
+		trtcReason,
 	},
 	"recording.recorder.started": trtcRecStatus,
 	"recording.recorder.stopped": trtcRecLeave,
@@ -387,3 +387,9 @@ func trtcUserSets(more ...Set) []Set {
 func trtcRecSets(more ...Set) []Set {
 	return append([]Set{{To: "recording.task_id", From: "EventInfo.TaskId"}}, more...)
 }
+
+// trtcUserID and trtcReason are EventInfo members the room and media events share.
+var (
+	trtcUserID = Field{Path: "EventInfo.UserId", Type: TString, Desc: "the user's id"}
+	trtcReason = Field{Path: "EventInfo.Reason", Type: TInteger, Desc: "why: on entering 1 normal, 2 reconnected; on exiting 1 normal, 2 timed out, 3 removed, 4 dismissed; on media stopped 0 normal"}
+)
